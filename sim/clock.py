@@ -1,0 +1,70 @@
+"""The simulated clock: step boundaries from a scenario, finer before each deadline.
+
+Steps are intervals ``[t_k, t_k+1)`` in hours since the clock's start. Coarse steps cover the
+whole span; inside ``fine_window_hours`` before every decision deadline the step shrinks to
+``fine_step_hours``, so "an hour before the ceremony" and "six hours before the deadline" are
+told apart from "days before". Deadlines, decision openings and event times are boundaries too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+import numpy as np
+
+from sim.scenario import Scenario
+
+
+def as_aware(moment: datetime | date) -> datetime:
+    """A timezone-aware datetime (dates are midnight; naive times are taken as UTC)."""
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time(0, 0))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Step boundaries in hours since ``start``."""
+
+    start: datetime
+    boundaries: np.ndarray  # shape (n_steps + 1,), strictly increasing, first 0, last = end
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.boundaries) - 1
+
+    @property
+    def step_starts(self) -> np.ndarray:
+        return self.boundaries[:-1]
+
+    @property
+    def step_lengths(self) -> np.ndarray:
+        return np.diff(self.boundaries)
+
+    def hours(self, moment: datetime | date) -> float:
+        """Hours from the clock's start to ``moment``."""
+        return (as_aware(moment) - self.start).total_seconds() / 3600.0
+
+    def moment(self, hours: float) -> datetime:
+        return self.start + timedelta(hours=float(hours))
+
+
+def build_clock(scenario: Scenario) -> Clock:
+    spec = scenario.clock
+    start = as_aware(spec.start)
+    end_h = (as_aware(spec.end) - start).total_seconds() / 3600.0
+    points = set(np.arange(0.0, end_h, spec.step_hours).round(9).tolist())
+    points.add(round(end_h, 9))
+    for decision in scenario.decisions:
+        deadline = (as_aware(decision.deadline) - start).total_seconds() / 3600.0
+        opens = (as_aware(decision.opens) - start).total_seconds() / 3600.0
+        points.update({round(deadline, 9), round(opens, 9)})
+        window_start = max(0.0, deadline - spec.fine_window_hours)
+        points.update(np.arange(deadline, window_start, -spec.fine_step_hours).round(9).tolist())
+    for event in scenario.events:
+        points.add(round((as_aware(event.time) - start).total_seconds() / 3600.0, 9))
+    boundaries = np.array(sorted(p for p in points if 0.0 <= p <= end_h), dtype=float)
+    return Clock(start=start, boundaries=boundaries)

@@ -1,0 +1,61 @@
+"""Random inputs of one run, all from one seed: parameter draws and per-step shocks.
+
+Run ``i`` of seed ``s`` owns ``SeedSequence(s, spawn_key=(i,))`` (what ``SeedSequence(s)
+.spawn(n)[i]`` gives), so a run's inputs do not depend on how many runs there are, how they
+are chunked or which process runs them. That sequence splits in two: one stream for the
+parameter draws, one for the per-step shocks the agents consume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class DrawnQuantity:
+    """A sourced number that varies between runs: its key and its [lo, hi]."""
+
+    key: str
+    lo: float
+    hi: float
+
+
+def drawn_quantities(scenario: Scenario) -> list[DrawnQuantity]:
+    """Every actor parameter and event-effect magnitude, in a fixed order."""
+    out: list[DrawnQuantity] = []
+    for actor_id, actor in scenario.actors.items():
+        for name, param in dict(actor.parameters).items():
+            lo, hi = param.bounds
+            out.append(DrawnQuantity(f"{actor_id}.{name}", lo, hi))
+    for event in scenario.events:
+        for index, effect in enumerate(event.effects):
+            lo, hi = effect.bounds
+            out.append(DrawnQuantity(effect_key(event.id, index), lo, hi))
+    return out
+
+
+def effect_key(event_id: str, index: int) -> str:
+    return f"event.{event_id}.{index}"
+
+
+def run_seed_sequence(seed: int, run: int) -> np.random.SeedSequence:
+    """The seed sequence that owns all randomness of run ``run``."""
+    return np.random.SeedSequence(seed, spawn_key=(run,))
+
+
+def split(sequence: np.random.SeedSequence) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
+    """(parameter stream, shock stream) of one run."""
+    params, shocks = sequence.spawn(2)
+    return params, shocks
+
+
+def draw_values(quantities: list[DrawnQuantity], sequence: np.random.SeedSequence) -> dict[str, float]:
+    """Uniform draws within each quantity's range (a fixed value draws itself)."""
+    uniforms = np.random.default_rng(sequence).random(len(quantities))
+    return {
+        q.key: float(q.lo + (q.hi - q.lo) * u) for q, u in zip(quantities, uniforms, strict=True)
+    }

@@ -1,0 +1,142 @@
+"""The vocabulary of roles: which parameters and state variables each kind of actor has.
+
+A scenario casts each actor in one role. Roles describe behaviour in an alliance crisis, not
+particular countries, so the same vocabulary carries other crises: a *decider* weighing a
+commitment under domestic constraint, a *counterpart* on the other side of the commitment, a
+*patron* ally pressing for it, a *rival* power opposing it, and a *provocateur* whose actions
+raise threat. Both the scenario loader (validation) and the agents (behaviour) read this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import inf
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One actor parameter: its meaning and the bounds any value or range must respect."""
+
+    description: str
+    lo: float = 0.0
+    hi: float = 1.0
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A role: what it does, its parameters, and the state variables events may change."""
+
+    description: str
+    parameters: dict[str, ParameterSpec]
+    state: dict[str, str]
+
+
+ROLES: dict[str, RoleSpec] = {
+    "decider": RoleSpec(
+        description="Government choosing among a decision's options (a two-level game: "
+        "domestic cost against alliance, security and economic value).",
+        parameters={
+            "initial_opposition": ParameterSpec(
+                "Share of the public opposed to cooperating (the pact) at the start of the clock."
+            ),
+            "salience": ParameterSpec(
+                "How visible the issue is to the public at the start (0 hidden, 1 front page); "
+                "scales domestic cost."
+            ),
+            "grievance": ParameterSpec(
+                "Historical grievance toward the counterpart; amplifies domestic cost."
+            ),
+            "alliance_dependence": ParameterSpec(
+                "How much the government values the patron's approval; scales patron pressure."
+            ),
+            "threat_perception": ParameterSpec(
+                "Baseline perceived threat from the provocateur; security value of cooperating."
+            ),
+            "commitment_security_value": ParameterSpec(
+                "How much the commitment itself adds to security against the threat "
+                "(its marginal intelligence value); scales the security term."
+            ),
+            "rival_trade_exposure": ParameterSpec(
+                "Exposure of the economy to the rival power (trade share); scales rival pressure."
+            ),
+            "coercion_sensitivity": ParameterSpec(
+                "Rise in public opposition per unit of the counterpart's coercion "
+                "(e.g. export controls)."
+            ),
+            "pressure_backlash": ParameterSpec(
+                "Rise in public opposition per unit of public patron pressure "
+                "(being seen to cave)."
+            ),
+            "concession_credit": ParameterSpec(
+                "Share of domestic cost and lost leverage that a counterpart concession offsets "
+                "for a conditional option."
+            ),
+        },
+        state={
+            "opposition": "public opposition to cooperating, 0..1",
+            "salience": "visibility of the issue, 0..1",
+            "threat": "perceived threat, 0..1",
+            "grievance": "historical grievance, 0..1",
+            "alliance_dependence": "value placed on the patron's approval, 0..1",
+        },
+    ),
+    "counterpart": RoleSpec(
+        description="The other party to the commitment: may coerce (e.g. export controls, set "
+        "by events) and may concede (offer talks) when a conditional option awaits it.",
+        parameters={
+            "hard_line": ParameterSpec("Domestic hard line against conceding."),
+            "talks_willingness": ParameterSpec("Baseline willingness to offer talks."),
+            "initial_coercion": ParameterSpec(
+                "Coercion in force at the start (0 none, 1 maximal measures)."
+            ),
+            "pressure_responsiveness": ParameterSpec(
+                "How far patron pressure on the counterpart moves it toward conceding."
+            ),
+        },
+        state={
+            "coercion": "coercive measures in force against the decider, 0..1",
+            "concession": "1 once the counterpart has conceded (offered talks), else 0",
+        },
+    ),
+    "patron": RoleSpec(
+        description="Ally of both parties pressing the decider to cooperate and, near a "
+        "deadline, the counterpart to concede.",
+        parameters={
+            "base_pressure": ParameterSpec("Pressure on the decider before any escalation."),
+            "escalation": ParameterSpec(
+                "Extra pressure when the decider leans away as a deadline nears."
+            ),
+            "counterpart_pressure": ParameterSpec(
+                "Share of its pressure the patron also applies to the counterpart."
+            ),
+            "publicity": ParameterSpec(
+                "How public the pressure is (public statements feed backlash)."
+            ),
+        },
+        state={"pressure": "pressure on the decider to cooperate, 0..1"},
+    ),
+    "rival": RoleSpec(
+        description="Power opposing the commitment, applying counter-pressure through trade "
+        "leverage as cooperation looks likely.",
+        parameters={
+            "opposition": ParameterSpec("How strongly the rival opposes the commitment."),
+            "trade_leverage": ParameterSpec("Leverage the rival holds over the decider's trade."),
+        },
+        state={"pressure": "counter-pressure on the decider, 0..1"},
+    ),
+    "provocateur": RoleSpec(
+        description="Actor whose stochastic provocations (missile or nuclear tests) raise the "
+        "decider's threat perception.",
+        parameters={
+            "provocation_rate_per_day": ParameterSpec(
+                "Expected provocations per day (Poisson rate).", 0.0, inf
+            ),
+            "threat_jump": ParameterSpec(
+                "Share of the remaining distance to maximal threat closed by one provocation."
+            ),
+        },
+        state={"provocations": "count of provocations so far"},
+    ),
+}
+
+ROLE_NAMES: tuple[str, ...] = tuple(ROLES)

@@ -1,0 +1,158 @@
+"""Running a scenario: one traced run, or an ensemble of runs with outcome statistics.
+
+An ensemble is many runs of the agent model, run ``i`` seeded by ``SeedSequence(seed,
+spawn_key=(i,))``. The result is tidy: one row per run and decision, plus the parameter values
+each run drew.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from sim.decision import Constants
+from sim.draws import draw_values, drawn_quantities, run_seed_sequence, split
+from sim.model import DiplomacyModel
+from sim.scenario import Scenario
+
+NOT_REACHED = "not_reached"
+RUN_COLUMNS = (
+    "run",
+    "decision",
+    "outcome",
+    "by_default",
+    "decided_at",
+    "hours_before_deadline",
+)
+
+
+def build_model(
+    scenario: Scenario, constants: Constants, seed: int, run: int, trace: bool = False
+) -> DiplomacyModel:
+    """The agent model for run ``run`` of ``seed``, with its drawn parameters."""
+    params_seq, shocks_seq = split(run_seed_sequence(seed, run))
+    values = draw_values(drawn_quantities(scenario), params_seq)
+    return DiplomacyModel(scenario, constants, values, shocks_seq, trace=trace)
+
+
+def run_rows(model: DiplomacyModel, run: int) -> list[dict[str, object]]:
+    """Tidy rows (one per decision) describing how a finished run resolved its decisions."""
+    rows = []
+    for d in model.decisions:
+        reached = d.status == "resolved"
+        rows.append(
+            {
+                "run": run,
+                "decision": d.id,
+                "outcome": d.outcome if reached else NOT_REACHED,
+                "by_default": bool(d.by_default) if reached else False,
+                "decided_at": model.moment(d.decided_h).isoformat() if reached else "",
+                "hours_before_deadline": (d.deadline_h - d.decided_h) if reached else math.nan,
+            }
+        )
+    return rows
+
+
+@dataclass
+class Ensemble:
+    """The runs of one scenario: tidy outcome rows and the parameter draws behind them."""
+
+    scenario: Scenario
+    seed: int
+    runs: int
+    rows: list[dict[str, object]] = field(default_factory=list)
+    draw_keys: list[str] = field(default_factory=list)
+    draws: list[list[float]] = field(default_factory=list)
+
+    def decision_rows(self, decision_id: str) -> list[dict[str, object]]:
+        return [r for r in self.rows if r["decision"] == decision_id]
+
+    def summary(self, decision_id: str) -> DecisionSummary:
+        return DecisionSummary.from_rows(self.scenario, decision_id, self.decision_rows(decision_id))
+
+
+def run_ensemble(
+    scenario: Scenario,
+    constants: Constants,
+    seed: int,
+    runs: int,
+    first_run: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> Ensemble:
+    """Run ``runs`` members (numbered from ``first_run``) of the agent model."""
+    ensemble = Ensemble(scenario=scenario, seed=seed, runs=runs)
+    ensemble.draw_keys = [q.key for q in drawn_quantities(scenario)]
+    for run in range(first_run, first_run + runs):
+        model = build_model(scenario, constants, seed, run)
+        model.run()
+        ensemble.rows.extend(run_rows(model, run))
+        ensemble.draws.append([model.values[k] for k in ensemble.draw_keys])
+        if progress is not None:
+            progress(1)
+    return ensemble
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """95% Wilson score interval for a binomial proportion (good near 0 and 1)."""
+    if n == 0:
+        return (math.nan, math.nan)
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+@dataclass(frozen=True)
+class DecisionSummary:
+    """Outcome shares and timing of one decision across an ensemble."""
+
+    decision: str
+    options: tuple[str, ...]
+    runs: int
+    reached: int
+    counts: dict[str, int]
+    hours_before_deadline: np.ndarray  # of runs that reached the decision
+
+    @classmethod
+    def from_rows(cls, scenario: Scenario, decision_id: str, rows: list[dict[str, object]]) -> DecisionSummary:
+        options = tuple(o.id for o in scenario.decision(decision_id).options)
+        counts = Counter(str(r["outcome"]) for r in rows)
+        reached_rows = [r for r in rows if r["outcome"] != NOT_REACHED]
+        hours = np.array([float(r["hours_before_deadline"]) for r in reached_rows], dtype=float)
+        return cls(
+            decision=decision_id,
+            options=options,
+            runs=len(rows),
+            reached=len(reached_rows),
+            counts={o: counts.get(o, 0) for o in options},
+            hours_before_deadline=hours,
+        )
+
+    def share(self, option: str) -> float:
+        """Share of runs that reached the decision and chose ``option``."""
+        return self.counts[option] / self.reached if self.reached else math.nan
+
+    def interval(self, option: str) -> tuple[float, float]:
+        return wilson_interval(self.counts[option], self.reached)
+
+    @property
+    def shares(self) -> dict[str, float]:
+        return {o: self.share(o) for o in self.options}
+
+    @property
+    def modal_outcome(self) -> str:
+        if not self.reached:
+            return NOT_REACHED
+        return max(self.options, key=lambda o: (self.counts[o], -self.options.index(o)))
+
+    def hours_quantiles(self) -> tuple[float, float, float]:
+        """(25th, 50th, 75th) percentile of hours before the deadline."""
+        if self.hours_before_deadline.size == 0:
+            return (math.nan, math.nan, math.nan)
+        q = np.percentile(self.hours_before_deadline, [25, 50, 75])
+        return (float(q[0]), float(q[1]), float(q[2]))
