@@ -171,6 +171,7 @@ class DeciderAgent(CountryAgent):
         self.grievance = p["grievance"]
         self.alliance_dependence = p["alliance_dependence"]
         self.last_utilities: dict[str, dict[str, float]] = {}
+        self._probabilities: dict[str, np.ndarray] = {}  # this step's, per open decision
 
     # -- what it observes -------------------------------------------------------------------
     def drivers(self) -> dict[str, float]:
@@ -228,8 +229,10 @@ class DeciderAgent(CountryAgent):
         m, c = self.model, self.model.constants
         self.update_opinion()
         self.last_utilities = {}
+        self._probabilities = {}
         for pending in m.open_decisions():
             utilities, probabilities = self.choice_probabilities(pending)
+            self._probabilities[pending.id] = probabilities
             self.last_utilities[pending.id] = {
                 option: float(u) for option, u in zip(pending.option_ids, utilities, strict=True)
             }
@@ -249,7 +252,9 @@ class DeciderAgent(CountryAgent):
         m = self.model
         pending = m.first_open_decision()
         if pending is not None:
-            _, probabilities = self.choice_probabilities(pending)
+            probabilities = self._probabilities.get(pending.id)
+            if probabilities is None:
+                _, probabilities = self.choice_probabilities(pending)
             return float(np.dot(probabilities, 1.0 - pending.cooperation))
         resolved = m.last_resolved_decision()
         if resolved is not None:

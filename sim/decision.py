@@ -51,7 +51,7 @@ def relax(current: Number, target: Number, step_hours: float, time_constant_days
 
 
 def clip01(value: Number) -> Number:
-    return np.clip(value, 0.0, 1.0)
+    return np.minimum(np.maximum(value, 0.0), 1.0)
 
 
 def deadline_proximity(hours_to_deadline: Number, horizon_days: float) -> Number:
@@ -129,7 +129,7 @@ def option_terms(
 
     def per_option(x: Number) -> np.ndarray:
         """Put a per-run quantity on an axis that broadcasts against the options axis."""
-        return np.expand_dims(np.asarray(x, dtype=float), -1)
+        return np.asarray(x, dtype=float)[..., None]
 
     offset = 1.0 - per_option(concession_credit) * np.asarray(conceded, dtype=float)
     acting = 1.0 - np.asarray(is_default, dtype=float)

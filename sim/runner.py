@@ -66,7 +66,8 @@ class Ensemble:
     runs: int
     rows: list[dict[str, object]] = field(default_factory=list)
     draw_keys: list[str] = field(default_factory=list)
-    draws: list[list[float]] = field(default_factory=list)
+    run_ids: list[int] = field(default_factory=list)
+    draws: list[list[float]] = field(default_factory=list)  # one list per run, draw_keys order
 
     def decision_rows(self, decision_id: str) -> list[dict[str, object]]:
         return [r for r in self.rows if r["decision"] == decision_id]
@@ -90,6 +91,7 @@ def run_ensemble(
         model = build_model(scenario, constants, seed, run)
         model.run()
         ensemble.rows.extend(run_rows(model, run))
+        ensemble.run_ids.append(run)
         ensemble.draws.append([model.values[k] for k in ensemble.draw_keys])
         if progress is not None:
             progress(1)

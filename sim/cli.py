@@ -1,0 +1,237 @@
+"""The ``diplosim`` command: parses arguments, calls the modules, prints. No logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_SEED = 20190822
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="diplosim",
+        description="Agent-based simulator of diplomatic decisions (Mesa).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, runs: int) -> None:
+        p.add_argument("--runs", type=int, default=runs, help=f"ensemble size (default {runs})")
+        p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed")
+        p.add_argument("--constants", help="constants file (default calibration/constants.yaml)")
+        p.add_argument(
+            "--sources",
+            help="folder holding the cited source files (default: $DIPLOSIM_SOURCES, else a "
+            "'shared' folder beside the project)",
+        )
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    run = sub.add_parser("run", help="simulate one scenario and write its results")
+    run.add_argument("scenario")
+    common(run, 1000)
+    run.add_argument("--out", help="folder for runs.csv, draws.csv, manifest.json")
+    run.add_argument("--trace", action="store_true", help="print the story of one run")
+    run.add_argument(
+        "--engine", choices=["agents"], default="agents", help="simulation engine (Mesa agents)"
+    )
+
+    validate = sub.add_parser(
+        "validate", help="compare simulated decisions with the recorded outcomes"
+    )
+    validate.add_argument(
+        "scenarios", nargs="*", help="scenario files (default: every scenario with a record)"
+    )
+    common(validate, 1000)
+    validate.add_argument("--json", action="store_true", help="print a JSON list instead")
+
+    schema = sub.add_parser("schema", help="write the JSON Schema of the scenario format")
+    schema.add_argument("--out", help="file to write (default: standard output)")
+
+    check = sub.add_parser("check", help="validate scenario files without running them")
+    check.add_argument("scenarios", nargs="+")
+    check.add_argument("--sources")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from sim.scenario import ScenarioError
+
+    try:
+        return {
+            "run": _run,
+            "validate": _validate,
+            "schema": _schema,
+            "check": _check,
+        }[args.command](args)
+    except ScenarioError as exc:
+        print(f"diplosim: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def _progress(total: int, quiet: bool, label: str):
+    """A tqdm bar on a terminal; nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=label, unit="run", leave=False, file=sys.stderr)
+    return bar.update, bar.close
+
+
+def _load(args, path: str):
+    from sim.constants import load_constants
+    from sim.scenario import load_scenario
+
+    loaded = load_scenario(path, sources_root=args.sources)
+    constants = load_constants(args.constants)
+    if not loaded.quotes_verified:
+        print(
+            f"diplosim: warning: source texts not found; quotes in {path} were not checked",
+            file=sys.stderr,
+        )
+    return loaded, constants
+
+
+def _check_runs(runs: int) -> None:
+    if runs < 1:
+        print("diplosim: error: --runs must be at least 1", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _run(args) -> int:
+    from sim.results import write_results
+    from sim.runner import build_model, run_ensemble
+    from sim.trace import trace_lines
+
+    _check_runs(args.runs)
+    loaded, constants = _load(args, args.scenario)
+    scenario = loaded.scenario.without_record()
+    if args.trace:
+        model = build_model(scenario, constants, args.seed, 0, trace=True)
+        model.run()
+        print("\n".join(trace_lines(model)))
+        return 0
+    update, close = _progress(args.runs, args.quiet, scenario.id)
+    started = time.perf_counter()
+    ensemble = run_ensemble(scenario, constants, args.seed, args.runs, progress=update)
+    elapsed = time.perf_counter() - started
+    close()
+    print(_outcome_table(ensemble))
+    print(f"\n{args.runs} runs, seed {args.seed}, {elapsed:.1f} s")
+    if args.out:
+        files = write_results(
+            ensemble,
+            args.out,
+            scenario_file=args.scenario,
+            scenario_sha256=loaded.sha256,
+            constants=constants,
+            engine=args.engine,
+            wall_time_s=elapsed,
+            quotes_verified=loaded.quotes_verified,
+        )
+        print(f"wrote {', '.join(files)} to {args.out}")
+    return 0
+
+
+def _outcome_table(ensemble) -> str:
+    lines = [
+        f"{'decision':<26} {'outcome':<24} {'share':>7} {'95% CI':>17} "
+        f"{'median h before':>16} {'IQR':>18}"
+    ]
+    for decision in ensemble.scenario.decisions:
+        summary = ensemble.summary(decision.id)
+        for option in summary.options:
+            low, high = summary.interval(option)
+            hours = [
+                float(r["hours_before_deadline"])
+                for r in ensemble.decision_rows(decision.id)
+                if r["outcome"] == option
+            ]
+            if hours:
+                import numpy as np
+
+                q25, q50, q75 = np.percentile(hours, [25, 50, 75])
+                timing = f"{q50:16.1f} {f'[{q25:.1f}, {q75:.1f}]':>18}"
+            else:
+                timing = f"{'-':>16} {'-':>18}"
+            lines.append(
+                f"{decision.id:<26} {option:<24} {summary.share(option):7.3f} "
+                f"{f'[{low:.3f}, {high:.3f}]':>17} {timing}"
+            )
+        if summary.reached < summary.runs:
+            lines.append(
+                f"{decision.id:<26} {'(not reached)':<24} "
+                f"{(summary.runs - summary.reached) / summary.runs:7.3f}   share of all runs"
+            )
+    return "\n".join(lines)
+
+
+def _validate(args) -> int:
+    from sim.runner import run_ensemble
+    from sim.scenario import load_scenario
+    from sim.validate import format_table, recorded_decisions, score
+
+    _check_runs(args.runs)
+    paths = args.scenarios or [str(p) for p in sorted(SCENARIO_DIR.glob("*.yaml"))]
+    loaded_all = [_load(args, path) for path in paths]  # every file is checked before any run
+    scores = []
+    for loaded, constants in loaded_all:
+        scenario = loaded.scenario
+        if not recorded_decisions(scenario):
+            if args.scenarios:
+                print(f"diplosim: note: {loaded.file} has no recorded outcome", file=sys.stderr)
+            continue
+        update, close = _progress(args.runs, args.quiet, scenario.id)
+        ensemble = run_ensemble(scenario.without_record(), constants, args.seed, args.runs, progress=update)
+        close()
+        scores.extend(score(scenario, ensemble))
+    if args.json:
+        print(json.dumps([s.as_dict() for s in scores], indent=2, default=_json_number))
+    else:
+        print(format_table(scores))
+        print(f"{args.runs} runs per scenario, seed {args.seed}")
+    return 0
+
+
+def _json_number(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    raise TypeError(type(value))
+
+
+def _schema(args) -> int:
+    from sim.scenario import scenario_json_schema_text
+
+    text = scenario_json_schema_text()
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+        print(f"wrote {out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _check(args) -> int:
+    from sim.scenario import load_scenario
+
+    for path in args.scenarios:
+        loaded = load_scenario(path, sources_root=args.sources)
+        status = "quotes verified" if loaded.quotes_verified else "quotes NOT checked (no sources)"
+        print(f"{path}: ok ({status})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
