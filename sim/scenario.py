@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     ValidationError,
     create_model,
+    field_validator,
     model_validator,
 )
 
@@ -32,6 +33,7 @@ from sim.yamlmap import Path, YamlError, format_path, line_for, load_with_lines
 
 FORMAT = "diplosim/1"
 SOURCES_ENV = "DIPLOSIM_SOURCES"
+MAX_STEPS = 100_000  # per decision window and overall; guards memory against a typo
 
 
 class ScenarioError(Exception):
@@ -52,7 +54,7 @@ Text = Annotated[str, Field(min_length=1)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Parameter(_Strict):
@@ -64,12 +66,17 @@ class Parameter(_Strict):
     quote: Text = Field(description="exact words in that source the number rests on")
     note: Text = Field(description="how the words became this value or range")
 
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and value[0] > value[1]:
+            raise ValueError(f"range must be [lo, hi] with lo <= hi, got {list(value)}")
+        return value
+
     @model_validator(mode="after")
     def _one_of_value_or_range(self) -> Parameter:
         if (self.value is None) == (self.range is None):
             raise ValueError("give exactly one of `value` or `range`")
-        if self.range is not None and self.range[0] > self.range[1]:
-            raise ValueError(f"range must be [lo, hi] with lo <= hi, got {list(self.range)}")
         return self
 
     @property
@@ -78,15 +85,6 @@ class Parameter(_Strict):
         if self.range is not None:
             return self.range
         return (self.value, self.value)  # type: ignore[return-value]
-
-
-def _check_parameter_bounds(role: str, parameters: dict[str, Parameter]) -> None:
-    for name, spec in ROLES[role].parameters.items():
-        lo, hi = parameters[name].bounds
-        if lo < spec.lo or hi > spec.hi:
-            raise ValueError(
-                f"parameter '{name}' must lie within [{spec.lo}, {spec.hi}], got [{lo}, {hi}]"
-            )
 
 
 def _actor_model(role: str) -> type[BaseModel]:
@@ -99,15 +97,10 @@ def _actor_model(role: str) -> type[BaseModel]:
         f"{role.capitalize()}Parameters", __base__=_Strict, **parameter_fields
     )
 
-    def check_bounds(self: Any) -> Any:
-        _check_parameter_bounds(role, dict(self.parameters))
-        return self
-
     return create_model(  # type: ignore[call-overload]
         f"{role.capitalize()}Actor",
         __base__=_Strict,
         __doc__=spec.description,
-        __validators__={"check_bounds": model_validator(mode="after")(check_bounds)},
         name=(Text, ...),
         role=(Literal[role], ...),  # type: ignore[valid-type]
         parameters=(parameters_model, ...),
@@ -146,6 +139,13 @@ class Clock(_Strict):
             raise ValueError("clock.start must be before clock.end")
         if self.fine_step_hours > self.step_hours:
             raise ValueError("fine_step_hours must not exceed step_hours")
+        span = (_aware(self.end) - _aware(self.start)).total_seconds() / 3600.0
+        steps = span / self.step_hours + self.fine_window_hours / self.fine_step_hours
+        if steps > MAX_STEPS:
+            raise ValueError(
+                f"the clock would take about {steps:.0f} steps; at most {MAX_STEPS} are allowed "
+                "(use longer steps or a shorter span)"
+            )
         return self
 
 
@@ -158,12 +158,12 @@ class Effect(_Strict):
     range: tuple[float, float] | None = None
     note: Text = Field(description="how the event's words became this magnitude")
 
+    _ordered = field_validator("range")(Parameter._ordered.__func__)  # type: ignore[attr-defined]
+
     @model_validator(mode="after")
     def _one_of_value_or_range(self) -> Effect:
         if (self.value is None) == (self.range is None):
             raise ValueError("give exactly one of `value` or `range`")
-        if self.range is not None and self.range[0] > self.range[1]:
-            raise ValueError(f"range must be [lo, hi] with lo <= hi, got {list(self.range)}")
         lo, hi = self.bounds
         if lo < -1 or hi > 1:
             raise ValueError(f"effect magnitude must lie within [-1, 1], got [{lo}, {hi}]")
@@ -473,6 +473,14 @@ def _cross_check(s: Scenario) -> Any:
             )
         roles_seen[actor.role] = actor_id
         for pname, param in dict(actor.parameters).items():
+            spec = ROLES[actor.role].parameters[pname]
+            lo, hi = param.bounds
+            if lo < spec.lo or hi > spec.hi:
+                key = "range" if param.range is not None else "value"
+                yield ("actors", actor_id, "parameters", pname, key), (
+                    f"must lie within [{spec.lo}, {spec.hi}], got "
+                    f"{list(param.range) if param.range is not None else param.value}"
+                )
             if param.source not in known_sources:
                 yield ("actors", actor_id, "parameters", pname, "source"), unknown_source(
                     param.source

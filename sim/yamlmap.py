@@ -102,4 +102,4 @@ def format_path(path: Path) -> str:
             out += f"[{part}]"
         else:
             out += f".{part}" if out else str(part)
-    return out or "(top level)"
+    return out or "(document)"
