@@ -68,11 +68,13 @@ class ProvocateurAgent(CountryAgent):
 
 
 class CounterpartAgent(CountryAgent):
-    """The other party: its coercion is set by dated events; it may concede (offer talks) when a
-    pending decision has an option conditional on its concession."""
+    """The other party. Its coercion (e.g. export controls) is imposed by dated events; while
+    the decider has a decision open it may climb down: offer talks (when an option of that
+    decision is conditional on its concession) or lift its coercion altogether."""
 
     role = "counterpart"
     ATTENTION, CHOICE = 1, 2
+    MOVES = ("hold", "offer_talks", "lift_coercion")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,29 +87,41 @@ class CounterpartAgent(CountryAgent):
             return 0.0
         return patron.pressure * patron.params["counterpart_pressure"]
 
-    def concession_probability(self) -> float:
-        utility = rules.concession_utility(
-            self.params["talks_willingness"],
-            self.params["hard_line"],
-            self.pressure_on_me(),
-            self.params["pressure_responsiveness"],
+    def move_probabilities(self, talks_open: bool) -> np.ndarray:
+        """Logit over (hold, offer talks, lift coercion) given what is open right now."""
+        utilities = np.asarray(
+            rules.counterpart_move_utilities(
+                self.params["talks_willingness"],
+                self.params["hard_line"],
+                self.pressure_on_me(),
+                self.params["pressure_responsiveness"],
+            )
         )
-        return float(rules.binary_logit(utility, self.model.constants.temperature))
+        available = np.array([True, talks_open, self.coercion > 0.0])
+        return rules.logit_probabilities(utilities, self.model.constants.temperature, available)
 
     def step(self) -> None:
         m = self.model
-        if self.concession >= 1.0:
+        pending = m.first_open_decision()
+        if pending is None:
             return
-        awaiting = m.decision_awaiting_concession(self.actor_id)
-        if awaiting is None:
+        talks_open = self.concession < 1.0 and m.decision_awaiting_concession(self.actor_id) is not None
+        if not talks_open and self.coercion <= 0.0:
             return
         c = m.constants
         attention = rules.attention_probability(
-            m.hours_to(awaiting), m.step_hours, c.attention_rate, c.attention_floor_hours
+            m.hours_to(pending), m.step_hours, c.attention_rate, c.attention_floor_hours
         )
-        if m.shock(self.ATTENTION) < attention and m.shock(self.CHOICE) < self.concession_probability():
+        if m.shock(self.ATTENTION) >= attention:
+            return
+        move = self.MOVES[int(rules.choose(self.move_probabilities(talks_open), m.shock(self.CHOICE)))]
+        if move == "offer_talks":
             self.concession = 1.0
             m.log(f"{self.name} concedes: offers talks")
+        elif move == "lift_coercion":
+            self.concession = 1.0
+            self.coercion = 0.0
+            m.log(f"{self.name} concedes: lifts its coercive measures")
 
 
 class PatronAgent(CountryAgent):

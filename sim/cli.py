@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "scenarios", nargs="*", help="scenario files (default: every scenario with a record)"
     )
-    common(validate, 1000)
+    common(validate, 2000)
     validate.add_argument("--json", action="store_true", help="print a JSON list instead")
 
     schema = sub.add_parser("schema", help="write the JSON Schema of the scenario format")

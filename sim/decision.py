@@ -147,19 +147,19 @@ def total_utility(terms: dict[str, np.ndarray]) -> np.ndarray:
     return sum(terms[name] for name in UTILITY_TERMS)
 
 
-def concession_utility(
+def counterpart_move_utilities(
     talks_willingness: Number,
     hard_line: Number,
     pressure_on_counterpart: Number,
     responsiveness: Number,
-) -> Number:
-    """Counterpart's utility of conceding (offering talks) relative to holding firm."""
-    return talks_willingness + responsiveness * pressure_on_counterpart - hard_line
+) -> tuple[Number, Number, Number]:
+    """Counterpart's utilities of (holding firm, offering talks, lifting its coercion).
 
-
-def binary_logit(utility: Number, temperature: float) -> Number:
-    """P(act) for a choice between acting (``utility``) and holding (0)."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(utility, dtype=float) / temperature))
+    Offering talks is worth its willingness plus the patron's pull, less its hard line;
+    lifting the measures outright is a full climb-down that pays the hard line twice.
+    """
+    talks = talks_willingness + responsiveness * pressure_on_counterpart - hard_line
+    return (np.zeros_like(talks), talks, talks - hard_line)
 
 
 def patron_target(

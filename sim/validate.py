@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from sim.clock import as_aware
 from sim.runner import Ensemble
 from sim.scenario import Scenario
@@ -39,6 +41,7 @@ class DecisionScore:
     q25_hours_before_deadline: float
     q75_hours_before_deadline: float
     timing_abs_error_hours: float
+    median_hours_if_recorded_option: float
     brier: float
     brier_status_quo: float
     brier_uniform: float
@@ -74,6 +77,11 @@ def score(scenario: Scenario, ensemble: Ensemble) -> list[DecisionScore]:
         status_quo = {o: 1.0 if o == decision.default else 0.0 for o in options}
         uniform = {o: 1.0 / len(options) for o in options}
         modal = summary.modal_outcome
+        hours_if_recorded = [
+            float(r["hours_before_deadline"])
+            for r in ensemble.decision_rows(decision_id)
+            if r["outcome"] == record.option
+        ]
         scores.append(
             DecisionScore(
                 scenario=scenario.id,
@@ -91,6 +99,9 @@ def score(scenario: Scenario, ensemble: Ensemble) -> list[DecisionScore]:
                 q25_hours_before_deadline=q25,
                 q75_hours_before_deadline=q75,
                 timing_abs_error_hours=abs(median - recorded_hours),
+                median_hours_if_recorded_option=(
+                    float(np.median(hours_if_recorded)) if hours_if_recorded else math.nan
+                ),
                 brier=brier(shares, record.option) if summary.reached else math.nan,
                 brier_status_quo=brier(status_quo, record.option),
                 brier_uniform=brier(uniform, record.option),
@@ -105,6 +116,7 @@ def format_table(scores: list[DecisionScore]) -> str:
     header = (
         f"{'scenario':<12} {'decision':<25} {'recorded':<22} {'P(recorded) [95% CI]':<22} "
         f"{'modal (share)':<30} {'hours before deadline: rec | sim median [IQR]':<44} "
+        f"{'rec-opt':>8} "
         f"{'Brier':>6} {'SQ':>6} {'unif':>6}"
     )
     lines = [header, "-" * len(header)]
@@ -117,7 +129,7 @@ def format_table(scores: list[DecisionScore]) -> str:
         )
         lines.append(
             f"{s.scenario:<12} {s.decision:<25} {s.recorded_outcome:<22} {p:<22} {modal:<30} "
-            f"{timing:<44} {s.brier:6.3f} {s.brier_status_quo:6.3f} {s.brier_uniform:6.3f}"
+            f"{timing:<44} {s.median_hours_if_recorded_option:8.1f} {s.brier:6.3f} {s.brier_status_quo:6.3f} {s.brier_uniform:6.3f}"
         )
         if s.p_reached < 1.0:
             lines.append(
@@ -127,6 +139,7 @@ def format_table(scores: list[DecisionScore]) -> str:
     lines.append("")
     lines.append(
         "Brier: multi-category, 0 best, 2 worst. SQ: all weight on the option that happens by "
-        "inaction. unif: equal weight on every option. Hours: before the decision's deadline."
+        "inaction. unif: equal weight on every option. Hours: before the decision's deadline; "
+        "rec-opt: median over the runs that chose the recorded option."
     )
     return "\n".join(lines)
