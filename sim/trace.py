@@ -54,4 +54,6 @@ def trace_lines(model: DiplomacyModel) -> list[str]:
 
 def _label(key: str) -> str:
     actor, variable = key.split(".", 1)
-    return f"{actor[:2].upper()}.{SHORT[variable]}"
+    words = actor.split("_")
+    initials = "".join(w[0] for w in words) if len(words) > 1 else actor[:2]
+    return f"{initials.upper()}.{SHORT[variable]}"

@@ -64,7 +64,7 @@ def test_trace_tells_the_story(capsys):
     assert "EVENT signing_announced" in text
     assert "DECISION signing" in text
     assert "U: sign=" in text and "postpone=" in text
-    assert "SO.opp=" in text and "UN.prs=" in text
+    assert "SK.opp=" in text and "US.prs=" in text
 
 
 def test_validate_json_has_the_documented_keys(capsys):
