@@ -52,7 +52,7 @@ class ProvocateurAgent(CountryAgent):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.provocations = 0.0
+        self.provocations = 0
 
     def step(self) -> None:
         m = self.model
@@ -64,7 +64,7 @@ class ProvocateurAgent(CountryAgent):
                 decider.threat = float(
                     rules.threat_after_provocation(decider.threat, self.params["threat_jump"])
                 )
-            m.log(f"{self.name} provokes (test no. {int(self.provocations)})")
+            m.log(f"{self.name} provokes (test no. {self.provocations})")
 
 
 class CounterpartAgent(CountryAgent):
@@ -269,7 +269,7 @@ class DeciderAgent(CountryAgent):
             probabilities = self._probabilities.get(pending.id)
             if probabilities is None:
                 _, probabilities = self.choice_probabilities(pending)
-            return float(np.dot(probabilities, 1.0 - pending.cooperation))
+            return float(rules.expected_non_cooperation(probabilities, pending.cooperation))
         resolved = m.last_resolved_decision()
         if resolved is not None:
             return float(1.0 - resolved.cooperation[resolved.option_index])

@@ -71,10 +71,11 @@ def attention_probability(
     """Probability that a decision-maker reconsiders at least once during a step.
 
     Reconsiderations arrive at hazard ``rate / (h + floor)`` per hour, ``h`` hours before the
-    deadline: equal attention per e-fold of remaining time (as much in the last day as in the
-    preceding days up to about three), which concentrates action near deadlines. Integrating
-    over the step from ``h`` down to ``h - step`` gives the expression below, which does not
-    depend on how finely the step is cut.
+    deadline: attention is spread evenly over log(h + floor), so with rate 1 and a one-hour
+    floor the last day gets as many looks (about 3.2) as the 25 days before it. This
+    concentrates action near deadlines. Integrating over the step from ``h`` down to
+    ``h - step`` gives the expression below, which does not depend on how finely the step is
+    cut.
     """
     h = np.maximum(hours_to_deadline, 0.0)
     after = np.maximum(h - step_hours, 0.0)
@@ -95,6 +96,11 @@ def choose(probabilities: np.ndarray, uniform: Number) -> Number:
     u = np.asarray(uniform)[..., None]
     index = np.sum(cumulative <= u * cumulative[..., -1:], axis=-1)
     return np.minimum(index, probabilities.shape[-1] - 1)
+
+
+def expected_non_cooperation(probabilities: np.ndarray, cooperation: np.ndarray) -> Number:
+    """How far a choice distribution leans away from cooperating: E[1 - cooperation]."""
+    return np.sum(probabilities * (1.0 - cooperation), axis=-1)
 
 
 def domestic_cost(

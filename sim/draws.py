@@ -3,7 +3,9 @@
 Run ``i`` of seed ``s`` owns ``SeedSequence(s, spawn_key=(i,))`` (what ``SeedSequence(s)
 .spawn(n)[i]`` gives), so a run's inputs do not depend on how many runs there are, how they
 are chunked or which process runs them. That sequence splits in two: one stream for the
-parameter draws, one for the per-step shocks the agents consume.
+parameter draws, one for the per-step shocks the agents consume, and one handed to Mesa as
+``model.rng`` for anything Mesa itself randomises (the model does not use it for its rules, so
+the shock table does not depend on what Mesa draws internally).
 """
 
 from __future__ import annotations
@@ -47,10 +49,17 @@ def run_seed_sequence(seed: int, run: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(run,))
 
 
-def split(sequence: np.random.SeedSequence) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
-    """(parameter stream, shock stream) of one run."""
-    params, shocks = sequence.spawn(2)
-    return params, shocks
+def split(
+    sequence: np.random.SeedSequence,
+) -> tuple[np.random.SeedSequence, np.random.SeedSequence, np.random.SeedSequence]:
+    """(parameter stream, shock stream, Mesa stream) of one run."""
+    params, shocks, mesa = sequence.spawn(3)
+    return params, shocks, mesa
+
+
+def draw_shocks(sequence: np.random.SeedSequence, n_steps: int, n_channels: int) -> np.ndarray:
+    """The run's table of uniform shocks, steps x channels."""
+    return np.random.default_rng(sequence).random((n_steps, n_channels))
 
 
 def draw_values(quantities: list[DrawnQuantity], sequence: np.random.SeedSequence) -> dict[str, float]:

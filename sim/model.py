@@ -1,8 +1,9 @@
 """DiplomacyModel: the clock, the events, the pending decisions, and the agents' step order.
 
 The model sees a scenario without its recorded outcome: it cannot read the record it is later
-compared with. Its randomness is one table of uniform shocks (steps x channels) drawn from
-``model.rng`` at start, which the agents read by channel.
+compared with. Its randomness is one table of uniform shocks (steps x channels) drawn at start
+from the run's shock stream, which the agents read by channel; ``model.rng`` (Mesa's own
+generator) is seeded from a third stream of the same run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sim import decision as rules
 from sim.agents import AGENT_CLASSES, STEP_ORDER, CountryAgent
 from sim.clock import Clock, as_aware, build_clock
 from sim.decision import Constants
-from sim.draws import effect_key
+from sim.draws import draw_shocks, effect_key
 from sim.scenario import Decision, Scenario
 
 N_FIXED_CHANNELS = 3  # provocation; counterpart attention; counterpart choice
@@ -84,9 +85,10 @@ class DiplomacyModel(mesa.Model):
         constants: Constants,
         values: dict[str, float],
         shock_seed: np.random.SeedSequence,
+        mesa_seed: np.random.SeedSequence | None = None,
         trace: bool = False,
     ):
-        super().__init__(rng=np.random.default_rng(shock_seed))
+        super().__init__(rng=np.random.default_rng(mesa_seed))
         self.scenario = scenario.without_record()
         self.constants = constants
         self.values = values
@@ -104,7 +106,7 @@ class DiplomacyModel(mesa.Model):
             for i, d in enumerate(self.scenario.decisions)
         ]
         n_channels = N_FIXED_CHANNELS + 2 * len(self.decisions)
-        self.shocks = self.rng.random((self.clock.n_steps, n_channels))
+        self.shocks = draw_shocks(shock_seed, self.clock.n_steps, n_channels)
         self._shock_rows = self.shocks.tolist()
         self.lean_away = 0.0
         self.trace = trace

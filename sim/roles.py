@@ -81,8 +81,9 @@ ROLES: dict[str, RoleSpec] = {
         },
     ),
     "counterpart": RoleSpec(
-        description="The other party to the commitment: may coerce (e.g. export controls, set "
-        "by events) and may concede (offer talks) when a conditional option awaits it.",
+        description="The other party to the commitment: its coercion (e.g. export controls) is "
+        "imposed by dated events; while a decision is open it may climb down, offering talks "
+        "(when an option awaits its concession) or lifting its coercion.",
         parameters={
             "hard_line": ParameterSpec("Domestic hard line against conceding."),
             "talks_willingness": ParameterSpec("Baseline willingness to offer talks."),
@@ -95,7 +96,8 @@ ROLES: dict[str, RoleSpec] = {
         },
         state={
             "coercion": "coercive measures in force against the decider, 0..1",
-            "concession": "1 once the counterpart has conceded (offered talks), else 0",
+            "concession": "1 once the counterpart has conceded (offered talks or lifted its "
+            "coercion), else 0",
         },
     ),
     "patron": RoleSpec(
@@ -135,7 +137,7 @@ ROLES: dict[str, RoleSpec] = {
                 "Share of the remaining distance to maximal threat closed by one provocation."
             ),
         },
-        state={"provocations": "count of provocations so far"},
+        state={},
     ),
 }
 

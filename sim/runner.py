@@ -34,9 +34,9 @@ def build_model(
     scenario: Scenario, constants: Constants, seed: int, run: int, trace: bool = False
 ) -> DiplomacyModel:
     """The agent model for run ``run`` of ``seed``, with its drawn parameters."""
-    params_seq, shocks_seq = split(run_seed_sequence(seed, run))
+    params_seq, shocks_seq, mesa_seq = split(run_seed_sequence(seed, run))
     values = draw_values(drawn_quantities(scenario), params_seq)
-    return DiplomacyModel(scenario, constants, values, shocks_seq, trace=trace)
+    return DiplomacyModel(scenario, constants, values, shocks_seq, mesa_seq, trace=trace)
 
 
 def run_rows(model: DiplomacyModel, run: int) -> list[dict[str, object]]:

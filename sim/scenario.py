@@ -19,6 +19,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -127,8 +128,8 @@ class Source(_Strict):
 class Clock(_Strict):
     """Simulated time: coarse steps, and finer steps in the hours before each deadline."""
 
-    start: datetime
-    end: datetime
+    start: AwareDatetime
+    end: AwareDatetime
     step_hours: float = Field(gt=0, le=24 * 7)
     fine_step_hours: float = Field(gt=0, le=24)
     fine_window_hours: float = Field(ge=0)
@@ -180,7 +181,7 @@ class Event(_Strict):
     """A dated happening from the record, with its declared effects on agent state."""
 
     id: Identifier
-    time: datetime
+    time: AwareDatetime
     description: Text
     source: Identifier
     quote: Text
@@ -225,8 +226,8 @@ class Decision(_Strict):
     id: Identifier
     decider: Identifier
     question: Text
-    opens: datetime
-    deadline: datetime
+    opens: AwareDatetime
+    deadline: AwareDatetime
     default: Identifier = Field(description="option that happens if the decider does nothing")
     after: Precondition | None = None
     options: list[Option] = Field(min_length=2)
@@ -242,7 +243,7 @@ class RecordedOutcome(_Strict):
     """What actually happened for one decision. Read only by validation, never by the model."""
 
     option: Identifier
-    time: datetime
+    time: AwareDatetime
     time_note: Text = Field(description="how precise the recorded time is and why")
     source: Identifier
     quote: Text
@@ -496,6 +497,11 @@ def _cross_check(s: Scenario) -> Any:
     for index, election in enumerate(s.elections):
         if election.actor not in s.actors:
             yield ("elections", index, "actor"), f"unknown actor '{election.actor}'"
+        elif s.actors[election.actor].role != "decider":
+            yield ("elections", index, "actor"), (
+                f"actor '{election.actor}' is a {s.actors[election.actor].role}; only a "
+                "decider's elections enter the model"
+            )
         if election.source not in known_sources:
             yield ("elections", index, "source"), unknown_source(election.source)
 
@@ -504,8 +510,11 @@ def _cross_check(s: Scenario) -> Any:
         if event.id in event_ids:
             yield ("events", index, "id"), f"duplicate event id '{event.id}'"
         event_ids.add(event.id)
-        if outside(event.time):
-            yield ("events", index, "time"), f"event dated outside the clock {clock_text}"
+        if outside(event.time) or _aware(event.time) >= end:
+            yield ("events", index, "time"), (
+                f"event dated outside the clock {clock_text} (an event at the very end would "
+                "never apply)"
+            )
         if event.source not in known_sources:
             yield ("events", index, "source"), unknown_source(event.source)
         for e_index, effect in enumerate(event.effects):
@@ -542,10 +551,17 @@ def _cross_check(s: Scenario) -> Any:
         for o_index, option in enumerate(decision.options):
             if option_ids.index(option.id) != o_index:
                 yield where + ("options", o_index, "id"), f"duplicate option id '{option.id}'"
-            if option.conditional_on is not None and option.conditional_on not in s.actors:
-                yield where + ("options", o_index, "conditional_on"), (
-                    f"unknown actor '{option.conditional_on}'"
-                )
+            if option.conditional_on is not None:
+                if option.conditional_on not in s.actors:
+                    yield where + ("options", o_index, "conditional_on"), (
+                        f"unknown actor '{option.conditional_on}'"
+                    )
+                elif s.actors[option.conditional_on].role != "counterpart":
+                    yield where + ("options", o_index, "conditional_on"), (
+                        f"actor '{option.conditional_on}' is a "
+                        f"{s.actors[option.conditional_on].role}; only the counterpart can "
+                        "concede, so an option can only be conditional on the counterpart"
+                    )
         if decision.default not in option_ids:
             yield where + ("default",), (
                 f"unknown option '{decision.default}'; expected one of {option_ids}"

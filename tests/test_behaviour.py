@@ -16,10 +16,10 @@ def _outcomes(scenario, constants, overrides, runs=150, seed=5):
     """Resolved decisions of each run, with ``overrides`` applied to the drawn values."""
     results = []
     for run in range(runs):
-        params, shocks = split(run_seed_sequence(seed, run))
+        params, shocks, mesa = split(run_seed_sequence(seed, run))
         values = draw_values(drawn_quantities(scenario), params)
         values.update(overrides)
-        model = DiplomacyModel(scenario, constants, values, shocks)
+        model = DiplomacyModel(scenario, constants, values, shocks, mesa)
         model.run()
         results.append({d.id: d for d in model.decisions})
     return results
