@@ -30,15 +30,19 @@ def _parser() -> argparse.ArgumentParser:
             "'shared' folder beside the project)",
         )
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument(
+            "--engine",
+            choices=["vector", "agents"],
+            default="vector",
+            help="vector: NumPy ensemble engine (default; proven equal to the agents by the "
+            "test suite); agents: one Mesa model per run",
+        )
 
     run = sub.add_parser("run", help="simulate one scenario and write its results")
     run.add_argument("scenario")
     common(run, 1000)
     run.add_argument("--out", help="folder for runs.csv, draws.csv, manifest.json")
     run.add_argument("--trace", action="store_true", help="print the story of one run")
-    run.add_argument(
-        "--engine", choices=["agents"], default="agents", help="simulation engine (Mesa agents)"
-    )
 
     validate = sub.add_parser(
         "validate", help="compare simulated decisions with the recorded outcomes"
@@ -100,6 +104,17 @@ def _load(args, path: str):
     return loaded, constants
 
 
+def _ensemble(args, scenario, constants, progress):
+    """Run the ensemble on the chosen engine (a single run always uses the Mesa agents)."""
+    if args.engine == "agents" or args.runs == 1:
+        from sim.runner import run_ensemble
+
+        return run_ensemble(scenario, constants, args.seed, args.runs, progress=progress), "agents"
+    from sim.ensemble import run_vector_ensemble
+
+    return run_vector_ensemble(scenario, constants, args.seed, args.runs, progress=progress), "vector"
+
+
 def _check_runs(runs: int) -> None:
     if runs < 1:
         print("diplosim: error: --runs must be at least 1", file=sys.stderr)
@@ -108,7 +123,7 @@ def _check_runs(runs: int) -> None:
 
 def _run(args) -> int:
     from sim.results import write_results
-    from sim.runner import build_model, run_ensemble
+    from sim.runner import build_model
     from sim.trace import trace_lines
 
     _check_runs(args.runs)
@@ -121,11 +136,11 @@ def _run(args) -> int:
         return 0
     update, close = _progress(args.runs, args.quiet, scenario.id)
     started = time.perf_counter()
-    ensemble = run_ensemble(scenario, constants, args.seed, args.runs, progress=update)
+    ensemble, engine = _ensemble(args, scenario, constants, update)
     elapsed = time.perf_counter() - started
     close()
     print(_outcome_table(ensemble))
-    print(f"\n{args.runs} runs, seed {args.seed}, {elapsed:.1f} s")
+    print(f"\n{args.runs} runs, seed {args.seed}, {engine} engine, {elapsed:.1f} s")
     if args.out:
         files = write_results(
             ensemble,
@@ -133,7 +148,7 @@ def _run(args) -> int:
             scenario_file=args.scenario,
             scenario_sha256=loaded.sha256,
             constants=constants,
-            engine=args.engine,
+            engine=engine,
             wall_time_s=elapsed,
             quotes_verified=loaded.quotes_verified,
         )
@@ -175,8 +190,6 @@ def _outcome_table(ensemble) -> str:
 
 
 def _validate(args) -> int:
-    from sim.runner import run_ensemble
-    from sim.scenario import load_scenario
     from sim.validate import format_table, recorded_decisions, score
 
     _check_runs(args.runs)
@@ -190,7 +203,7 @@ def _validate(args) -> int:
                 print(f"diplosim: note: {loaded.file} has no recorded outcome", file=sys.stderr)
             continue
         update, close = _progress(args.runs, args.quiet, scenario.id)
-        ensemble = run_ensemble(scenario.without_record(), constants, args.seed, args.runs, progress=update)
+        ensemble, _ = _ensemble(args, scenario.without_record(), constants, update)
         close()
         scores.extend(score(scenario, ensemble))
     if args.json:

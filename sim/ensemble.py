@@ -10,6 +10,8 @@ is checked by the test suite member by member; the agent model stays the readabl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
+import math
 
 import numpy as np
 
@@ -18,7 +20,7 @@ from sim.clock import build_clock
 from sim.decision import Constants
 from sim.draws import draw_shocks, drawn_quantities, effect_key, run_seed_sequence, split
 from sim.model import N_FIXED_CHANNELS
-from sim.runner import NOT_REACHED
+from sim.runner import NOT_REACHED, Ensemble
 from sim.scenario import Scenario
 
 WAITING, OPEN, RESOLVED, NOT_REACHED_CODE = 0, 1, 2, 3
@@ -401,7 +403,35 @@ class VectorEngine:
                         "outcome": self.option_ids[i][outcomes.option_index[m, i]] if reached else NOT_REACHED,
                         "by_default": bool(outcomes.by_default[m, i]) if reached else False,
                         "decided_at": self.clock.moment(decided_h).isoformat() if reached else "",
-                        "hours_before_deadline": (self.deadline_h[i] - decided_h) if reached else float("nan"),
+                        "hours_before_deadline": (
+                            float(self.deadline_h[i] - decided_h) if reached else math.nan
+                        ),
                     }
                 )
         return out
+
+
+def run_vector_ensemble(
+    scenario: Scenario,
+    constants: Constants,
+    seed: int,
+    runs: int,
+    first_run: int = 0,
+    chunk: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> Ensemble:
+    """Run ``runs`` members with the vectorised engine, ``chunk`` members at a time (bounded
+    memory); the result is the same :class:`Ensemble` the agent runner returns."""
+    engine = VectorEngine(scenario, constants)
+    ensemble = Ensemble(scenario=scenario, seed=seed, runs=runs)
+    ensemble.draw_keys = [q.key for q in engine.quantities]
+    for start in range(first_run, first_run + runs, chunk):
+        block = range(start, min(start + chunk, first_run + runs))
+        inputs = engine.inputs(seed, block)
+        outcomes = engine.run(inputs)
+        ensemble.rows.extend(engine.rows(outcomes))
+        ensemble.run_ids.extend(block)
+        ensemble.draws.extend(inputs.values.tolist())
+        if progress is not None:
+            progress(len(block))
+    return ensemble

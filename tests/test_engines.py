@@ -1,0 +1,98 @@
+"""The vectorised engine is the same model as the Mesa agents: identical outcomes and decision
+times for every member fed identical inputs, and state trajectories equal to 1e-9."""
+
+from __future__ import annotations
+
+import copy
+import math
+from datetime import timedelta
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.ensemble import VectorEngine
+from sim.runner import build_model, run_ensemble, run_rows
+from sim.scenario import load_scenario_text
+from tests.conftest import SCENARIO_2019
+
+
+def _same_rows(a: list[dict], b: list[dict]) -> None:
+    assert len(a) == len(b)
+    for left, right in zip(a, b):
+        for key in left:
+            x, y = left[key], right[key]
+            if isinstance(x, float) and math.isnan(x):
+                assert isinstance(y, float) and math.isnan(y), (left, right)
+            else:
+                assert x == y, (key, left, right)
+
+
+def _compare(scenario, constants, seed: int, members: int, traced: int) -> None:
+    agents = run_ensemble(scenario, constants, seed, members)
+    engine = VectorEngine(scenario, constants)
+    inputs = engine.inputs(seed, range(members))
+    assert np.array_equal(np.asarray(agents.draws), inputs.values)
+    outcomes = engine.run(inputs, record=True)
+    _same_rows(agents.rows, engine.rows(outcomes))
+    for run in range(traced):
+        model = build_model(scenario, constants, seed, run, trace=True)
+        model.run()
+        _same_rows(run_rows(model, run), engine.rows(outcomes)[run * len(scenario.decisions):(run + 1) * len(scenario.decisions)])
+        collected = model.datacollector.model_vars
+        for key, trajectory in outcomes.trajectories.items():
+            assert np.allclose(collected[key], trajectory[run], rtol=0, atol=1e-9), key
+
+
+@pytest.mark.parametrize("name", ["gsomia_2012", "gsomia_2019"])
+def test_engines_agree_on_shipped_scenarios(name, scenario_2012, scenario_2019, constants):
+    scenario = scenario_2012 if name == "gsomia_2012" else scenario_2019
+    _compare(scenario, constants, seed=2024, members=500, traced=25)
+
+
+BASE = yaml.safe_load(SCENARIO_2019.read_text(encoding="utf-8"))
+
+
+@st.composite
+def random_scenarios(draw):
+    """Scenarios drawn around the schema: random ranges, event times and effects, option
+    cooperation levels, and actors left out."""
+    data = copy.deepcopy(BASE)
+    data.pop("recorded_outcome")
+    start, end = data["clock"]["start"], data["clock"]["end"]
+    span = (end - start).total_seconds() / 3600
+    for actor in data["actors"].values():
+        for name, param in actor["parameters"].items():
+            hi_bound = 0.1 if name == "provocation_rate_per_day" else 1.0
+            a = draw(st.floats(0, hi_bound))
+            b = draw(st.floats(0, hi_bound))
+            param.pop("value", None)
+            param["range"] = [min(a, b), max(a, b)]
+    for event in data["events"]:
+        event["time"] = start + timedelta(hours=draw(st.floats(0, span - 1)))
+        for effect in event["effects"]:
+            a, b = draw(st.floats(-1, 1)), draw(st.floats(-1, 1))
+            effect.pop("value", None)
+            effect["range"] = [min(a, b), max(a, b)]
+            effect["op"] = draw(st.sampled_from(["add", "set"]))
+    for decision in data["decisions"]:
+        for option in decision["options"]:
+            option["cooperation"] = draw(st.floats(0, 1))
+    for role_actor in ("china", "north_korea", "united_states"):
+        if draw(st.booleans()):
+            del data["actors"][role_actor]
+            data["events"] = [
+                e for e in data["events"]
+                if all(not f["target"].startswith(role_actor + ".") for f in e["effects"])
+            ]
+    data["clock"]["fine_step_hours"] = draw(st.sampled_from([0.5, 1.0, 2.0]))
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=random_scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_engines_agree_on_random_scenarios(text, seed, constants):
+    scenario = load_scenario_text(text, "random.yaml", verify_quotes=False).scenario
+    _compare(scenario, constants, seed=seed, members=40, traced=3)
