@@ -65,3 +65,11 @@ def test_model_is_outcome_blind(constants):
         ensemble = run_ensemble(scenario, constants, seed=5, runs=30)
         results.append((ensemble.rows, ensemble.draws))
     assert results[0] == results[1] == results[2]
+
+
+def test_engines_write_identical_tables(tmp_path, capsys):
+    for engine in ("vector", "agents"):
+        assert main(["run", str(SCENARIO_2019), "--runs", "30", "--seed", "4", "--engine", engine,
+                     "--out", str(tmp_path / engine), "--quiet"]) == 0
+    for name in ("runs.csv", "draws.csv"):
+        assert (tmp_path / "vector" / name).read_bytes() == (tmp_path / "agents" / name).read_bytes()
