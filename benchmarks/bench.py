@@ -1,0 +1,135 @@
+"""Performance figures, printed one per line as ``name: value unit``.
+
+    python benchmarks/bench.py            # full sizes (several minutes on 2 cores)
+    python benchmarks/bench.py --quick    # small sizes, for a smoke check
+
+Figures are measurements, not assertions: nothing here fails on a slow machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "gsomia_2019.yaml"
+
+
+def engine_ratio(members: int) -> tuple[float, float, float]:
+    """Members per second of the vector engine over the Mesa agents, same process, same inputs."""
+    from sim.constants import load_constants
+    from sim.ensemble import run_vector_ensemble
+    from sim.runner import run_ensemble
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(SCENARIO, verify_quotes=False).scenario.without_record()
+    constants = load_constants()
+    start = time.perf_counter()
+    vector = run_vector_ensemble(scenario, constants, seed=1, runs=members)
+    vector_s = time.perf_counter() - start
+    start = time.perf_counter()
+    agents = run_ensemble(scenario, constants, seed=1, runs=members)
+    agents_s = time.perf_counter() - start
+    assert vector.rows == agents.rows or _rows_equal(vector.rows, agents.rows)
+    return agents_s / vector_s, members / vector_s, members / agents_s
+
+
+def _rows_equal(a, b) -> bool:
+    import math
+
+    return all(
+        all(x[k] == y[k] or (isinstance(x[k], float) and math.isnan(x[k]) and math.isnan(y[k]))
+            for k in x)
+        for x, y in zip(a, b)
+    ) and len(a) == len(b)
+
+
+MILLION_CHILD = r"""
+import json, resource, sys, time
+import numpy as np
+from sim.constants import load_constants
+from sim.ensemble import VectorEngine, RESOLVED
+from sim.scenario import load_scenario
+members, chunk = int(sys.argv[1]), int(sys.argv[2])
+scenario = load_scenario(sys.argv[3], verify_quotes=False).scenario.without_record()
+engine = VectorEngine(scenario, load_constants())
+counts = [np.zeros(len(ids), dtype=np.int64) for ids in engine.option_ids]
+start = time.perf_counter()
+for first in range(0, members, chunk):
+    outcomes = engine.run(engine.inputs(1, range(first, min(first + chunk, members))))
+    for i, c in enumerate(counts):
+        chosen = outcomes.option_index[:, i][outcomes.status[:, i] == RESOLVED]
+        c += np.bincount(chosen, minlength=len(c))
+wall = time.perf_counter() - start
+print(json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "counts": [c.tolist() for c in counts]}))
+"""
+
+
+def million_members(members: int, chunk: int) -> dict:
+    """Wall time and peak RSS of a fresh process running ``members`` members in chunks."""
+    proc = subprocess.run(
+        [sys.executable, "-c", MILLION_CHILD, str(members), str(chunk), str(SCENARIO)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )
+    return json.loads(proc.stdout)
+
+
+def cold_start_ratio(repeats: int) -> tuple[float, float, float]:
+    """Median wall time of `diplosim --help` over that of `python -c pass`."""
+    def median_time(argv: list[str]) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    cli = median_time([sys.executable, "-m", "sim.cli", "--help"])
+    bare = median_time([sys.executable, "-c", "pass"])
+    return cli / bare, cli, bare
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes")
+    args = parser.parse_args()
+    ratio_members = 500 if args.quick else 10_000
+    million = 20_000 if args.quick else 1_000_000
+    print(f"# machine: {platform.machine()}, {_cores()} cores, {_memory_gb():.0f} GB, "
+          f"Python {platform.python_version()}")
+    ratio, vector_rate, agent_rate = engine_ratio(ratio_members)
+    print(f"engine_ratio: {ratio:.1f} x  ({ratio_members} members of gsomia_2019: "
+          f"vector {vector_rate:.0f}/s, agents {agent_rate:.0f}/s)")
+    result = million_members(million, chunk=5000)
+    print(f"million_members_wall_s: {result['wall_s']:.1f} s  ({million} members)")
+    print(f"million_members_peak_rss_mb: {result['peak_rss_mb']:.0f} MB")
+    print("dask_scaling_2v1: n/a  (sweeps on Dask are not implemented yet)")
+    ratio, cli, bare = cold_start_ratio(5 if args.quick else 15)
+    print(f"cold_start_ratio: {ratio:.1f} x  (diplosim --help {cli * 1000:.0f} ms, "
+          f"python -c pass {bare * 1000:.0f} ms)")
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def _memory_gb() -> float:
+    try:
+        with open("/proc/meminfo") as handle:
+            return int(handle.readline().split()[1]) / 1024 / 1024
+    except OSError:
+        return float("nan")
+
+
+if __name__ == "__main__":
+    main()
