@@ -9,20 +9,11 @@ told apart from "days before". Deadlines, decision openings and event times are 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from sim.scenario import Scenario
-
-
-def as_aware(moment: datetime | date) -> datetime:
-    """A timezone-aware datetime (dates are midnight; naive times are taken as UTC)."""
-    if not isinstance(moment, datetime):
-        moment = datetime.combine(moment, time(0, 0))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment
+from sim.scenario import Scenario, as_aware
 
 
 @dataclass(frozen=True)

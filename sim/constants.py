@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from sim.decision import Constants
-from sim.scenario import ScenarioError, _data_path, _explain
-from sim.yamlmap import YamlError, line_for, load_with_lines
+from sim.scenario import ScenarioError, located_validation_error
+from sim.yamlmap import YamlError, load_with_lines
 
 DEFAULT_CONSTANTS = Path(__file__).resolve().parent.parent / "calibration" / "constants.yaml"
 
@@ -47,7 +47,5 @@ def load_constants(path: str | Path | None = None) -> Constants:
     try:
         parsed = _ConstantsFile.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = _data_path(data, tuple(error["loc"]))
-        raise ScenarioError(name, where, line_for(lines, where), _explain(error)) from None
+        raise located_validation_error(name, exc, data, lines) from None
     return Constants(**{f.name: getattr(parsed, f.name).value for f in dataclasses.fields(Constants)})

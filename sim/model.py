@@ -17,7 +17,7 @@ import numpy as np
 
 from sim import decision as rules
 from sim.agents import AGENT_CLASSES, STEP_ORDER, CountryAgent
-from sim.clock import Clock, as_aware, build_clock
+from sim.clock import Clock, build_clock
 from sim.decision import Constants
 from sim.draws import draw_shocks, effect_key
 from sim.scenario import Decision, Scenario

@@ -58,14 +58,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class Parameter(_Strict):
-    """A sourced number: either a ``value`` the document gives or a ``range`` its words imply."""
+class _Magnitude(_Strict):
+    """A number that is either fixed (``value``) or drawn uniformly from ``range``."""
 
     value: float | None = None
     range: tuple[float, float] | None = None
-    source: Identifier = Field(description="id of an entry in the scenario's `sources`")
-    quote: Text = Field(description="exact words in that source the number rests on")
-    note: Text = Field(description="how the words became this value or range")
 
     @field_validator("range")
     @classmethod
@@ -75,7 +72,7 @@ class Parameter(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _one_of_value_or_range(self) -> Parameter:
+    def _one_of_value_or_range(self) -> _Magnitude:
         if (self.value is None) == (self.range is None):
             raise ValueError("give exactly one of `value` or `range`")
         return self
@@ -86,6 +83,14 @@ class Parameter(_Strict):
         if self.range is not None:
             return self.range
         return (self.value, self.value)  # type: ignore[return-value]
+
+
+class Parameter(_Magnitude):
+    """A sourced number: either a ``value`` the document gives or a ``range`` its words imply."""
+
+    source: Identifier = Field(description="id of an entry in the scenario's `sources`")
+    quote: Text = Field(description="exact words in that source the number rests on")
+    note: Text = Field(description="how the words became this value or range")
 
 
 def _actor_model(role: str) -> type[BaseModel]:
@@ -140,7 +145,7 @@ class Clock(_Strict):
             raise ValueError("clock.start must be before clock.end")
         if self.fine_step_hours > self.step_hours:
             raise ValueError("fine_step_hours must not exceed step_hours")
-        span = (_aware(self.end) - _aware(self.start)).total_seconds() / 3600.0
+        span = (as_aware(self.end) - as_aware(self.start)).total_seconds() / 3600.0
         steps = span / self.step_hours + self.fine_window_hours / self.fine_step_hours
         if steps > MAX_STEPS:
             raise ValueError(
@@ -150,31 +155,19 @@ class Clock(_Strict):
         return self
 
 
-class Effect(_Strict):
+class Effect(_Magnitude):
     """A change an event makes to one actor's state variable (``actor.variable``)."""
 
     target: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
     op: Literal["add", "set"]
-    value: float | None = None
-    range: tuple[float, float] | None = None
     note: Text = Field(description="how the event's words became this magnitude")
 
-    _ordered = field_validator("range")(Parameter._ordered.__func__)  # type: ignore[attr-defined]
-
     @model_validator(mode="after")
-    def _one_of_value_or_range(self) -> Effect:
-        if (self.value is None) == (self.range is None):
-            raise ValueError("give exactly one of `value` or `range`")
+    def _within_unit(self) -> Effect:
         lo, hi = self.bounds
         if lo < -1 or hi > 1:
             raise ValueError(f"effect magnitude must lie within [-1, 1], got [{lo}, {hi}]")
         return self
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        if self.range is not None:
-            return self.range
-        return (self.value, self.value)  # type: ignore[return-value]
 
 
 class Event(_Strict):
@@ -300,7 +293,8 @@ class LoadedScenario(BaseModel):
     quotes_verified: bool
 
 
-def _aware(value: datetime | Date) -> datetime:
+def as_aware(value: datetime | Date) -> datetime:
+    """A timezone-aware datetime (dates are midnight UTC; naive times are taken as UTC)."""
     if not isinstance(value, datetime):
         value = datetime.combine(value, time(0, 0))
     if value.tzinfo is None:
@@ -385,7 +379,7 @@ def load_scenario_text(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _located_validation_error(name, exc, data, lines) from None
+        raise located_validation_error(name, exc, data, lines) from None
     problems = list(_cross_check(scenario))
     if problems:
         path, message = problems[0]
@@ -430,10 +424,14 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path:
     return tuple(path)
 
 
-def _located_validation_error(
+def located_validation_error(
     name: str, exc: ValidationError, data: Any, lines: dict[Path, int]
 ) -> ScenarioError:
-    error = exc.errors()[0]
+    """One pydantic error as a ScenarioError located at its key path and line. An unknown key
+    is reported before anything else: a misspelt key also makes the real one "missing", and
+    the misspelling is the useful message."""
+    errors = exc.errors()
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     path = _data_path(data, tuple(error["loc"]))
     message = _explain(error)
     return ScenarioError(name, path, line_for(lines, path), message)
@@ -487,10 +485,10 @@ def _cross_check(s: Scenario) -> Any:
                     param.source
                 )
 
-    start, end = _aware(s.clock.start), _aware(s.clock.end)
+    start, end = as_aware(s.clock.start), as_aware(s.clock.end)
 
     def outside(moment: datetime) -> bool:
-        return not (start <= _aware(moment) <= end)
+        return not (start <= as_aware(moment) <= end)
 
     clock_text = f"[{s.clock.start.isoformat()}, {s.clock.end.isoformat()}]"
 
@@ -510,7 +508,7 @@ def _cross_check(s: Scenario) -> Any:
         if event.id in event_ids:
             yield ("events", index, "id"), f"duplicate event id '{event.id}'"
         event_ids.add(event.id)
-        if outside(event.time) or _aware(event.time) >= end:
+        if outside(event.time) or as_aware(event.time) >= end:
             yield ("events", index, "time"), (
                 f"event dated outside the clock {clock_text} (an event at the very end would "
                 "never apply)"

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from sim.clock import as_aware
+from sim.scenario import as_aware
 from sim.runner import Ensemble
 from sim.scenario import Scenario
 
