@@ -82,6 +82,32 @@ def million_members(members: int, chunk: int) -> dict:
     return json.loads(proc.stdout)
 
 
+def dask_scaling(points: int, members: int) -> tuple[float, float, float]:
+    """Sweep throughput on a 2-worker local Dask cluster over a 1-worker one, same spec."""
+    import tempfile
+
+    from sim.sweep import SweepRunner
+
+    timings = []
+    with tempfile.TemporaryDirectory() as folder:
+        for workers in (1, 2):
+            spec = Path(folder) / f"spec{workers}.yaml"
+            spec.write_text(
+                "format: diplosim-sweep/1\n"
+                f"scenario: {SCENARIO}\n"
+                "parameters:\n  united_states.base_pressure: [0.0, 1.0]\n"
+                "  south_korea.initial_opposition: [0.3, 0.7]\n"
+                f"design:\n  method: lhs\n  samples: {points}\n"
+                f"members: {members}\nseed: 1\nchunk_points: 4\n"
+                f"out: {Path(folder) / f'out{workers}'}\n"
+            )
+            runner = SweepRunner(str(spec))
+            start = time.perf_counter()
+            runner.run(workers=workers)
+            timings.append(time.perf_counter() - start)
+    return timings[0] / timings[1], timings[0], timings[1]
+
+
 def cold_start_ratio(repeats: int) -> tuple[float, float, float]:
     """Median wall time of `diplosim --help` over that of `python -c pass`."""
     def median_time(argv: list[str]) -> float:
@@ -111,7 +137,10 @@ def main() -> None:
     result = million_members(million, chunk=5000)
     print(f"million_members_wall_s: {result['wall_s']:.1f} s  ({million} members)")
     print(f"million_members_peak_rss_mb: {result['peak_rss_mb']:.0f} MB")
-    print("dask_scaling_2v1: n/a  (sweeps on Dask are not implemented yet)")
+    points, members = (16, 200) if args.quick else (64, 2000)
+    scaling, one, two = dask_scaling(points, members)
+    print(f"dask_scaling_2v1: {scaling:.2f} x  ({points} points x {members} members: "
+          f"1 worker {one:.1f} s, 2 workers {two:.1f} s, cluster start-up included)")
     ratio, cli, bare = cold_start_ratio(5 if args.quick else 15)
     print(f"cold_start_ratio: {ratio:.1f} x  (diplosim --help {cli * 1000:.0f} ms, "
           f"python -c pass {bare * 1000:.0f} ms)")

@@ -56,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="write the JSON Schema of the scenario format")
     schema.add_argument("--out", help="file to write (default: standard output)")
 
+    sweep = sub.add_parser("sweep", help="run a parameter sweep (resumable; optionally on Dask)")
+    sweep.add_argument("spec", help="sweep spec file")
+    sweep.add_argument("--workers", type=int, help="run chunks on a local Dask cluster of N workers")
+    sweep.add_argument("--scheduler", help="address of an existing Dask scheduler (tcp://HOST:PORT)")
+    sweep.add_argument("--constants", help="constants file (default calibration/constants.yaml)")
+    sweep.add_argument("--sources", help="folder holding the cited source files")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
     check = sub.add_parser("check", help="validate scenario files without running them")
     check.add_argument("scenarios", nargs="+")
     check.add_argument("--sources")
@@ -71,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             "run": _run,
             "validate": _validate,
             "schema": _schema,
+            "sweep": _sweep,
             "check": _check,
         }[args.command](args)
     except ScenarioError as exc:
@@ -80,13 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _progress(total: int, quiet: bool, label: str):
+def _progress(total: int, quiet: bool, label: str, unit: str = "run"):
     """A tqdm bar on a terminal; nothing otherwise."""
     if quiet or not sys.stderr.isatty():
         return None, lambda: None
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=label, unit="run", leave=False, file=sys.stderr)
+    bar = tqdm(total=total, desc=label, unit=unit, leave=False, file=sys.stderr)
     return bar.update, bar.close
 
 
@@ -218,6 +227,28 @@ def _json_number(value):
     if isinstance(value, float) and math.isnan(value):
         return None
     raise TypeError(type(value))
+
+
+def _sweep(args) -> int:
+    from sim.sweep import SweepRunner
+
+    if args.workers is not None and args.workers < 1:
+        print("diplosim: error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    runner = SweepRunner(args.spec, sources=args.sources, constants_file=args.constants)
+    pending = len(runner.pending_chunks()) if (runner.out / "sweep.json").exists() else len(runner.chunks)
+    done = len(runner.chunks) - pending
+    if done:
+        print(f"resuming: {done} of {len(runner.chunks)} chunks already finished")
+    update, close = _progress(pending, args.quiet, "chunks", unit="chunk")
+    started = time.perf_counter()
+    dataset = runner.run(workers=args.workers, scheduler=args.scheduler, progress=update)
+    close()
+    print(
+        f"{len(runner.points)} points x {runner.spec.members} members "
+        f"({runner.spec.design.method}), {time.perf_counter() - started:.1f} s -> {dataset}"
+    )
+    return 0
 
 
 def _schema(args) -> int:

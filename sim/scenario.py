@@ -114,6 +114,13 @@ def _actor_model(role: str) -> type[BaseModel]:
 
 
 ACTOR_MODELS: dict[str, type[BaseModel]] = {role: _actor_model(role) for role in ROLES}
+# Make the generated classes importable by name, so scenarios pickle (e.g. to Dask workers).
+for _model in ACTOR_MODELS.values():
+    _parameters = _model.model_fields["parameters"].annotation
+    for _cls in (_model, _parameters):
+        _cls.__module__ = __name__
+        _cls.__qualname__ = _cls.__name__
+        globals()[_cls.__name__] = _cls
 Actor = Annotated[
     Union[tuple(ACTOR_MODELS.values())],  # type: ignore[misc]
     Field(discriminator="role"),
