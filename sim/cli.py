@@ -114,7 +114,7 @@ def _load(args, path: str):
 
 
 def _ensemble(args, scenario, constants, progress):
-    """Run the ensemble on the chosen engine (a single run always uses the Mesa agents)."""
+    """Run and keep a whole ensemble on the chosen engine (one run always uses the agents)."""
     if args.engine == "agents" or args.runs == 1:
         from sim.runner import run_ensemble
 
@@ -131,8 +131,10 @@ def _check_runs(runs: int) -> None:
 
 
 def _run(args) -> int:
-    from sim.results import write_results
-    from sim.runner import build_model
+    from sim.draws import drawn_quantities
+    from sim.ensemble import ensemble_chunks
+    from sim.results import ResultWriter, run_manifest
+    from sim.runner import Tally, build_model
     from sim.trace import trace_lines
 
     _check_runs(args.runs)
@@ -143,45 +145,60 @@ def _run(args) -> int:
         model.run()
         print("\n".join(trace_lines(model)))
         return 0
+    engine = "agents" if args.engine == "agents" or args.runs == 1 else "vector"
     update, close = _progress(args.runs, args.quiet, scenario.id)
+    tally = Tally(scenario)
+    writer = (
+        ResultWriter(args.out, scenario.id, [q.key for q in drawn_quantities(scenario)])
+        if args.out else None
+    )
     started = time.perf_counter()
-    ensemble, engine = _ensemble(args, scenario, constants, update)
+    try:
+        for rows, run_ids, draws in ensemble_chunks(scenario, constants, args.seed, args.runs, engine):
+            tally.add(rows)
+            if writer is not None:
+                writer.add(rows, run_ids, draws)
+            if update is not None:
+                update(len(run_ids))
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
     elapsed = time.perf_counter() - started
     close()
-    print(_outcome_table(ensemble))
+    print(_outcome_table(scenario, tally))
     print(f"\n{args.runs} runs, seed {args.seed}, {engine} engine, {elapsed:.1f} s")
-    if args.out:
-        files = write_results(
-            ensemble,
-            args.out,
-            scenario_file=args.scenario,
-            scenario_sha256=loaded.sha256,
-            constants=constants,
-            engine=engine,
-            wall_time_s=elapsed,
-            quotes_verified=loaded.quotes_verified,
+    if writer is not None:
+        files = writer.finish(
+            run_manifest(
+                scenario_id=scenario.id,
+                scenario_file=args.scenario,
+                scenario_sha256=loaded.sha256,
+                quotes_verified=loaded.quotes_verified,
+                seed=args.seed,
+                runs=args.runs,
+                engine=engine,
+                constants=constants,
+                wall_time_s=elapsed,
+            )
         )
         print(f"wrote {', '.join(files)} to {args.out}")
     return 0
 
 
-def _outcome_table(ensemble) -> str:
+def _outcome_table(scenario, tally) -> str:
+    import numpy as np
+
     lines = [
         f"{'decision':<26} {'outcome':<24} {'share':>7} {'95% CI':>17} "
         f"{'median h before':>16} {'IQR':>18}"
     ]
-    for decision in ensemble.scenario.decisions:
-        summary = ensemble.summary(decision.id)
+    for decision in scenario.decisions:
+        summary = tally.summary(decision.id)
         for option in summary.options:
             low, high = summary.interval(option)
-            hours = [
-                float(r["hours_before_deadline"])
-                for r in ensemble.decision_rows(decision.id)
-                if r["outcome"] == option
-            ]
-            if hours:
-                import numpy as np
-
+            hours = summary.hours_for(option)
+            if hours.size:
                 q25, q50, q75 = np.percentile(hours, [25, 50, 75])
                 timing = f"{q50:16.1f} {f'[{q25:.1f}, {q75:.1f}]':>18}"
             else:

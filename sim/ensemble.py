@@ -9,9 +9,9 @@ is checked by the test suite member by member; the agent model stays the readabl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
 import math
+from dataclasses import dataclass
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from sim.clock import build_clock
 from sim.decision import Constants
 from sim.draws import draw_shocks, drawn_quantities, effect_key, run_seed_sequence, split
 from sim.model import N_FIXED_CHANNELS
-from sim.runner import NOT_REACHED, Ensemble
+from sim.runner import NOT_REACHED, Ensemble, run_ensemble
 from sim.scenario import Scenario
 
 WAITING, OPEN, RESOLVED, NOT_REACHED_CODE = 0, 1, 2, 3
@@ -411,27 +411,45 @@ class VectorEngine:
         return out
 
 
+def ensemble_chunks(
+    scenario: Scenario,
+    constants: Constants,
+    seed: int,
+    runs: int,
+    engine: str = "vector",
+    chunk: int = 5000,
+) -> Iterator[tuple[list[dict[str, object]], list[int], np.ndarray]]:
+    """Yield (tidy rows, run ids, parameter draws) for consecutive blocks of members, so an
+    ensemble of any size runs in bounded memory. ``engine`` is "vector" or "agents"."""
+    if engine == "agents":
+        chunk = min(chunk, 1000)
+    vector = VectorEngine(scenario, constants) if engine == "vector" else None
+    for start in range(0, runs, chunk):
+        block = range(start, min(start + chunk, runs))
+        if vector is not None:
+            inputs = vector.inputs(seed, block)
+            yield vector.rows(vector.run(inputs)), list(block), inputs.values
+        else:
+            part = run_ensemble(scenario, constants, seed, len(block), first_run=start)
+            yield part.rows, part.run_ids, np.asarray(part.draws, dtype=float)
+
+
 def run_vector_ensemble(
     scenario: Scenario,
     constants: Constants,
     seed: int,
     runs: int,
-    first_run: int = 0,
     chunk: int = 5000,
     progress: Callable[[int], None] | None = None,
 ) -> Ensemble:
-    """Run ``runs`` members with the vectorised engine, ``chunk`` members at a time (bounded
-    memory); the result is the same :class:`Ensemble` the agent runner returns."""
-    engine = VectorEngine(scenario, constants)
+    """Run ``runs`` members with the vectorised engine and keep every row (for moderate
+    sizes; stream :func:`ensemble_chunks` for large ones)."""
     ensemble = Ensemble(scenario=scenario, seed=seed, runs=runs)
-    ensemble.draw_keys = [q.key for q in engine.quantities]
-    for start in range(first_run, first_run + runs, chunk):
-        block = range(start, min(start + chunk, first_run + runs))
-        inputs = engine.inputs(seed, block)
-        outcomes = engine.run(inputs)
-        ensemble.rows.extend(engine.rows(outcomes))
-        ensemble.run_ids.extend(block)
-        ensemble.draws.extend(inputs.values.tolist())
+    ensemble.draw_keys = [q.key for q in drawn_quantities(scenario)]
+    for rows, run_ids, draws in ensemble_chunks(scenario, constants, seed, runs, "vector", chunk):
+        ensemble.rows.extend(rows)
+        ensemble.run_ids.extend(run_ids)
+        ensemble.draws.extend(draws.tolist())
         if progress is not None:
-            progress(len(block))
+            progress(len(run_ids))
     return ensemble

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from sim.decision import Constants
-from sim.runner import RUN_COLUMNS, Ensemble
+from sim.runner import RUN_COLUMNS
 
 
 def _cell(value: Any) -> str:
@@ -34,41 +34,15 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def csv_text(columns: list[str] | tuple[str, ...], rows: list[list[Any]]) -> str:
+def csv_text(columns: list[str] | tuple[str, ...] | None, rows: list[list[Any]]) -> str:
+    """CSV lines for ``rows``, preceded by a header when ``columns`` is given."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    if columns is not None:
+        writer.writerow(columns)
     for row in rows:
         writer.writerow([_cell(v) for v in row])
     return buffer.getvalue()
-
-
-def runs_table(ensemble: Ensemble) -> tuple[list[str], list[list[Any]]]:
-    """One row per run and decision."""
-    columns = ["scenario", *RUN_COLUMNS]
-    rows = [[ensemble.scenario.id, *(r[c] for c in RUN_COLUMNS)] for r in ensemble.rows]
-    return columns, rows
-
-
-def draws_table(ensemble: Ensemble) -> tuple[list[str], list[list[Any]]]:
-    """One row per run: the value each sourced quantity took."""
-    columns = ["run", *ensemble.draw_keys]
-    rows = [[run, *values] for run, values in zip(ensemble.run_ids, ensemble.draws, strict=True)]
-    return columns, rows
-
-
-def draws_summary(ensemble: Ensemble) -> dict[str, dict[str, float]]:
-    if not ensemble.draws:
-        return {}
-    values = np.asarray(ensemble.draws, dtype=float)
-    return {
-        key: {
-            "min": float(values[:, i].min()),
-            "mean": float(values[:, i].mean()),
-            "max": float(values[:, i].max()),
-        }
-        for i, key in enumerate(ensemble.draw_keys)
-    }
 
 
 def package_version() -> str:
@@ -78,69 +52,131 @@ def package_version() -> str:
         return "unknown"
 
 
-def _parquet(columns: list[str], rows: list[list[Any]], path: Path) -> bool:
-    """Write a Parquet copy if pyarrow is installed; report whether it was written."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        return False
-    table = pa.table({c: [row[i] for row in rows] for i, c in enumerate(columns)})
-    pq.write_table(table, path)
-    return True
+class ResultWriter:
+    """Streams an ensemble's tables into a staging folder beside ``out`` and renames it into
+    place when finished; on any error the staging folder is removed and ``out`` is untouched.
+
+    Files: runs.csv (one row per run and decision), draws.csv (one row per run: the value of
+    every drawn quantity), Parquet copies of both when pyarrow is installed, manifest.json.
+    """
+
+    def __init__(self, out: str | os.PathLike[str], scenario_id: str, draw_keys: list[str]):
+        self.out = Path(out)
+        self.scenario_id = scenario_id
+        self.draw_keys = list(draw_keys)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
+        self._csv = {
+            "runs": open(self.staging / "runs.csv", "w", encoding="utf-8", newline=""),
+            "draws": open(self.staging / "draws.csv", "w", encoding="utf-8", newline=""),
+        }
+        self._csv["runs"].write(csv_text(["scenario", *RUN_COLUMNS], []))
+        self._csv["draws"].write(csv_text(["run", *self.draw_keys], []))
+        self._parquet: dict[str, Any] = {}
+        self._count = 0
+        self._sum = np.zeros(len(self.draw_keys))
+        self._min = np.full(len(self.draw_keys), np.inf)
+        self._max = np.full(len(self.draw_keys), -np.inf)
+
+    def __enter__(self) -> ResultWriter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self.abort()
+
+    def add(self, rows: list[dict[str, Any]], run_ids: list[int], draws: np.ndarray) -> None:
+        """Append one block of runs."""
+        run_rows = [[self.scenario_id, *(r[c] for c in RUN_COLUMNS)] for r in rows]
+        draw_rows = [[run, *values] for run, values in zip(run_ids, draws.tolist(), strict=True)]
+        self._csv["runs"].write(csv_text(None, run_rows))
+        self._csv["draws"].write(csv_text(None, draw_rows))
+        self._parquet_add("runs", ["scenario", *RUN_COLUMNS], run_rows)
+        self._parquet_add("draws", ["run", *self.draw_keys], draw_rows)
+        if len(run_ids):
+            self._count += len(run_ids)
+            self._sum += draws.sum(axis=0)
+            self._min = np.minimum(self._min, draws.min(axis=0))
+            self._max = np.maximum(self._max, draws.max(axis=0))
+
+    def _parquet_add(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            return
+        table = pa.table({c: [row[i] for row in rows] for i, c in enumerate(columns)})
+        if name not in self._parquet:
+            self._parquet[name] = pq.ParquetWriter(self.staging / f"{name}.parquet", table.schema)
+        self._parquet[name].write_table(table)
+
+    def draws_summary(self) -> dict[str, dict[str, float]]:
+        if not self._count:
+            return {}
+        mean = self._sum / self._count
+        return {
+            key: {"min": float(self._min[i]), "mean": float(mean[i]), "max": float(self._max[i])}
+            for i, key in enumerate(self.draw_keys)
+        }
+
+    def finish(self, manifest: dict[str, Any]) -> list[str]:
+        """Close the tables, write the manifest, and move the result into place."""
+        try:
+            for handle in self._csv.values():
+                handle.close()
+            for writer in self._parquet.values():
+                writer.close()
+            files = sorted(p.name for p in self.staging.iterdir())
+            manifest = {**manifest, "parameter_draws": self.draws_summary(), "files": files}
+            (self.staging / "manifest.json").write_text(
+                json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            )
+            _swap_into_place(self.staging, self.out)
+            return sorted([*files, "manifest.json"])
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        for handle in self._csv.values():
+            handle.close()
+        for writer in self._parquet.values():
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - the folder is being discarded anyway
+                pass
+        shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def write_results(
-    ensemble: Ensemble,
-    out: str | os.PathLike[str],
+def run_manifest(
     *,
+    scenario_id: str,
     scenario_file: str,
     scenario_sha256: str,
-    constants: Constants,
-    engine: str,
-    wall_time_s: float,
     quotes_verified: bool,
-) -> list[str]:
-    """Write runs.csv, draws.csv (and .parquet copies) and manifest.json into ``out``
-    atomically. Returns the names of the files written."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        written = []
-        tables = {"runs": runs_table(ensemble), "draws": draws_table(ensemble)}
-        for name, (columns, rows) in tables.items():
-            (staging / f"{name}.csv").write_text(csv_text(columns, rows), encoding="utf-8")
-            written.append(f"{name}.csv")
-            if _parquet(columns, rows, staging / f"{name}.parquet"):
-                written.append(f"{name}.parquet")
-        manifest = {
-            "package": "diplosim",
-            "version": package_version(),
-            "scenario_id": ensemble.scenario.id,
-            "scenario_file": Path(scenario_file).name,
-            "scenario_sha256": scenario_sha256,
-            "quotes_verified": quotes_verified,
-            "seed": ensemble.seed,
-            "runs": ensemble.runs,
-            "engine": engine,
-            "constants": {k: getattr(constants, k) for k in constants.__dataclass_fields__},
-            "parameter_draws": draws_summary(ensemble),
-            "wall_time_s": round(wall_time_s, 3),
-            "python": platform.python_version(),
-            "mesa": metadata.version("mesa"),
-            "numpy": np.__version__,
-            "files": sorted(written),
-        }
-        (staging / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        written.append("manifest.json")
-        _swap_into_place(staging, out)
-        return sorted(written)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    seed: int,
+    runs: int,
+    engine: str,
+    constants: Constants,
+    wall_time_s: float,
+) -> dict[str, Any]:
+    """The manifest of a run, less what the writer adds (draw summary, file list)."""
+    return {
+        "package": "diplosim",
+        "version": package_version(),
+        "scenario_id": scenario_id,
+        "scenario_file": Path(scenario_file).name,
+        "scenario_sha256": scenario_sha256,
+        "quotes_verified": quotes_verified,
+        "seed": seed,
+        "runs": runs,
+        "engine": engine,
+        "constants": {k: getattr(constants, k) for k in constants.__dataclass_fields__},
+        "wall_time_s": round(wall_time_s, 3),
+        "python": platform.python_version(),
+        "mesa": metadata.version("mesa"),
+        "numpy": np.__version__,
+    }
 
 
 def _swap_into_place(staging: Path, out: Path) -> None:

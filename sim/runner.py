@@ -8,7 +8,6 @@ each run drew.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -69,11 +68,8 @@ class Ensemble:
     run_ids: list[int] = field(default_factory=list)
     draws: list[list[float]] = field(default_factory=list)  # one list per run, draw_keys order
 
-    def decision_rows(self, decision_id: str) -> list[dict[str, object]]:
-        return [r for r in self.rows if r["decision"] == decision_id]
-
     def summary(self, decision_id: str) -> DecisionSummary:
-        return DecisionSummary.from_rows(self.scenario, decision_id, self.decision_rows(decision_id))
+        return Tally(self.scenario).add(self.rows).summary(decision_id)
 
 
 def run_ensemble(
@@ -111,6 +107,47 @@ def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tup
     return (low, high)
 
 
+class Tally:
+    """Outcomes and decision times of an ensemble, kept as compact arrays so that an
+    ensemble streamed in chunks can be summarised without keeping its rows."""
+
+    def __init__(self, scenario: Scenario):
+        self.options = {d.id: tuple(o.id for o in d.options) for d in scenario.decisions}
+        self._codes: dict[str, list[np.ndarray]] = {d: [] for d in self.options}
+        self._hours: dict[str, list[np.ndarray]] = {d: [] for d in self.options}
+
+    def add(self, rows: list[dict[str, object]]) -> Tally:
+        """Count tidy rows (as the runners produce them)."""
+        codes: dict[str, list[int]] = {d: [] for d in self.options}
+        hours: dict[str, list[float]] = {d: [] for d in self.options}
+        for row in rows:
+            decision = str(row["decision"])
+            outcome = str(row["outcome"])
+            codes[decision].append(
+                -1 if outcome == NOT_REACHED else self.options[decision].index(outcome)
+            )
+            hours[decision].append(float(row["hours_before_deadline"]))  # type: ignore[arg-type]
+        for decision in self.options:
+            self._codes[decision].append(np.asarray(codes[decision], dtype=np.int16))
+            self._hours[decision].append(np.asarray(hours[decision], dtype=float))
+        return self
+
+    def summary(self, decision_id: str) -> DecisionSummary:
+        codes = np.concatenate(self._codes[decision_id]) if self._codes[decision_id] else np.zeros(0, np.int16)
+        hours = np.concatenate(self._hours[decision_id]) if self._hours[decision_id] else np.zeros(0)
+        reached = codes >= 0
+        options = self.options[decision_id]
+        return DecisionSummary(
+            decision=decision_id,
+            options=options,
+            runs=int(codes.size),
+            reached=int(reached.sum()),
+            counts={o: int((codes == i).sum()) for i, o in enumerate(options)},
+            hours_before_deadline=hours[reached],
+            chosen=codes[reached],
+        )
+
+
 @dataclass(frozen=True)
 class DecisionSummary:
     """Outcome shares and timing of one decision across an ensemble."""
@@ -121,21 +158,11 @@ class DecisionSummary:
     reached: int
     counts: dict[str, int]
     hours_before_deadline: np.ndarray  # of runs that reached the decision
+    chosen: np.ndarray  # option index of each run that reached the decision
 
-    @classmethod
-    def from_rows(cls, scenario: Scenario, decision_id: str, rows: list[dict[str, object]]) -> DecisionSummary:
-        options = tuple(o.id for o in scenario.decision(decision_id).options)
-        counts = Counter(str(r["outcome"]) for r in rows)
-        reached_rows = [r for r in rows if r["outcome"] != NOT_REACHED]
-        hours = np.array([float(r["hours_before_deadline"]) for r in reached_rows], dtype=float)
-        return cls(
-            decision=decision_id,
-            options=options,
-            runs=len(rows),
-            reached=len(reached_rows),
-            counts={o: counts.get(o, 0) for o in options},
-            hours_before_deadline=hours,
-        )
+    def hours_for(self, option: str) -> np.ndarray:
+        """Hours before the deadline of the runs that chose ``option``."""
+        return self.hours_before_deadline[self.chosen == self.options.index(option)]
 
     def share(self, option: str) -> float:
         """Share of runs that reached the decision and chose ``option``."""

@@ -77,11 +77,7 @@ def score(scenario: Scenario, ensemble: Ensemble) -> list[DecisionScore]:
         status_quo = {o: 1.0 if o == decision.default else 0.0 for o in options}
         uniform = {o: 1.0 / len(options) for o in options}
         modal = summary.modal_outcome
-        hours_if_recorded = [
-            float(r["hours_before_deadline"])
-            for r in ensemble.decision_rows(decision_id)
-            if r["outcome"] == record.option
-        ]
+        hours_if_recorded = summary.hours_for(record.option)
         scores.append(
             DecisionScore(
                 scenario=scenario.id,
@@ -100,7 +96,7 @@ def score(scenario: Scenario, ensemble: Ensemble) -> list[DecisionScore]:
                 q75_hours_before_deadline=q75,
                 timing_abs_error_hours=abs(median - recorded_hours),
                 median_hours_if_recorded_option=(
-                    float(np.median(hours_if_recorded)) if hours_if_recorded else math.nan
+                    float(np.median(hours_if_recorded)) if hours_if_recorded.size else math.nan
                 ),
                 brier=brier(shares, record.option) if summary.reached else math.nan,
                 brier_status_quo=brier(status_quo, record.option),
