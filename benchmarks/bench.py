@@ -52,7 +52,7 @@ def _rows_equal(a, b) -> bool:
 
 
 MILLION_CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 from sim.constants import load_constants
 from sim.ensemble import VectorEngine, RESOLVED
@@ -68,7 +68,9 @@ for first in range(0, members, chunk):
         chosen = outcomes.option_index[:, i][outcomes.status[:, i] == RESOLVED]
         c += np.bincount(chosen, minlength=len(c))
 wall = time.perf_counter() - start
-print(json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+# VmHWM is this process's own peak (ru_maxrss would carry the parent's over fork and exec)
+hwm_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"wall_s": wall, "peak_rss_mb": hwm_kb / 1024,
                   "counts": [c.tolist() for c in counts]}))
 """
 

@@ -82,25 +82,45 @@ def attention_probability(
     return 1.0 - ((after + floor_hours) / (h + floor_hours)) ** rate
 
 
+def _columns(values: np.ndarray) -> list[np.ndarray]:
+    """The options of ``values`` one by one. Option counts are small (2-5), so looping over
+    them beats NumPy's reductions along a short last axis, and it fixes the order of
+    summation, which keeps the engines bit-for-bit equal."""
+    return [values[..., i] for i in range(values.shape[-1])]
+
+
+def _sum(columns: list[np.ndarray]) -> np.ndarray:
+    total = columns[0]
+    for column in columns[1:]:
+        total = total + column
+    return total
+
+
 def logit_probabilities(utilities: np.ndarray, temperature: float, available: np.ndarray) -> np.ndarray:
     """Softmax over the last axis, restricted to available options (noisy logit choice)."""
     scaled = np.where(available, utilities / temperature, -np.inf)
-    scaled = scaled - np.max(scaled, axis=-1, keepdims=True)
-    weights = np.exp(scaled)
-    return weights / np.sum(weights, axis=-1, keepdims=True)
+    columns = _columns(scaled)
+    top = columns[0]
+    for column in columns[1:]:
+        top = np.maximum(top, column)
+    weights = np.exp(scaled - top[..., None])
+    return weights / _sum(_columns(weights))[..., None]
 
 
 def choose(probabilities: np.ndarray, uniform: Number) -> Number:
     """Index of the option picked by inverse-CDF sampling with the given uniform draw(s)."""
-    cumulative = np.cumsum(probabilities, axis=-1)
-    u = np.asarray(uniform)[..., None]
-    index = np.sum(cumulative <= u * cumulative[..., -1:], axis=-1)
-    return np.minimum(index, probabilities.shape[-1] - 1)
+    columns = _columns(np.asarray(probabilities))
+    cumulative = [columns[0]]
+    for column in columns[1:]:
+        cumulative.append(cumulative[-1] + column)
+    threshold = np.asarray(uniform) * cumulative[-1]
+    index = _sum([(c <= threshold).astype(np.int64) for c in cumulative])
+    return np.minimum(index, len(columns) - 1)
 
 
 def expected_non_cooperation(probabilities: np.ndarray, cooperation: np.ndarray) -> Number:
     """How far a choice distribution leans away from cooperating: E[1 - cooperation]."""
-    return np.sum(probabilities * (1.0 - cooperation), axis=-1)
+    return _sum(_columns(probabilities * (1.0 - cooperation)))
 
 
 def domestic_cost(
