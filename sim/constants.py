@@ -9,11 +9,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from sim.decision import Constants
-from sim.scenario import ScenarioError, located_validation_error
-from sim.yamlmap import YamlError, load_with_lines
+from sim.scenario import parse_model, read_text_file
 
 DEFAULT_CONSTANTS = Path(__file__).resolve().parent.parent / "calibration" / "constants.yaml"
 
@@ -35,17 +34,6 @@ _ConstantsFile = create_model(  # type: ignore[call-overload]
 def load_constants(path: str | Path | None = None) -> Constants:
     """Read and validate the constants file; raise :class:`ScenarioError` on any problem."""
     path = Path(path) if path is not None else DEFAULT_CONSTANTS
-    name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(name, (), None, f"cannot read the file: {exc.strerror}") from None
-    try:
-        data, lines = load_with_lines(text)
-    except YamlError as exc:
-        raise ScenarioError(name, exc.path, exc.line, exc.message) from None
-    try:
-        parsed = _ConstantsFile.model_validate(data)
-    except ValidationError as exc:
-        raise located_validation_error(name, exc, data, lines) from None
+    text, _ = read_text_file(path)
+    parsed, _, _ = parse_model(text, str(path), _ConstantsFile)
     return Constants(**{f.name: getattr(parsed, f.name).value for f in dataclasses.fields(Constants)})

@@ -16,7 +16,7 @@ import unicodedata
 from datetime import date as Date
 from datetime import datetime, time, timezone
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, TypeVar, Union
 
 from pydantic import (
     AwareDatetime,
@@ -34,6 +34,7 @@ from sim.yamlmap import Path, YamlError, format_path, line_for, load_with_lines
 
 FORMAT = "diplosim/1"
 SOURCES_ENV = "DIPLOSIM_SOURCES"
+M = TypeVar("M", bound=BaseModel)
 MAX_STEPS = 100_000  # per decision window and overall; guards memory against a typo
 
 
@@ -54,11 +55,13 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1)]
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """Base of every file model: unknown keys, non-finite numbers and mutation are refused."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class _Magnitude(_Strict):
+class _Magnitude(StrictModel):
     """A number that is either fixed (``value``) or drawn uniformly from ``range``."""
 
     value: float | None = None
@@ -100,12 +103,12 @@ def _actor_model(role: str) -> type[BaseModel]:
         name: (Parameter, Field(description=p.description)) for name, p in spec.parameters.items()
     }
     parameters_model = create_model(  # type: ignore[call-overload]
-        f"{role.capitalize()}Parameters", __base__=_Strict, **parameter_fields
+        f"{role.capitalize()}Parameters", __base__=StrictModel, **parameter_fields
     )
 
     return create_model(  # type: ignore[call-overload]
         f"{role.capitalize()}Actor",
-        __base__=_Strict,
+        __base__=StrictModel,
         __doc__=spec.description,
         name=(Text, ...),
         role=(Literal[role], ...),  # type: ignore[valid-type]
@@ -127,7 +130,7 @@ Actor = Annotated[
 ]
 
 
-class Source(_Strict):
+class Source(StrictModel):
     """A document a scenario cites: a file under the sources folder, with its bibliography."""
 
     id: Identifier
@@ -137,7 +140,7 @@ class Source(_Strict):
     date: Date | None = Field(default=None, description="publication date; omit if the text gives none")
 
 
-class Clock(_Strict):
+class Clock(StrictModel):
     """Simulated time: coarse steps, and finer steps in the hours before each deadline."""
 
     start: AwareDatetime
@@ -177,7 +180,7 @@ class Effect(_Magnitude):
         return self
 
 
-class Event(_Strict):
+class Event(StrictModel):
     """A dated happening from the record, with its declared effects on agent state."""
 
     id: Identifier
@@ -188,7 +191,7 @@ class Event(_Strict):
     effects: list[Effect] = Field(default_factory=list)
 
 
-class Election(_Strict):
+class Election(StrictModel):
     """A scheduled election of an actor; its nearness raises that actor's domestic cost."""
 
     actor: Identifier
@@ -198,7 +201,7 @@ class Election(_Strict):
     quote: Text
 
 
-class Option(_Strict):
+class Option(StrictModel):
     """One choice open to the decider."""
 
     id: Identifier
@@ -213,14 +216,14 @@ class Option(_Strict):
     )
 
 
-class Precondition(_Strict):
+class Precondition(StrictModel):
     """A decision that is only reached if an earlier decision took a given option."""
 
     decision: Identifier
     option: Identifier
 
 
-class Decision(_Strict):
+class Decision(StrictModel):
     """A pending choice: who decides, among what, by when, and what happens by default."""
 
     id: Identifier
@@ -239,7 +242,7 @@ class Decision(_Strict):
         return self
 
 
-class RecordedOutcome(_Strict):
+class RecordedOutcome(StrictModel):
     """What actually happened for one decision. Read only by validation, never by the model."""
 
     option: Identifier
@@ -249,7 +252,7 @@ class RecordedOutcome(_Strict):
     quote: Text
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     """A whole scenario file."""
 
     format: Literal["diplosim/1"]
@@ -345,25 +348,45 @@ def read_source_text(root: str, relative: str) -> str | None:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-def load_scenario(
-    file: str | os.PathLike[str],
-    sources_root: str | None = None,
-    verify_quotes: bool = True,
-) -> LoadedScenario:
-    """Read, validate and cross-check a scenario file. Raises :class:`ScenarioError`."""
+def read_text_file(file: str | os.PathLike[str]) -> tuple[str, str]:
+    """(text, SHA-256 of the bytes) of a UTF-8 file, or a ScenarioError naming it."""
     name = str(file)
     try:
         raw = FilePath(file).read_bytes()
     except OSError as exc:
         raise ScenarioError(name, (), None, f"cannot read the file: {exc.strerror}") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8"), hashlib.sha256(raw).hexdigest()
     except UnicodeDecodeError as exc:
         raise ScenarioError(name, (), None, f"not UTF-8 text ({exc.reason})") from None
+
+
+def parse_model(text: str, name: str, model: type[M]) -> tuple[M, Any, dict[Path, int]]:
+    """Parse YAML ``text`` (from file ``name``) into ``model``: (parsed, raw data, line map).
+    Every problem becomes one located ScenarioError."""
+    try:
+        data, lines = load_with_lines(text)
+    except YamlError as exc:
+        raise ScenarioError(name, exc.path, exc.line, exc.message) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(name, (), 1, f"expected a mapping of keys, got {_kind(data)}")
+    try:
+        return model.model_validate(data), data, lines
+    except ValidationError as exc:
+        raise located_validation_error(name, exc, data, lines) from None
+
+
+def load_scenario(
+    file: str | os.PathLike[str],
+    sources_root: str | None = None,
+    verify_quotes: bool = True,
+) -> LoadedScenario:
+    """Read, validate and cross-check a scenario file. Raises :class:`ScenarioError`."""
+    text, sha256 = read_text_file(file)
     return load_scenario_text(
         text,
-        name,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        str(file),
+        sha256=sha256,
         sources_root=find_sources_root(file, sources_root),
         verify_quotes=verify_quotes,
     )
@@ -377,16 +400,7 @@ def load_scenario_text(
     verify_quotes: bool = True,
 ) -> LoadedScenario:
     """Validate scenario text (already read from ``name``)."""
-    try:
-        data, lines = load_with_lines(text)
-    except YamlError as exc:
-        raise ScenarioError(name, exc.path, exc.line, exc.message) from None
-    if not isinstance(data, dict):
-        raise ScenarioError(name, (), 1, f"expected a mapping of scenario keys, got {_kind(data)}")
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise located_validation_error(name, exc, data, lines) from None
+    scenario, data, lines = parse_model(text, name, Scenario)
     problems = list(_cross_check(scenario))
     if problems:
         path, message = problems[0]

@@ -11,7 +11,6 @@ size or the number of workers.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import os
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from sim.constants import load_constants
 from sim.decision import Constants
@@ -29,11 +28,12 @@ from sim.ensemble import RESOLVED, VectorEngine
 from sim.scenario import (
     Scenario,
     ScenarioError,
-    _Strict,
+    StrictModel,
     load_scenario,
-    located_validation_error,
+    parse_model,
+    read_text_file,
 )
-from sim.yamlmap import YamlError, line_for, load_with_lines
+from sim.yamlmap import line_for
 
 DATASET_COLUMNS = (
     "point", "decision", "option", "share", "runs", "reached", "median_hours", "q25_hours",
@@ -41,7 +41,7 @@ DATASET_COLUMNS = (
 )
 
 
-class Design(_Strict):
+class Design(StrictModel):
     """How points are placed: SALib's Sobol (Saltelli), Latin hypercube or Morris, or a grid."""
 
     method: Literal["grid", "lhs", "sobol", "morris"]
@@ -50,7 +50,7 @@ class Design(_Strict):
     second_order: bool = Field(default=False, description="sobol: also sample second-order terms")
 
 
-class SweepSpec(_Strict):
+class SweepSpec(StrictModel):
     """A sweep file."""
 
     format: Literal["diplosim-sweep/1"]
@@ -75,21 +75,9 @@ class SweepSpec(_Strict):
 def load_spec(path: str | os.PathLike[str]) -> tuple[SweepSpec, str, dict]:
     """Read and validate a sweep spec; return it, its SHA-256 and its line map.
     Raises ScenarioError."""
-    name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(name, (), None, f"cannot read the file: {exc}") from None
-    try:
-        data, lines = load_with_lines(text)
-    except YamlError as exc:
-        raise ScenarioError(name, exc.path, exc.line, exc.message) from None
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        raise located_validation_error(name, exc, data, lines) from None
-    return spec, hashlib.sha256(raw).hexdigest(), lines
+    text, sha256 = read_text_file(path)
+    spec, _, lines = parse_model(text, str(path), SweepSpec)
+    return spec, sha256, lines
 
 
 def design_points(spec: SweepSpec) -> np.ndarray:
