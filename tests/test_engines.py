@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.ensemble import VectorEngine
-from sim.runner import build_model, run_ensemble, run_rows
+from sim.runner import build_model, run_rows
 from sim.scenario import load_scenario_text
 from tests.conftest import SCENARIO_2019
 
@@ -30,26 +30,30 @@ def _same_rows(a: list[dict], b: list[dict]) -> None:
                 assert x == y, (key, left, right)
 
 
-def _compare(scenario, constants, seed: int, members: int, traced: int) -> None:
-    agents = run_ensemble(scenario, constants, seed, members)
+def _compare(scenario, constants, seed: int, members: int) -> None:
+    """Every member: same drawn inputs, same outcome rows, same trajectories (to 1e-9)."""
     engine = VectorEngine(scenario, constants)
     inputs = engine.inputs(seed, range(members))
-    assert np.array_equal(np.asarray(agents.draws), inputs.values)
     outcomes = engine.run(inputs, record=True)
-    _same_rows(agents.rows, engine.rows(outcomes))
-    for run in range(traced):
+    vector_rows = engine.rows(outcomes)
+    n_decisions = len(scenario.decisions)
+    agent_rows = []
+    for run in range(members):
         model = build_model(scenario, constants, seed, run, trace=True)
         model.run()
-        _same_rows(run_rows(model, run), engine.rows(outcomes)[run * len(scenario.decisions):(run + 1) * len(scenario.decisions)])
+        assert np.array_equal([model.values[q.key] for q in engine.quantities], inputs.values[run])
+        agent_rows.extend(run_rows(model, run))
         collected = model.datacollector.model_vars
         for key, trajectory in outcomes.trajectories.items():
-            assert np.allclose(collected[key], trajectory[run], rtol=0, atol=1e-9), key
+            assert np.allclose(collected[key], trajectory[run], rtol=0, atol=1e-9), (run, key)
+    _same_rows(agent_rows, vector_rows)
+    assert len(vector_rows) == members * n_decisions
 
 
 @pytest.mark.parametrize("name", ["gsomia_2012", "gsomia_2019"])
 def test_engines_agree_on_shipped_scenarios(name, scenario_2012, scenario_2019, constants):
     scenario = scenario_2012 if name == "gsomia_2012" else scenario_2019
-    _compare(scenario, constants, seed=2024, members=500, traced=25)
+    _compare(scenario, constants, seed=2024, members=500)
 
 
 BASE = yaml.safe_load(SCENARIO_2019.read_text(encoding="utf-8"))
@@ -95,4 +99,4 @@ def random_scenarios(draw):
 @given(text=random_scenarios(), seed=st.integers(0, 2**32 - 1))
 def test_engines_agree_on_random_scenarios(text, seed, constants):
     scenario = load_scenario_text(text, "random.yaml", verify_quotes=False).scenario
-    _compare(scenario, constants, seed=seed, members=40, traced=3)
+    _compare(scenario, constants, seed=seed, members=40)
