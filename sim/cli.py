@@ -64,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--sources", help="folder holding the cited source files")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    counterfactual = sub.add_parser(
+        "counterfactual", help="run an overlay against its base on common random numbers"
+    )
+    counterfactual.add_argument("overlay", help="overlay file (scenarios/counterfactuals/*.yaml)")
+    counterfactual.add_argument("--runs", type=int, default=2000, help="runs (default 2000)")
+    counterfactual.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed")
+    counterfactual.add_argument("--constants", help="constants file")
+    counterfactual.add_argument("--sources", help="folder holding the cited source files")
+    counterfactual.add_argument("--json", action="store_true", help="print JSON instead")
+
     check = sub.add_parser("check", help="validate scenario files without running them")
     check.add_argument("scenarios", nargs="+")
     check.add_argument("--sources")
@@ -80,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             "validate": _validate,
             "schema": _schema,
             "sweep": _sweep,
+            "counterfactual": _counterfactual,
             "check": _check,
         }[args.command](args)
     except ScenarioError as exc:
@@ -265,6 +276,21 @@ def _sweep(args) -> int:
         f"{len(runner.points)} points x {runner.spec.members} members "
         f"({runner.spec.design.method}), {time.perf_counter() - started:.1f} s -> {dataset}"
     )
+    return 0
+
+
+def _counterfactual(args) -> int:
+    from sim.constants import load_constants
+    from sim.counterfactual import as_json, compare, format_comparison, load_overlay
+
+    _check_runs(args.runs)
+    loaded = load_overlay(args.overlay, sources=args.sources)
+    constants = load_constants(args.constants)
+    comparisons = compare(loaded, constants, args.seed, args.runs)
+    if args.json:
+        print(json.dumps(as_json(comparisons), indent=2, default=_json_number))
+    else:
+        print(format_comparison(loaded, comparisons, args.runs, args.seed))
     return 0
 
 

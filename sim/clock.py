@@ -3,7 +3,10 @@
 Steps are intervals ``[t_k, t_k+1)`` in hours since the clock's start. Coarse steps cover the
 whole span; inside ``fine_window_hours`` before every decision deadline the step shrinks to
 ``fine_step_hours``, so "an hour before the ceremony" and "six hours before the deadline" are
-told apart from "days before". Deadlines, decision openings and event times are boundaries too.
+told apart from "days before". Deadlines and decision openings are boundaries too. Event times
+are not: an event applies at the first step starting at or after it, so the grid depends only
+on the clock and the decisions, and a counterfactual that moves, adds or removes events runs
+on the same grid (and the same shock table) as its baseline.
 """
 
 from __future__ import annotations
@@ -55,7 +58,5 @@ def build_clock(scenario: Scenario) -> Clock:
         points.update({round(deadline, 9), round(opens, 9)})
         window_start = max(0.0, deadline - spec.fine_window_hours)
         points.update(np.arange(deadline, window_start, -spec.fine_step_hours).round(9).tolist())
-    for event in scenario.events:
-        points.add(round((as_aware(event.time) - start).total_seconds() / 3600.0, 9))
     boundaries = np.array(sorted(p for p in points if 0.0 <= p <= end_h), dtype=float)
     return Clock(start=start, boundaries=boundaries)

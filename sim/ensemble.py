@@ -46,6 +46,8 @@ class MemberOutcomes:
     decided_h: np.ndarray  # (M, D), nan where unresolved
     by_default: np.ndarray  # (M, D) bool
     trajectories: dict[str, np.ndarray] | None = None  # name -> (M, n_steps)
+    # decider's utility terms (M, D, terms, max options) at the probed steps; NaN elsewhere
+    probed_terms: np.ndarray | None = None
 
 
 class VectorEngine:
@@ -138,7 +140,12 @@ class VectorEngine:
         return inputs.values[:, self.column[f"{actor}.{name}"]]
 
     # -- the run ----------------------------------------------------------------------------------
-    def run(self, inputs: MemberInputs, record: bool = False) -> MemberOutcomes:
+    def run(
+        self, inputs: MemberInputs, record: bool = False, probe: np.ndarray | None = None
+    ) -> MemberOutcomes:
+        """Run the members. ``record`` keeps state trajectories; ``probe`` (members x
+        decisions step indices, -1 for none) records the decider's utility terms of each
+        decision at that step, open or not (used to attribute counterfactual changes)."""
         c = self.constants
         M = len(inputs.runs)
         D = len(self.decisions)
@@ -172,6 +179,10 @@ class VectorEngine:
         by_default = np.zeros((M, D), dtype=bool)
         lean = np.zeros(M)
         rows = np.arange(M)
+        n_options = max(len(ids) for ids in self.option_ids)
+        probed = (
+            np.full((M, D, len(rules.UTILITY_TERMS), n_options), np.nan) if probe is not None else None
+        )
         trajectories = {key: np.empty((M, self.clock.n_steps)) for key in state} if record else None
         if record:
             trajectories["lean_away"] = np.empty((M, self.clock.n_steps))
@@ -334,7 +345,8 @@ class VectorEngine:
                 expected_away = np.full((M, D), np.nan)
                 for i in range(D):
                     is_open = open_at_start[:, i]
-                    if not is_open.any():
+                    probing = probe[:, i] == k if probe is not None else None
+                    if not is_open.any() and (probing is None or not probing.any()):
                         continue
                     conceded = self.conditional_on_counterpart[i][None, :] * conceded_by[:, None]
                     available = ~self.conditional[i][None, :] | (conceded >= 1.0)
@@ -346,6 +358,12 @@ class VectorEngine:
                         constants=c,
                         **drivers,
                     )
+                    if probing is not None and probing.any():
+                        for t, name in enumerate(rules.UTILITY_TERMS):
+                            width = len(self.option_ids[i])
+                            probed[probing, i, t, :width] = np.broadcast_to(
+                                terms[name], (M, width)
+                            )[probing]
                     probabilities = rules.logit_probabilities(
                         rules.total_utility(terms), c.temperature, available
                     )
@@ -387,6 +405,7 @@ class VectorEngine:
             decided_h=decided,
             by_default=by_default,
             trajectories=trajectories,
+            probed_terms=probed,
         )
 
     # -- tidy rows, as the agent runner writes them ------------------------------------------------
