@@ -74,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
     counterfactual.add_argument("--sources", help="folder holding the cited source files")
     counterfactual.add_argument("--json", action="store_true", help="print JSON instead")
 
+    sens = sub.add_parser("sensitivity", help="Sobol indices (SALib) of a decision's outcome and timing")
+    sens.add_argument("scenario")
+    sens.add_argument("--decision", help="decision id (default: the first recorded decision)")
+    sens.add_argument("--option", help="option id (default: the recorded option)")
+    sens.add_argument("--samples", type=int, default=64, help="Saltelli base samples N (default 64)")
+    sens.add_argument("--members", type=int, default=100, help="members per point (default 100)")
+    sens.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed")
+    sens.add_argument("--out", help="folder for sensitivity.csv, sensitivity.png, manifest.json")
+    sens.add_argument("--constants", help="constants file")
+    sens.add_argument("--sources", help="folder holding the cited source files")
+    sens.add_argument("--quiet", action="store_true", help="no progress bar")
+
     check = sub.add_parser("check", help="validate scenario files without running them")
     check.add_argument("scenarios", nargs="+")
     check.add_argument("--sources")
@@ -91,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             "schema": _schema,
             "sweep": _sweep,
             "counterfactual": _counterfactual,
+            "sensitivity": _sensitivity,
             "check": _check,
         }[args.command](args)
     except ScenarioError as exc:
@@ -291,6 +304,51 @@ def _counterfactual(args) -> int:
         print(json.dumps(as_json(comparisons), indent=2, default=_json_number))
     else:
         print(format_comparison(loaded, comparisons, args.runs, args.seed))
+    return 0
+
+
+def _sensitivity(args) -> int:
+    from sim.sensitivity import format_table, sensitivity, write_outputs
+
+    for flag, value in (("--samples", args.samples), ("--members", args.members)):
+        if value < 1:
+            print(f"diplosim: error: {flag} must be at least 1", file=sys.stderr)
+            return 2
+    loaded, constants = _load(args, args.scenario)
+    scenario = loaded.scenario
+    decision_id = args.decision or next(iter(scenario.recorded_outcome), scenario.decisions[0].id)
+    ids = [d.id for d in scenario.decisions]
+    if decision_id not in ids:
+        print(f"diplosim: error: --decision: unknown decision '{decision_id}'; expected one of {ids}",
+              file=sys.stderr)
+        return 2
+    options = [o.id for o in scenario.decision(decision_id).options]
+    record = scenario.recorded_outcome.get(decision_id)
+    option = args.option or (record.option if record else options[0])
+    if option not in options:
+        print(f"diplosim: error: --option: unknown option '{option}'; expected one of {options}",
+              file=sys.stderr)
+        return 2
+    from SALib.sample import sobol  # noqa: F401  (fail early if missing)
+
+    from sim.sensitivity import actor_parameter_problem
+
+    total = args.samples * (actor_parameter_problem(scenario)["num_vars"] + 2)
+    update, close = _progress(total, args.quiet, "points", unit="point")
+    started = time.perf_counter()
+    results, points = sensitivity(
+        scenario, constants, decision_id, option, args.samples, args.members, args.seed, update
+    )
+    close()
+    print(format_table(results))
+    print(f"{points} Saltelli points x {args.members} members, seed {args.seed}, "
+          f"{time.perf_counter() - started:.1f} s")
+    if args.out:
+        meta = {"scenario_id": scenario.id, "scenario_sha256": loaded.sha256,
+                "decision": decision_id, "option": option, "samples": args.samples,
+                "points": points, "members": args.members, "seed": args.seed}
+        files = write_outputs(results, args.out, meta)
+        print(f"wrote {', '.join(files)} to {args.out}")
     return 0
 
 

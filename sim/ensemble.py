@@ -134,6 +134,14 @@ class VectorEngine:
             shocks[m] = draw_shocks(shocks_seq, self.clock.n_steps, self.n_channels)
         return MemberInputs(runs=runs, values=lo + (hi - lo) * uniforms, shocks=shocks)
 
+    def at_point(self, inputs: MemberInputs, names: list[str], point: np.ndarray) -> MemberInputs:
+        """The same members with the quantities ``names`` fixed at ``point`` (common random
+        numbers across points: only the fixed columns differ)."""
+        values = inputs.values.copy()
+        for name, value in zip(names, point):
+            values[:, self.column[name]] = value
+        return MemberInputs(runs=inputs.runs, values=values, shocks=inputs.shocks)
+
     def value(self, inputs: MemberInputs, actor: str | None, name: str, default: float = 0.0) -> np.ndarray:
         if actor is None:
             return np.full(len(inputs.runs), default)

@@ -119,11 +119,7 @@ def run_points(
     columns.update({c: [] for c in DATASET_COLUMNS if c != "point"})
     base = engine.inputs(seed, range(members))
     for point_id, point in zip(point_ids, points):
-        values = base.values.copy()
-        for name, value in zip(names, point):
-            values[:, engine.column[name]] = value
-        inputs = type(base)(runs=base.runs, values=values, shocks=base.shocks)
-        outcomes = engine.run(inputs)
+        outcomes = engine.run(engine.at_point(base, names, point))
         for i, decision in enumerate(engine.decisions):
             resolved = outcomes.status[:, i] == RESOLVED
             reached = int(resolved.sum())
