@@ -86,6 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--sources", help="folder holding the cited source files")
     sens.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    disc = sub.add_parser("discover", help="find parameter regions leading to an outcome (PRIM)")
+    disc.add_argument("scenario")
+    disc.add_argument("--outcome", required=True, help="option id of interest")
+    disc.add_argument("--decision", help="decision id (default: the first decision with that option)")
+    disc.add_argument("--runs", type=int, default=5000, help="members (default 5000)")
+    disc.add_argument("--threshold", type=float, default=0.8, help="PRIM density threshold (default 0.8)")
+    disc.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed")
+    disc.add_argument("--constants", help="constants file")
+    disc.add_argument("--sources", help="folder holding the cited source files")
+
     check = sub.add_parser("check", help="validate scenario files without running them")
     check.add_argument("scenarios", nargs="+")
     check.add_argument("--sources")
@@ -104,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             "sweep": _sweep,
             "counterfactual": _counterfactual,
             "sensitivity": _sensitivity,
+            "discover": _discover,
             "check": _check,
         }[args.command](args)
     except ScenarioError as exc:
@@ -349,6 +360,27 @@ def _sensitivity(args) -> int:
                 "points": points, "members": args.members, "seed": args.seed}
         files = write_outputs(results, args.out, meta)
         print(f"wrote {', '.join(files)} to {args.out}")
+    return 0
+
+
+def _discover(args) -> int:
+    from sim.discover import describe, discover
+
+    _check_runs(args.runs)
+    if not 0.0 < args.threshold <= 1.0:
+        print("diplosim: error: --threshold must lie in (0, 1]", file=sys.stderr)
+        return 2
+    loaded, constants = _load(args, args.scenario)
+    scenario = loaded.scenario
+    candidates = [d.id for d in scenario.decisions if args.outcome in [o.id for o in d.options]]
+    decision_id = args.decision or (candidates[0] if candidates else None)
+    if decision_id is None or decision_id not in candidates:
+        print(f"diplosim: error: no decision of {scenario.id} has option '{args.outcome}'"
+              + (f" (decision '{args.decision}')" if args.decision else ""), file=sys.stderr)
+        return 2
+    box = discover(scenario, constants, decision_id, args.outcome, args.runs, args.seed, args.threshold)
+    print(f"{scenario.id}, decision {decision_id}: PRIM box (density threshold {args.threshold})")
+    print(describe(box, args.outcome))
     return 0
 
 
