@@ -20,16 +20,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser, runs: int) -> None:
-        p.add_argument("--runs", type=int, default=runs, help=f"ensemble size (default {runs})")
-        p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed")
+    def inputs(p: argparse.ArgumentParser) -> None:
+        """Where the constants and the cited source texts come from."""
         p.add_argument("--constants", help="constants file (default calibration/constants.yaml)")
         p.add_argument(
             "--sources",
             help="folder holding the cited source files (default: $DIPLOSIM_SOURCES, else a "
             "'shared' folder beside the project)",
         )
+
+    def seeded(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed")
+
+    def quiet(p: argparse.ArgumentParser) -> None:
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    def common(p: argparse.ArgumentParser, runs: int) -> None:
+        p.add_argument("--runs", type=int, default=runs, help=f"ensemble size (default {runs})")
+        seeded(p)
+        inputs(p)
+        quiet(p)
         p.add_argument(
             "--engine",
             choices=["vector", "agents"],
@@ -60,18 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("spec", help="sweep spec file")
     sweep.add_argument("--workers", type=int, help="run chunks on a local Dask cluster of N workers")
     sweep.add_argument("--scheduler", help="address of an existing Dask scheduler (tcp://HOST:PORT)")
-    sweep.add_argument("--constants", help="constants file (default calibration/constants.yaml)")
-    sweep.add_argument("--sources", help="folder holding the cited source files")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    inputs(sweep)
+    quiet(sweep)
 
     counterfactual = sub.add_parser(
         "counterfactual", help="run an overlay against its base on common random numbers"
     )
     counterfactual.add_argument("overlay", help="overlay file (scenarios/counterfactuals/*.yaml)")
     counterfactual.add_argument("--runs", type=int, default=2000, help="runs (default 2000)")
-    counterfactual.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed")
-    counterfactual.add_argument("--constants", help="constants file")
-    counterfactual.add_argument("--sources", help="folder holding the cited source files")
+    seeded(counterfactual)
+    inputs(counterfactual)
     counterfactual.add_argument("--json", action="store_true", help="print JSON instead")
 
     sens = sub.add_parser("sensitivity", help="Sobol indices (SALib) of a decision's outcome and timing")
@@ -80,11 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--option", help="option id (default: the recorded option)")
     sens.add_argument("--samples", type=int, default=64, help="Saltelli base samples N (default 64)")
     sens.add_argument("--members", type=int, default=100, help="members per point (default 100)")
-    sens.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed")
     sens.add_argument("--out", help="folder for sensitivity.csv, sensitivity.png, manifest.json")
-    sens.add_argument("--constants", help="constants file")
-    sens.add_argument("--sources", help="folder holding the cited source files")
-    sens.add_argument("--quiet", action="store_true", help="no progress bar")
+    seeded(sens)
+    inputs(sens)
+    quiet(sens)
 
     disc = sub.add_parser("discover", help="find parameter regions leading to an outcome (PRIM)")
     disc.add_argument("scenario")
@@ -92,9 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     disc.add_argument("--decision", help="decision id (default: the first decision with that option)")
     disc.add_argument("--runs", type=int, default=5000, help="members (default 5000)")
     disc.add_argument("--threshold", type=float, default=0.8, help="PRIM density threshold (default 0.8)")
-    disc.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed")
-    disc.add_argument("--constants", help="constants file")
-    disc.add_argument("--sources", help="folder holding the cited source files")
+    seeded(disc)
+    inputs(disc)
 
     check = sub.add_parser("check", help="validate scenario files without running them")
     check.add_argument("scenarios", nargs="+")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.decision import Constants
-from sim.draws import drawn_quantities
+from sim.draws import varying_actor_parameters
 from sim.ensemble import RESOLVED, VectorEngine
 from sim.scenario import Scenario
 
@@ -95,7 +95,7 @@ def discover(scenario: Scenario, constants: Constants, decision_id: str, outcome
     engine = VectorEngine(scenario.without_record(), constants)
     i = [d.id for d in engine.decisions].index(decision_id)
     k = engine.option_ids[i].index(outcome)
-    quantities = [q for q in drawn_quantities(scenario) if not q.key.startswith("event.") and q.hi > q.lo]
+    quantities = varying_actor_parameters(scenario)
     xs, ys = [], []
     for start in range(0, runs, 5000):
         inputs = engine.inputs(seed, range(start, min(start + 5000, runs)))

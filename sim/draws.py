@@ -40,6 +40,12 @@ def drawn_quantities(scenario: Scenario) -> list[DrawnQuantity]:
     return out
 
 
+def varying_actor_parameters(scenario: Scenario) -> list[DrawnQuantity]:
+    """Actor parameters drawn from a range (not fixed values, not event magnitudes): the
+    dimensions that sensitivity analysis and scenario discovery explore."""
+    return [q for q in drawn_quantities(scenario) if not q.key.startswith("event.") and q.hi > q.lo]
+
+
 def effect_key(event_id: str, index: int) -> str:
     return f"event.{event_id}.{index}"
 

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from sim.decision import Constants
-from sim.draws import drawn_quantities
+from sim.draws import varying_actor_parameters
 from sim.ensemble import RESOLVED, VectorEngine
 from sim.scenario import Scenario
 
@@ -49,7 +49,7 @@ def sobol_analyze(problem: dict[str, Any], outputs: np.ndarray, seed: int, label
 
 def actor_parameter_problem(scenario: Scenario) -> dict[str, Any]:
     """Every actor parameter with a range (fixed values cannot vary)."""
-    quantities = [q for q in drawn_quantities(scenario) if not q.key.startswith("event.") and q.hi > q.lo]
+    quantities = varying_actor_parameters(scenario)
     return {
         "num_vars": len(quantities),
         "names": [q.key for q in quantities],
