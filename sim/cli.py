@@ -11,6 +11,7 @@ from pathlib import Path
 
 DEFAULT_SEED = 20190822
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+CALIBRATION_RESULTS = Path(__file__).resolve().parent.parent / "calibration" / "results"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,6 +103,27 @@ def _parser() -> argparse.ArgumentParser:
     seeded(disc)
     inputs(disc)
 
+    cal = sub.add_parser(
+        "calibrate", help="fit global constants to the recorded decisions (ABC-SMC, pyabc)"
+    )
+    cal.add_argument("--targets", help="targets file (default calibration/targets.yaml)")
+    cal.add_argument("--fit-on", nargs="+", metavar="EPISODE",
+                     help="fit on these episodes only and skip leave-one-episode-out")
+    cal.add_argument("--population", type=int, default=200, help="particles per generation (default 200)")
+    cal.add_argument("--generations", type=int, default=6, help="at most this many generations (default 6)")
+    cal.add_argument("--max-simulations", type=int, default=8000,
+                     help="stop after the generation that passes this many simulations (default 8000)")
+    cal.add_argument("--draws", type=int, default=40,
+                     help="posterior draws for predictive scores (default 40)")
+    cal.add_argument("--members", type=int, default=100,
+                     help="members per posterior draw for predictive scores (default 100)")
+    cal.add_argument("--out", default=str(CALIBRATION_RESULTS),
+                     help="folder for posterior samples, summaries, plots and the LOEO table "
+                     "(default calibration/results)")
+    seeded(cal)
+    inputs(cal)
+    quiet(cal)
+
     check = sub.add_parser("check", help="validate scenario files without running them")
     check.add_argument("scenarios", nargs="+")
     check.add_argument("--sources")
@@ -121,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             "counterfactual": _counterfactual,
             "sensitivity": _sensitivity,
             "discover": _discover,
+            "calibrate": _calibrate,
             "check": _check,
         }[args.command](args)
     except ScenarioError as exc:
@@ -130,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _progress(total: int, quiet: bool, label: str, unit: str = "run"):
+def _progress(total: int | None, quiet: bool, label: str, unit: str = "run"):
     """A tqdm bar on a terminal; nothing otherwise."""
     if quiet or not sys.stderr.isatty():
         return None, lambda: None
@@ -387,6 +410,55 @@ def _discover(args) -> int:
     box = discover(scenario, constants, decision_id, args.outcome, args.runs, args.seed, args.threshold)
     print(f"{scenario.id}, decision {decision_id}: PRIM box (density threshold {args.threshold})")
     print(describe(box, args.outcome))
+    return 0
+
+
+def _calibrate(args) -> int:
+    from sim import calibration as cal
+    from sim.constants import load_constants
+
+    for flag in ("population", "generations", "max_simulations", "draws", "members"):
+        if getattr(args, flag) < 1:
+            print(f"diplosim: error: --{flag.replace('_', '-')} must be at least 1", file=sys.stderr)
+            return 2
+    targets = cal.load_targets(args.targets, sources=args.sources)
+    constants = load_constants(args.constants)
+    ids = [e.id for e in targets.episodes]
+    unknown = [e for e in args.fit_on or [] if e not in ids]
+    if unknown:
+        print(f"diplosim: error: --fit-on: unknown episode {unknown[0]!r}; expected some of {ids}",
+              file=sys.stderr)
+        return 2
+    budget = cal.Budget(args.population, args.generations, args.max_simulations)
+    predictive = cal.PredictiveSpec(args.draws, args.members)
+    update, close = _progress(None, args.quiet, "simulations", unit="sim")
+    started = time.perf_counter()
+    loeo = None
+    if args.fit_on:
+        posteriors = [cal.fit(targets, args.fit_on, constants, args.seed, budget, update)]
+    else:
+        posteriors, loeo = cal.leave_one_episode_out(targets, constants, args.seed, budget, predictive, update)
+        if len(ids) > 1:
+            posteriors.append(cal.fit(targets, ids, constants, args.seed, budget, update))
+    close()
+    elapsed = time.perf_counter() - started
+    print(cal.format_posteriors(posteriors, targets, constants))
+    if loeo is not None:
+        print()
+        print(cal.format_loeo(loeo))
+    print(f"\nseed {args.seed}; population {budget.population}, at most {budget.generations} generations, "
+          f"about {budget.max_simulations} simulations per fit; predictive {predictive.draws} draws x "
+          f"{predictive.members} members; {elapsed:.1f} s")
+    meta = {
+        "seed": args.seed, "targets_file": Path(targets.file).name, "targets_sha256": targets.sha256,
+        "scenarios": {e.id: e.sha256 for e in targets.episodes},
+        "budget": {"population": budget.population, "generations": budget.generations,
+                   "max_simulations": budget.max_simulations},
+        "predictive": {"draws": predictive.draws, "members": predictive.members},
+        "wall_time_s": round(elapsed, 1),
+    }
+    files = cal.write_results(args.out, targets, constants, posteriors, loeo, meta)
+    print(f"wrote {', '.join(files)} to {args.out}")
     return 0
 
 

@@ -6,7 +6,8 @@ recorded option with a 95% Wilson interval, the modal option, recorded against s
 timing, and the Brier score beside two naive baselines: "status quo" (all weight on the
 option that happens by inaction) and "uniform" (equal weight on every option).
 
-The Brier score here is the multi-category one, sum over options of (p - o)^2, from 0
+The log score is the natural log of the probability given to the recorded option (0 best,
+minus infinity for an outcome called impossible). The Brier score here is the multi-category one, sum over options of (p - o)^2, from 0
 (certain and right) to 2 (certain and wrong). For a decision reached only on some paths (for
 example, suspending a termination that may never have been announced), probabilities are
 shares among the runs that reached it; ``p_reached`` says how many did.
@@ -45,6 +46,9 @@ class DecisionScore:
     brier: float
     brier_status_quo: float
     brier_uniform: float
+    log_score: float
+    log_score_status_quo: float
+    log_score_uniform: float
     shares: dict[str, float]
 
     def as_dict(self) -> dict[str, object]:
@@ -54,6 +58,12 @@ class DecisionScore:
 def brier(probabilities: dict[str, float], outcome: str) -> float:
     """Multi-category Brier score: sum over options of (p - 1[option is the outcome])^2."""
     return sum((p - (1.0 if option == outcome else 0.0)) ** 2 for option, p in probabilities.items())
+
+
+def log_score(probabilities: dict[str, float], outcome: str) -> float:
+    """Natural log of the probability given to what happened: 0 best, -inf for "impossible"."""
+    p = probabilities.get(outcome, 0.0)
+    return math.log(p) if p > 0 else -math.inf
 
 
 def recorded_decisions(scenario: Scenario) -> list[str]:
@@ -101,6 +111,9 @@ def score(scenario: Scenario, ensemble: Ensemble) -> list[DecisionScore]:
                 brier=brier(shares, record.option) if summary.reached else math.nan,
                 brier_status_quo=brier(status_quo, record.option),
                 brier_uniform=brier(uniform, record.option),
+                log_score=log_score(shares, record.option) if summary.reached else math.nan,
+                log_score_status_quo=log_score(status_quo, record.option),
+                log_score_uniform=log_score(uniform, record.option),
                 shares=shares,
             )
         )
