@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     common(validate, 2000)
     validate.add_argument("--json", action="store_true", help="print a JSON list instead")
+    validate.add_argument(
+        "--report", metavar="DIR",
+        help="also write validation.json, validation.txt, the runs and report.html/report.md "
+        "with plots into DIR",
+    )
 
     schema = sub.add_parser("schema", help="write the JSON Schema of the scenario format")
     schema.add_argument("--out", help="file to write (default: standard output)")
@@ -82,6 +87,24 @@ def _parser() -> argparse.ArgumentParser:
     seeded(counterfactual)
     inputs(counterfactual)
     counterfactual.add_argument("--json", action="store_true", help="print JSON instead")
+    counterfactual.add_argument(
+        "--out", metavar="DIR",
+        help="folder for comparison.json, comparison.txt, manifest.json (see diplosim report)",
+    )
+
+    report = sub.add_parser(
+        "report", help="turn a results folder into report.html and report.md with PNG plots"
+    )
+    report.add_argument("folder", metavar="RESULTS_DIR",
+                        help="folder written by run --out, sweep, validate --report or "
+                        "counterfactual --out")
+    report.add_argument("--x", help="sweeps: parameter on the x axis (default: the first varied)")
+    report.add_argument("--y", help="sweeps: parameter on the y axis (default: the second varied)")
+    report.add_argument("--decision", help="sweeps: decision (default: the first)")
+    report.add_argument("--option", help="sweeps: option (default: the recorded one, else the first)")
+    report.add_argument("--scenario",
+                        help="scenario file holding the recorded outcome (default: found from "
+                        "the manifest)")
 
     sens = sub.add_parser("sensitivity", help="Sobol indices (SALib) of a decision's outcome and timing")
     sens.add_argument("scenario")
@@ -141,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             "schema": _schema,
             "sweep": _sweep,
             "counterfactual": _counterfactual,
+            "report": _report,
             "sensitivity": _sensitivity,
             "discover": _discover,
             "calibrate": _calibrate,
@@ -283,9 +307,15 @@ def _validate(args) -> int:
     from sim.validate import format_table, recorded_decisions, score
 
     _check_runs(args.runs)
+    if args.report:
+        from sim.report import (
+            ValidatedScenario, check_output_folder, describe_files, write_validation_report,
+        )
+
+        check_output_folder(args.report, "validation")  # before any run
     paths = args.scenarios or [str(p) for p in sorted(SCENARIO_DIR.glob("*.yaml"))]
     loaded_all = [_load(args, path) for path in paths]  # every file is checked before any run
-    scores = []
+    scores, validated = [], []
     for loaded, constants in loaded_all:
         scenario = loaded.scenario
         if not recorded_decisions(scenario):
@@ -293,14 +323,23 @@ def _validate(args) -> int:
                 print(f"diplosim: note: {loaded.file} has no recorded outcome", file=sys.stderr)
             continue
         update, close = _progress(args.runs, args.quiet, scenario.id)
-        ensemble, _ = _ensemble(args, scenario.without_record(), constants, update)
+        started = time.perf_counter()
+        ensemble, engine = _ensemble(args, scenario.without_record(), constants, update)
         close()
         scores.extend(score(scenario, ensemble))
+        if args.report:
+            validated.append(ValidatedScenario(loaded, constants, ensemble, engine,
+                                               time.perf_counter() - started))
+    table = f"{format_table(scores)}\n{args.runs} runs per scenario, seed {args.seed}"
     if args.json:
         print(json.dumps([s.as_dict() for s in scores], indent=2, default=_json_number))
     else:
-        print(format_table(scores))
-        print(f"{args.runs} runs per scenario, seed {args.seed}")
+        print(table)
+    if args.report:
+        files = write_validation_report(args.report, [s.as_dict() for s in scores], table,
+                                        validated, args.seed, args.runs)
+        print(f"wrote {describe_files(files)} to {args.report}",
+              file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -337,13 +376,31 @@ def _counterfactual(args) -> int:
     from sim.counterfactual import as_json, compare, format_comparison, load_overlay
 
     _check_runs(args.runs)
+    if args.out:
+        from sim.report import check_output_folder, write_counterfactual
+
+        check_output_folder(args.out, "counterfactual")  # before any run
     loaded = load_overlay(args.overlay, sources=args.sources)
     constants = load_constants(args.constants)
     comparisons = compare(loaded, constants, args.seed, args.runs)
+    text = format_comparison(loaded, comparisons, args.runs, args.seed)
     if args.json:
         print(json.dumps(as_json(comparisons), indent=2, default=_json_number))
     else:
-        print(format_comparison(loaded, comparisons, args.runs, args.seed))
+        print(text)
+    if args.out:
+        files = write_counterfactual(args.out, loaded, as_json(comparisons), text, constants,
+                                     args.seed, args.runs)
+        print(f"wrote {', '.join(files)} to {args.out}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _report(args) -> int:
+    from sim.report import build_report, describe_files
+
+    kind, files = build_report(args.folder, x=args.x, y=args.y, decision=args.decision,
+                               option=args.option, scenario=args.scenario)
+    print(f"{kind} folder: wrote {describe_files(files)} to {args.folder}")
     return 0
 
 

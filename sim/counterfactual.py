@@ -317,9 +317,14 @@ def as_json(comparisons: list[DecisionComparison]) -> list[dict[str, Any]]:
     return [
         {
             "decision": c.decision,
+            "options": list(c.options),
             "baseline": c.base_shares,
             "counterfactual": c.cf_shares,
             "difference": {o: {"mean": d[0], "ci_low": d[1], "ci_high": d[2]} for o, d in c.difference.items()},
+            "baseline_ci": {o: list(c.base_ci[o]) for o in c.options},
+            "counterfactual_ci": {o: list(c.cf_ci[o]) for o in c.options},
+            "baseline_reached": c.base_reached,
+            "counterfactual_reached": c.cf_reached,
             "baseline_median_hours": c.base_median_hours,
             "counterfactual_median_hours": c.cf_median_hours,
             "attribution": [{"term": n, "baseline": b, "counterfactual": f} for n, b, f in c.attribution],
