@@ -1,11 +1,13 @@
 # Two entry points: `make run` (validate both scenarios) and `make test` (the whole suite).
-# Each creates .venv with the interpreter below and installs the project into it.
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Each creates .venv with the interpreter below and installs the project into it; `make test`
+# also installs Debian's chromium for the browser test (the only system package needed).
+PYTHON     ?= python3
+VENV       := .venv
+BIN        := $(VENV)/bin
+STAMP      := $(VENV)/.installed
+PYTEST_ARGS ?=
 
-.PHONY: run test venv bench clean
+.PHONY: run test venv chromium bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +17,23 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Playwright drives the system browser: it never downloads one of its own.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 run: $(STAMP)
 	$(BIN)/diplosim validate
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+test: $(STAMP) chromium
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The README's page screenshots, taken by the browser test (results/app*.png).
+screenshots: $(STAMP) chromium
+	$(BIN)/python -m pytest -q -m browser
+	mkdir -p docs/img && cp results/app.png results/app-counterfactual.png docs/img/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -147,6 +147,11 @@ def _parser() -> argparse.ArgumentParser:
     inputs(cal)
     quiet(cal)
 
+    app = sub.add_parser("app", help="serve the teaching page (Mesa's SolaraViz) on this machine")
+    app.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only)")
+    app.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+
     check = sub.add_parser("check", help="validate scenario files without running them")
     check.add_argument("scenarios", nargs="+")
     check.add_argument("--sources")
@@ -169,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             "discover": _discover,
             "calibrate": _calibrate,
             "check": _check,
+            "app": _app,
         }[args.command](args)
     except ScenarioError as exc:
         print(f"diplosim: error: {exc}", file=sys.stderr)
@@ -547,3 +553,20 @@ def _check(args) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _app(args) -> int:
+    """Hand over to ``solara run sim.app`` (production mode: no reloader, no browser opened)."""
+    import subprocess
+
+    if not 0 <= args.port <= 65535:
+        print(f"diplosim: error: --port: expected 0 to 65535, got {args.port}", file=sys.stderr)
+        return 2
+    command = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host,
+               "--port", str(args.port), "--production", "--no-open"]
+    print(f"diplosim: serving the teaching page on http://{args.host}:{args.port}/ (Ctrl-C stops)",
+          file=sys.stderr)
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0

@@ -384,10 +384,17 @@ def _png(fig) -> bytes:
 
 def outcome_plot(summary: DecisionSummary, recorded: str | None, title: str) -> bytes:
     """Bar chart of option shares with 95% Wilson intervals; the recorded option hatched."""
-    plt = _pyplot()
     options = list(summary.options)
-    shares = np.array([summary.share(o) for o in options], dtype=float)
-    bounds = np.array([summary.interval(o) for o in options], dtype=float).reshape(-1, 2)
+    return outcome_bars(options, [summary.share(o) for o in options],
+                        [summary.interval(o) for o in options], recorded, title)
+
+
+def outcome_bars(options: list[str], shares: list[float], bounds: list[tuple[float, float]],
+                 recorded: str | None, title: str) -> bytes:
+    """Bars of ``shares`` with their intervals ``bounds``; the recorded option hatched."""
+    plt = _pyplot()
+    shares = np.array(shares, dtype=float)
+    bounds = np.array(bounds, dtype=float).reshape(-1, 2)
     errors = np.nan_to_num(np.abs(np.vstack([shares - bounds[:, 0], bounds[:, 1] - shares])))
     fig, ax = plt.subplots(figsize=(max(4.5, 1.6 * len(options) + 2), 3.8))
     colours = ["#d95f02" if o == recorded else "#7570b3" for o in options]
@@ -443,6 +450,7 @@ class TracedRun:
     decisions: list[tuple[datetime, str, str, bool]]  # (time, decision, option, by default)
     outcomes: dict[str, str]  # decision -> outcome or not_reached
     start: datetime  # the clock's start, in the scenario's time zone
+    span: tuple[datetime, datetime] | None = None  # the whole clock, for the time axis
 
     @property
     def timezone(self) -> str:
@@ -457,11 +465,20 @@ class TracedRun:
 def trace_run(scenario: Scenario, constants_values: dict[str, float], seed: int) -> TracedRun:
     """Replay run 0 of ``seed`` with the agents and read the model's data collector, by role."""
     from sim.decision import Constants
-    from sim.runner import build_model, run_rows
+    from sim.runner import build_model
 
     model = build_model(scenario.without_record(), Constants(**constants_values), seed, 0,
                         trace=True)
     model.run()
+    return traced(model)
+
+
+def traced(model: Any) -> TracedRun:
+    """What a traced model's data collector holds so far (a finished run, or one part way
+    through, as the teaching page shows it), by role."""
+    from sim.runner import run_rows
+
+    scenario = model.scenario
     data = model.datacollector.get_model_vars_dataframe()
     start = model.clock.start
 
@@ -487,13 +504,14 @@ def trace_run(scenario: Scenario, constants_values: dict[str, float], seed: int)
     decisions = [(local(d.decided_h), d.id, d.outcome, d.by_default)
                  for d in model.decisions if d.status == "resolved"]
     return TracedRun(
-        times=[local(h) for h in model.clock.step_starts.tolist()],
+        times=[local(h) for h in model.clock.step_starts.tolist()[: len(data)]],
         series=series,
         utilities=utilities,
         events=events,
         decisions=decisions,
         outcomes={str(r["decision"]): str(r["outcome"]) for r in run_rows(model, 0)},
         start=start,
+        span=(local(0.0), local(end)),
     )
 
 
@@ -531,9 +549,11 @@ def timeline_plot(run: TracedRun, recorded: list[tuple[datetime, str]], title: s
     top.set_ylabel("state (0..1)")
     top.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     top.set_title(title, fontsize=9)
+    if run.span is not None:
+        bottom.set_xlim(*run.span)
     bottom.set_ylabel("decider's utility")
     bottom.set_xlabel(f"date ({run.timezone})" if run.timezone else "date")
-    if bottom.lines:
+    if bottom.get_legend_handles_labels()[0]:
         bottom.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.autofmt_xdate()
     fig.tight_layout()

@@ -1,0 +1,108 @@
+"""The teaching page's logic without a browser: what can be picked, the sliders' ranges and
+quotes, the model Mesa's page builds, and the `diplosim app` command's checks."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from sim.app import (
+    TeachingModel, choices, initial_arguments, load_choice, model_params, probability_lines,
+    slider_specs, status_lines, timeline_png,
+)
+from sim.cli import main
+from sim.draws import varying_actor_parameters
+from tests.conftest import SCENARIOS
+
+
+def _choice(label: str):
+    return next(c for c in choices() if c.label == label)
+
+
+def test_every_scenario_and_overlay_can_be_picked():
+    labels = [c.label for c in choices()]
+    scenarios = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
+    overlays = sorted(p.stem for p in (SCENARIOS / "counterfactuals").glob("*.yaml"))
+    assert [label for label in labels if "what if" not in label] == scenarios
+    assert sorted(label.split("what if: ")[1] for label in labels if "what if" in label) == overlays
+
+
+def test_sliders_span_the_sourced_ranges_and_carry_their_quotes(scenario_2019):
+    loaded = load_choice(str(SCENARIOS / "gsomia_2019.yaml"), None)
+    specs = {s.key: s for s in slider_specs(loaded)}
+    assert set(specs) == {q.key for q in varying_actor_parameters(scenario_2019)}
+    for key, spec in specs.items():
+        actor, name = key.split(".", 1)
+        param = dict(scenario_2019.actors[actor].parameters)[name]
+        assert (spec.low, spec.high) == param.range
+        assert spec.low <= spec.middle <= spec.high
+        assert spec.quote == " ".join(param.quote.split())
+    params = model_params(_choice("gsomia_2019"))
+    opposition = params["south_korea.initial_opposition"]
+    assert (opposition["min"], opposition["max"]) == (0.40, 0.50)
+
+
+def test_an_overlay_fixes_its_parameters_and_drops_their_sliders():
+    choice = _choice("gsomia_2019 + what if: no_us_pressure_2019")
+    keys = set(model_params(choice))
+    assert "united_states.escalation" not in keys
+    model = TeachingModel(**initial_arguments(model_params(choice)))
+    assert model.values["united_states.escalation"] == 0.0
+
+
+def test_mesa_accepts_the_page_parameters():
+    from mesa.visualization.solara_viz import _check_model_params
+
+    _check_model_params(TeachingModel.__init__, model_params(_choice("gsomia_2012")))
+
+
+def test_the_model_is_reproducible_and_responds_to_a_slider():
+    args = initial_arguments(model_params(_choice("gsomia_2012")))
+    first, second = TeachingModel(**args), TeachingModel(**args)
+    assert probability_lines(first) == probability_lines(second)
+    moved = TeachingModel(**{**args, "south_korea.initial_opposition": 0.752})
+    assert probability_lines(moved) != probability_lines(first)
+
+
+def test_the_page_model_matches_the_counterfactual_with_no_settings():
+    """With nothing fixed, the ensemble is the baseline itself: a zero paired difference."""
+    model = TeachingModel(str(SCENARIOS / "gsomia_2019.yaml"))
+    for c in model.comparisons:
+        assert c.cf_shares == c.base_shares
+        assert all(d == (0.0, 0.0, 0.0) for d in c.difference.values())
+
+
+def test_stepping_to_the_end_reports_each_decision():
+    model = TeachingModel(**initial_arguments(model_params(_choice("gsomia_2019"))))
+    assert timeline_png(model) is None
+    assert status_lines(model)[0].startswith("Step 0 of ")
+    model.step()
+    assert timeline_png(model)[:8] == b"\x89PNG\r\n\x1a\n"
+    model.run()
+    lines = status_lines(model)
+    assert lines[0].startswith(f"Step {model.clock.n_steps} of {model.clock.n_steps}")
+    for d in model.decisions:
+        line = next(x for x in lines if x.startswith(f"{d.id}: "))
+        assert ("decided " in line) == (d.status == "resolved")
+        assert "recorded: " in line
+
+
+def test_unknown_parameter_is_refused():
+    with pytest.raises(ValueError, match="not parameters of gsomia_2012: south_korea.nonsense"):
+        TeachingModel(str(SCENARIOS / "gsomia_2012.yaml"), **{"south_korea.nonsense": 0.5})
+
+
+def test_app_command_listens_on_loopback_by_default_and_checks_the_port(capsys, monkeypatch):
+    import subprocess
+
+    called = {}
+    monkeypatch.setattr(subprocess, "call", lambda command: called.setdefault("command", command) and 0)
+    assert main(["app"]) == 0
+    command = called["command"]
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert command[command.index("--port") + 1] == "8765"
+    assert command[2:5] == ["solara", "run", "sim.app"]
+    assert main(["app", "--port", "70000"]) == 2
+    assert "--port: expected 0 to 65535, got 70000" in capsys.readouterr().err
+    assert "kwargs" in inspect.signature(TeachingModel.__init__).parameters
