@@ -551,10 +551,6 @@ def _check(args) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _app(args) -> int:
     """Hand over to ``solara run sim.app`` (production mode: no reloader, no browser opened)."""
     import subprocess
@@ -570,3 +566,7 @@ def _app(args) -> int:
         return subprocess.call(command)
     except KeyboardInterrupt:
         return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
