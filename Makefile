@@ -7,7 +7,7 @@ BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test venv chromium bench screenshots clean
+.PHONY: run test venv chromium bench docs-images clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,15 @@ run: $(STAMP)
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# The README's page screenshots, taken by the browser test (results/app*.png).
-screenshots: $(STAMP) chromium
+# The README's images: the page as the browser test leaves it, and two plots of the
+# validation report.
+docs-images: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -m browser
-	mkdir -p docs/img && cp results/app.png results/app-counterfactual.png docs/img/
+	$(BIN)/diplosim validate --quiet --report results/validation
+	mkdir -p docs/img
+	cp results/app.png results/app-counterfactual.png docs/img/
+	cp results/validation/plots/gsomia_2019_timeline_run0.png docs/img/report_timeline_gsomia_2019.png
+	cp results/validation/plots/gsomia_2019_outcomes_termination_takes_effect.png docs/img/report_outcomes_gsomia_2019.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

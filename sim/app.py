@@ -385,9 +385,9 @@ def _page():
                     if choice.overlay_file:
                         solara.Markdown(f"*What if:* {' '.join(loaded.overlay.question.split())}")
                 solara.Markdown("Move the sliders, then press **Reset** to rebuild the model with "
-                                "them; **Step** or **▶** runs it. Page 0: the decision and the "
-                                "traced run; page 1: the ensemble and the comparison with the "
-                                "baseline; page 2: where each slider's range comes from.")
+                                "them; **Step** or **▶** runs it. Page 0: the decision, the traced "
+                                "run and where each slider's range comes from; page 1: the "
+                                "ensemble and the comparison with the baseline.")
         model = solara.use_memo(
             lambda: TeachingModel(**initial_arguments(model_params(choice))) if choice else None,
             [picked.value])
@@ -396,7 +396,7 @@ def _page():
             return
         SolaraViz(
             model,
-            components=[(Decision, 0), (Timeline, 0), (Ensemble, 1), (Compare, 1), (Sources, 2)],
+            components=[(Decision, 0), (Timeline, 0), (Sources, 0), (Ensemble, 1), (Compare, 1)],
             model_params=model_params(choice),
             name=f"diplosim: {choice.label}",
             play_interval=20,
