@@ -645,7 +645,12 @@ def posterior_plot(posterior: Posterior, targets: Targets, constants: Constants,
         ax.axhline(1.0 / (len(edges) - 1), color="grey", linestyle=":", label="prior")
         ax.axvline(getattr(constants, name), color="#cc3311", linestyle="--", label="as set")
         if log:
+            from matplotlib.ticker import NullFormatter
+
             ax.set_xscale("log")
+            ticks = np.geomspace(prior.low, prior.high, 5)
+            ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlim(prior.low, prior.high)
         ax.set_xlabel(name)
         ax.set_ylabel("posterior mass")
