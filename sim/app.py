@@ -320,7 +320,7 @@ def _page():
         with Cell("The decision"):
             for line in status_lines(model):
                 solara.Text(line, classes=["diplosim-status"], style={"display": "block"})
-            solara.Markdown("**Ensemble** (the other tabs show the charts):")
+            solara.Markdown("**Ensemble** (page 1 shows the charts):")
             for line in probability_lines(model):
                 solara.Text(line, classes=["diplosim-probability"], style={"display": "block"})
 
