@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 
 from sim.constants import load_constants
 from sim.counterfactual import (
@@ -30,7 +29,7 @@ from sim.counterfactual import (
 from sim.decision import Constants
 from sim.draws import drawn_quantities, draw_values, run_seed_sequence, split, varying_actor_parameters
 from sim.model import DiplomacyModel
-from sim.scenario import Scenario, as_aware, load_scenario
+from sim.scenario import as_aware, load_scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 OVERLAY_DIR = SCENARIO_DIR / "counterfactuals"

@@ -11,7 +11,6 @@ import pytest
 from sim.cli import main
 from sim.counterfactual import compare, load_overlay, paired_inputs
 from sim.ensemble import VectorEngine
-from sim.scenario import ScenarioError
 from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019
 
 OVERLAYS = sorted((ROOT / "scenarios" / "counterfactuals").glob("*.yaml"))
