@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-
 from sim.constants import load_constants
 from sim.counterfactual import (
     DecisionComparison, LoadedOverlay, Overlay, Setting, compare, load_overlay,
@@ -65,9 +64,14 @@ def choices(scenario_dir: Path = SCENARIO_DIR, overlay_dir: Path = OVERLAY_DIR) 
 
 
 def _overlay_base(path: Path) -> str:
+    """The overlay's base file name as written ("" when the file cannot be read: the overlay is
+    then not offered; ``diplosim check`` or ``counterfactual`` says what is wrong with it)."""
     import yaml
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ""
     return str(data.get("base", "")) if isinstance(data, dict) else ""
 
 
@@ -375,24 +379,23 @@ def _page():
         labels = [c.label for c in options]
         picked = solara.use_reactive(labels[0] if labels else "")
         choice = next((c for c in options if c.label == picked.value), None)
+        built = solara.use_memo(lambda: build(choice), [picked.value])
         with solara.Sidebar():
             with solara.Card("Scenario"):
                 solara.Select("scenario or what-if", values=labels, value=picked)
-                if choice is not None:
-                    loaded = load_choice(choice.scenario_file, choice.overlay_file)
-                    solara.Markdown(loaded.counterfactual.title)
+                if isinstance(built, TeachingModel):
+                    solara.Markdown(built.choice.counterfactual.title)
                     if choice.overlay_file:
-                        solara.Markdown(f"*What if:* {' '.join(loaded.overlay.question.split())}")
+                        question = " ".join(built.choice.overlay.question.split())
+                        solara.Markdown(f"*What if:* {question}")
                 solara.Markdown("Move the sliders, then press **Reset** to rebuild the model with "
                                 "them; **Step** or **▶** runs it. Page 0: the decision, the traced "
                                 "run and where each slider's range comes from; page 1: the "
                                 "ensemble and the comparison with the baseline.")
-        model = solara.use_memo(
-            lambda: TeachingModel(**initial_arguments(model_params(choice))) if choice else None,
-            [picked.value])
-        if choice is None:
-            solara.Error("no scenario files found")
+        if not isinstance(built, TeachingModel):
+            solara.Error(built)
             return
+        model = built
         SolaraViz(
             model,
             components=[(Decision, 0), (Timeline, 0), (Sources, 0), (Ensemble, 1), (Compare, 1)],
@@ -402,6 +405,19 @@ def _page():
         ).key(picked.value)
 
     return Page
+
+
+def build(choice: Choice | None) -> TeachingModel | str:
+    """The page's first model for ``choice``, or the message saying why there is none (a
+    malformed file is reported on the page as the command line reports it)."""
+    from sim.scenario import ScenarioError
+
+    if choice is None:
+        return f"no scenario files found in {SCENARIO_DIR}"
+    try:
+        return TeachingModel(**initial_arguments(model_params(choice)))
+    except ScenarioError as error:
+        return f"cannot load {choice.label}: {error}"
 
 
 def _cell(text: str) -> str:

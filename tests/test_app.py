@@ -106,3 +106,16 @@ def test_app_command_listens_on_loopback_by_default_and_checks_the_port(capsys, 
     assert main(["app", "--port", "70000"]) == 2
     assert "--port: expected 0 to 65535, got 70000" in capsys.readouterr().err
     assert "kwargs" in inspect.signature(TeachingModel.__init__).parameters
+
+
+def test_a_malformed_file_is_reported_on_the_page_not_raised(tmp_path):
+    from sim.app import Choice, build
+
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("format: diplosim/1\nid: broken\n", encoding="utf-8")
+    message = build(Choice("broken", str(bad)))
+    assert isinstance(message, str) and message.startswith("cannot load broken: ")
+    assert str(bad) in message
+    (tmp_path / "counterfactuals").mkdir()
+    (tmp_path / "counterfactuals" / "bad.yaml").write_text("base: [unclosed\n", encoding="utf-8")
+    assert [c.label for c in choices(tmp_path, tmp_path / "counterfactuals")] == ["broken"]
