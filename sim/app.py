@@ -15,7 +15,6 @@ particular scenario: the choices are the files in ``scenarios/`` and
 from __future__ import annotations
 
 import dataclasses
-import math
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -285,21 +284,9 @@ def ensemble_png(model: TeachingModel, c: DecisionComparison) -> bytes:
 
 def compare_png(model: TeachingModel, c: DecisionComparison) -> bytes:
     from sim.counterfactual import as_json
-    from sim.report import counterfactual_plot
+    from sim.report import counterfactual_plot, json_safe
 
-    entry = as_json([c])[0]
-    entry = {**entry, "options": list(c.options)}
-    return counterfactual_plot(_finite(entry), f"{c.decision}: baseline vs these settings")
-
-
-def _finite(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
+    return counterfactual_plot(json_safe(as_json([c])[0]), f"{c.decision}: baseline vs these settings")
 
 
 # -- the Solara page ---------------------------------------------------------------------------------

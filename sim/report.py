@@ -308,16 +308,7 @@ def summarise(outcomes: list[str], hours: np.ndarray, decision: str,
     """The ensemble summary (shares, Wilson intervals, timing) of one decision's runs."""
     index = {o: i for i, o in enumerate(options)}
     codes = np.array([-1 if o == NOT_REACHED else index[o] for o in outcomes], dtype=np.int16)
-    reached = codes >= 0
-    return DecisionSummary(
-        decision=decision,
-        options=options,
-        runs=int(codes.size),
-        reached=int(reached.sum()),
-        counts={o: int((codes == i).sum()) for i, o in enumerate(options)},
-        hours_before_deadline=hours[reached],
-        chosen=codes[reached],
-    )
+    return DecisionSummary.from_codes(decision, options, codes, hours)
 
 
 def _options_of(decision: str, outcomes: list[str], scenario: Scenario | None) -> tuple[str, ...]:
@@ -1135,19 +1126,19 @@ def build_report(folder: str | os.PathLike[str], x: str | None = None, y: str | 
 # -- writing the folders that only exist to be reported ------------------------------------
 
 
-def _finite(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON-safe: NaN and infinities become null (strict JSON)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
 def _json_text(value: Any) -> str:
-    return json.dumps(_finite(value), indent=2, sort_keys=False, allow_nan=False) + "\n"
+    return json.dumps(json_safe(value), indent=2, sort_keys=False, allow_nan=False) + "\n"
 
 
 def check_output_folder(out: str | os.PathLike[str], kind: str) -> None:

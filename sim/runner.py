@@ -135,17 +135,7 @@ class Tally:
     def summary(self, decision_id: str) -> DecisionSummary:
         codes = np.concatenate(self._codes[decision_id]) if self._codes[decision_id] else np.zeros(0, np.int16)
         hours = np.concatenate(self._hours[decision_id]) if self._hours[decision_id] else np.zeros(0)
-        reached = codes >= 0
-        options = self.options[decision_id]
-        return DecisionSummary(
-            decision=decision_id,
-            options=options,
-            runs=int(codes.size),
-            reached=int(reached.sum()),
-            counts={o: int((codes == i).sum()) for i, o in enumerate(options)},
-            hours_before_deadline=hours[reached],
-            chosen=codes[reached],
-        )
+        return DecisionSummary.from_codes(decision_id, self.options[decision_id], codes, hours)
 
 
 @dataclass(frozen=True)
@@ -159,6 +149,21 @@ class DecisionSummary:
     counts: dict[str, int]
     hours_before_deadline: np.ndarray  # of runs that reached the decision
     chosen: np.ndarray  # option index of each run that reached the decision
+
+    @classmethod
+    def from_codes(cls, decision: str, options: tuple[str, ...], codes: np.ndarray,
+                   hours: np.ndarray) -> DecisionSummary:
+        """From one option index per run (-1: not reached) and its hours before the deadline."""
+        reached = codes >= 0
+        return cls(
+            decision=decision,
+            options=options,
+            runs=int(codes.size),
+            reached=int(reached.sum()),
+            counts={o: int((codes == i).sum()) for i, o in enumerate(options)},
+            hours_before_deadline=hours[reached],
+            chosen=codes[reached],
+        )
 
     def hours_for(self, option: str) -> np.ndarray:
         """Hours before the deadline of the runs that chose ``option``."""
