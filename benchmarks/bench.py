@@ -84,6 +84,26 @@ def million_members(members: int, chunk: int) -> dict:
     return json.loads(proc.stdout)
 
 
+AGENTS_CHILD = r"""
+import contextlib, io, json, sys
+from sim.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["run", sys.argv[2], "--engine", "agents", "--runs", sys.argv[1], "--quiet"])
+hwm_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"code": code, "peak_rss_mb": hwm_kb / 1024}))
+"""
+
+
+def agents_peak_rss(runs: int) -> float:
+    """Peak RSS (MB) of a fresh process running `diplosim run --engine agents --runs RUNS`:
+    it should not grow with the number of runs (each Mesa model is freed after its run)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", AGENTS_CHILD, str(runs), str(SCENARIO)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )
+    return json.loads(proc.stdout)["peak_rss_mb"]
+
+
 def dask_scaling(points: int, members: int) -> tuple[float, float, float]:
     """Sweep throughput on a 2-worker local Dask cluster over a 1-worker one, same spec."""
     import tempfile
@@ -139,6 +159,9 @@ def main() -> None:
     result = million_members(million, chunk=5000)
     print(f"million_members_wall_s: {result['wall_s']:.1f} s  ({million} members)")
     print(f"million_members_peak_rss_mb: {result['peak_rss_mb']:.0f} MB")
+    agent_runs = 300 if args.quick else 2500
+    print(f"agents_peak_rss_mb_{agent_runs}: {agents_peak_rss(agent_runs):.0f} MB  "
+          f"(diplosim run --engine agents --runs {agent_runs}, gsomia_2019)")
     points, members = (16, 200) if args.quick else (64, 2000)
     scaling, one, two = dask_scaling(points, members)
     print(f"dask_scaling_2v1: {scaling:.2f} x  ({points} points x {members} members: "

@@ -42,10 +42,11 @@ from sim.scenario import (
     Scenario,
     StrictModel,
     Text,
+    UnreadableFile,
     as_aware,
     find_sources_root,
     line_for,
-    load_scenario,
+    load_referenced_scenario,
     normalise_text,
     parse_model,
     read_source_text,
@@ -157,9 +158,10 @@ def load_targets(path: str | os.PathLike[str] | None = None, sources: str | None
     for index, spec in enumerate(parsed.episodes):
         where = ("episodes", index)
         scenario_path = (path.parent / spec.scenario)
-        if not scenario_path.is_file():
+        if not scenario_path.exists():
             raise fail(where + ("scenario",), f"scenario file '{spec.scenario}' does not exist (relative to {name})")
-        loaded = load_scenario(scenario_path, sources_root=sources)
+        loaded = load_referenced_scenario(scenario_path, sources, name, where + ("scenario",), lines,
+                                          f"scenario file '{spec.scenario}'")
         scenario = loaded.scenario
         if any(e.id == scenario.id for e in episodes):
             raise fail(where + ("scenario",), f"episode '{scenario.id}' is listed twice")
@@ -196,7 +198,10 @@ def _check_target(scenario: Scenario, decision_id: str, target: Target, at: tupl
 
 
 def _check_quote(root: str, target: Target, at: tuple[Any, ...], fail) -> None:
-    text = read_source_text(root, target.source)
+    try:
+        text = read_source_text(root, target.source)
+    except UnreadableFile as exc:
+        raise fail(at + ("source",), f"source file '{target.source}': {exc.reason}") from None
     if text is None:
         raise fail(at + ("source",), f"source file '{target.source}' does not exist under the sources folder")
     if normalise_text(target.quote) not in normalise_text(text):
@@ -707,18 +712,21 @@ def write_results(
     posteriors: list[Posterior],
     loeo: list[LoeoRow] | None,
     meta: dict[str, Any],
+    *,
+    force: bool = False,
 ) -> list[str]:
-    """Write posterior samples, summaries and plots (and the LOEO table) into ``out``.
+    """Write posterior samples, summaries and plots (and the LOEO table) into ``out``, with a
+    manifest listing them.
 
-    Everything is written to a staging folder first and moved in only when complete, so a
-    failure leaves ``out`` as it was."""
+    The folder is written whole under the output-folder policy (:mod:`sim.output_folder`):
+    staged beside ``out`` and renamed into place, replacing an earlier calibration result, so
+    a failure leaves ``out`` as it was."""
     import json
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-    try:
-        files: list[str] = []
+    from sim.output_folder import Staging, base_manifest, check, write_manifest
+
+    files: list[str] = []
+    with Staging(check(out, "calibration", force=force)) as staging:
 
         def text(name: str, content: str) -> None:
             (staging / name).write_text(content, encoding="utf-8")
@@ -735,10 +743,5 @@ def write_results(
             text("loeo.txt", format_loeo(loeo) + "\n")
             text("loeo.json", json.dumps({"rows": loeo_json(loeo), **meta}, indent=2, sort_keys=True,
                                          default=str) + "\n")
-        for name in files:
-            os.replace(staging / name, out / name)
-        return files
-    finally:
-        for leftover in staging.iterdir():
-            leftover.unlink()
-        staging.rmdir()
+        write_manifest(staging, {**base_manifest("calibration"), **meta, "files": sorted(files)})
+    return [*files, "manifest.json"]

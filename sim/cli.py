@@ -10,8 +10,31 @@ import time
 from pathlib import Path
 
 DEFAULT_SEED = 20190822
+MAX_SEED = 2**63 - 1  # seeds are non-negative 64-bit integers (NumPy refuses negative ones)
+MAX_RUNS = 10_000_000  # runs of one ensemble (--runs)
+MAX_MEMBERS = 1_000_000  # members per point or draw (--members), as in a sweep spec
+MAX_SAMPLES = 1_000_000  # Saltelli base samples (--samples)
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 CALIBRATION_RESULTS = Path(__file__).resolve().parent.parent / "calibration" / "results"
+
+
+def _whole_number(low: int, high: int):
+    """An argparse type: a whole number in [low, high], refused at the command line otherwise
+    (a negative seed or a runaway run count never reaches the modules)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from {low:,} to {high:,}, got {text!r}"
+            )
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,13 +54,15 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     def seeded(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed")
+        p.add_argument("--seed", type=_whole_number(0, MAX_SEED), default=DEFAULT_SEED,
+                       help="root seed, 0 to 2**63-1 (default %(default)s)")
 
     def quiet(p: argparse.ArgumentParser) -> None:
         p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     def common(p: argparse.ArgumentParser, runs: int) -> None:
-        p.add_argument("--runs", type=int, default=runs, help=f"ensemble size (default {runs})")
+        p.add_argument("--runs", type=_whole_number(1, MAX_RUNS), default=runs,
+                       help=f"ensemble size, 1 to {MAX_RUNS:,} (default {runs})")
         seeded(p)
         inputs(p)
         quiet(p)
@@ -52,7 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="simulate one scenario and write its results")
     run.add_argument("scenario")
     common(run, 1000)
-    run.add_argument("--out", help="folder for runs.csv, draws.csv, manifest.json")
+    run.add_argument("--out", help="folder for runs.csv, draws.csv, manifest.json: a new or "
+                     "empty folder, or an earlier run result (replaced whole)")
+    run.add_argument("--force", action="store_true", help="also replace an earlier diplosim result of another kind there (never a file, link, device or folder diplosim did not write)")
     run.add_argument("--trace", action="store_true", help="print the story of one run")
 
     validate = sub.add_parser(
@@ -68,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         help="also write validation.json, validation.txt, the runs and report.html/report.md "
         "with plots into DIR",
     )
+    validate.add_argument("--force", action="store_true", help="also replace an earlier diplosim result of another kind there (never a file, link, device or folder diplosim did not write)")
 
     schema = sub.add_parser("schema", help="write the JSON Schema of the scenario format")
     schema.add_argument("--out", help="file to write (default: standard output)")
@@ -76,6 +104,11 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("spec", help="sweep spec file")
     sweep.add_argument("--workers", type=int, help="run chunks on a local Dask cluster of N workers")
     sweep.add_argument("--scheduler", help="address of an existing Dask scheduler (tcp://HOST:PORT)")
+    sweep.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="how long to wait for --scheduler to answer (default 10)")
+    sweep.add_argument("--force", action="store_true", help="also replace a different unfinished "
+                       "sweep, or an earlier diplosim result of another kind, in the spec's out "
+                       "(never a file, link, device or folder diplosim did not write)")
     inputs(sweep)
     quiet(sweep)
 
@@ -83,7 +116,8 @@ def _parser() -> argparse.ArgumentParser:
         "counterfactual", help="run an overlay against its base on common random numbers"
     )
     counterfactual.add_argument("overlay", help="overlay file (scenarios/counterfactuals/*.yaml)")
-    counterfactual.add_argument("--runs", type=int, default=2000, help="runs (default 2000)")
+    counterfactual.add_argument("--runs", type=_whole_number(1, MAX_RUNS), default=2000,
+                                help=f"runs, 1 to {MAX_RUNS:,} (default 2000)")
     seeded(counterfactual)
     inputs(counterfactual)
     counterfactual.add_argument("--json", action="store_true", help="print JSON instead")
@@ -91,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR",
         help="folder for comparison.json, comparison.txt, manifest.json (see diplosim report)",
     )
+    counterfactual.add_argument("--force", action="store_true", help="also replace an earlier diplosim result of another kind there (never a file, link, device or folder diplosim did not write)")
 
     report = sub.add_parser(
         "report", help="turn a results folder into report.html and report.md with PNG plots"
@@ -110,9 +145,12 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("scenario")
     sens.add_argument("--decision", help="decision id (default: the first recorded decision)")
     sens.add_argument("--option", help="option id (default: the recorded option)")
-    sens.add_argument("--samples", type=int, default=64, help="Saltelli base samples N (default 64)")
-    sens.add_argument("--members", type=int, default=100, help="members per point (default 100)")
+    sens.add_argument("--samples", type=_whole_number(1, MAX_SAMPLES), default=64,
+                      help=f"Saltelli base samples N, 1 to {MAX_SAMPLES:,} (default 64)")
+    sens.add_argument("--members", type=_whole_number(1, MAX_MEMBERS), default=100,
+                      help=f"members per point, 1 to {MAX_MEMBERS:,} (default 100)")
     sens.add_argument("--out", help="folder for sensitivity.csv, sensitivity.png, manifest.json")
+    sens.add_argument("--force", action="store_true", help="also replace an earlier diplosim result of another kind there (never a file, link, device or folder diplosim did not write)")
     seeded(sens)
     inputs(sens)
     quiet(sens)
@@ -121,7 +159,9 @@ def _parser() -> argparse.ArgumentParser:
     disc.add_argument("scenario")
     disc.add_argument("--outcome", required=True, help="option id of interest")
     disc.add_argument("--decision", help="decision id (default: the first decision with that option)")
-    disc.add_argument("--runs", type=int, default=5000, help="members (default 5000)")
+    disc.add_argument("--runs", type=_whole_number(1, MAX_RUNS), default=5000,
+                      help=f"members, 1 to {MAX_RUNS:,} (default 5000); PRIM needs some runs with the "
+                      "outcome and some without")
     disc.add_argument("--threshold", type=float, default=0.8, help="PRIM density threshold (default 0.8)")
     seeded(disc)
     inputs(disc)
@@ -138,11 +178,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="stop after the generation that passes this many simulations (default 8000)")
     cal.add_argument("--draws", type=int, default=40,
                      help="posterior draws for predictive scores (default 40)")
-    cal.add_argument("--members", type=int, default=100,
-                     help="members per posterior draw for predictive scores (default 100)")
+    cal.add_argument("--members", type=_whole_number(1, MAX_MEMBERS), default=100,
+                     help=f"members per posterior draw for predictive scores, 1 to {MAX_MEMBERS:,} "
+                     "(default 100)")
     cal.add_argument("--out", default=str(CALIBRATION_RESULTS),
                      help="folder for posterior samples, summaries, plots and the LOEO table "
                      "(default calibration/results)")
+    cal.add_argument("--force", action="store_true", help="also replace an earlier diplosim result of another kind there (never a file, link, device or folder diplosim did not write)")
     seeded(cal)
     inputs(cal)
     quiet(cal)
@@ -159,28 +201,50 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Every failure is one line on stderr: exit 2 for an error (a bad input,
+    an output refused by the policy, a full disk, any other failed read or write), 130 for
+    Ctrl-C, 143 for SIGTERM; a staged result is removed on each of these ways out."""
+    from contextlib import nullcontext
+
     args = _parser().parse_args(argv)
+    from sim.output_folder import Stopped, Terminated, sigterm_raises
     from sim.scenario import ScenarioError
 
+    command = {
+        "run": _run,
+        "validate": _validate,
+        "schema": _schema,
+        "sweep": _sweep,
+        "counterfactual": _counterfactual,
+        "report": _report,
+        "sensitivity": _sensitivity,
+        "discover": _discover,
+        "calibrate": _calibrate,
+        "check": _check,
+        "app": _app,
+    }[args.command]
     try:
-        return {
-            "run": _run,
-            "validate": _validate,
-            "schema": _schema,
-            "sweep": _sweep,
-            "counterfactual": _counterfactual,
-            "report": _report,
-            "sensitivity": _sensitivity,
-            "discover": _discover,
-            "calibrate": _calibrate,
-            "check": _check,
-            "app": _app,
-        }[args.command](args)
+        # `app` hands over to a server process, which manages its own signals
+        with nullcontext() if args.command == "app" else sigterm_raises():
+            return command(args)
     except ScenarioError as exc:
         print(f"diplosim: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
+    except Stopped as exc:
+        print(f"diplosim: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("diplosim: interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
+    except Terminated:
+        print("diplosim: terminated (SIGTERM)", file=sys.stderr)
+        return 143
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"diplosim: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 def _progress(total: int | None, quiet: bool, label: str, unit: str = "run"):
@@ -219,14 +283,16 @@ def _ensemble(args, scenario, constants, progress):
 
 
 def _check_runs(runs: int) -> None:
-    if runs < 1:
-        print("diplosim: error: --runs must be at least 1", file=sys.stderr)
+    """The parser already bounds --runs; this guards callers that build ``args`` themselves."""
+    if not 1 <= runs <= MAX_RUNS:
+        print(f"diplosim: error: --runs must lie between 1 and {MAX_RUNS:,}", file=sys.stderr)
         raise SystemExit(2)
 
 
 def _run(args) -> int:
     from sim.draws import drawn_quantities
     from sim.ensemble import ensemble_chunks
+    from sim.output_folder import Stopped, Terminated
     from sim.results import ResultWriter, run_manifest
     from sim.runner import Tally, build_model
     from sim.trace import trace_lines
@@ -242,9 +308,10 @@ def _run(args) -> int:
     engine = "agents" if args.engine == "agents" or args.runs == 1 else "vector"
     update, close = _progress(args.runs, args.quiet, scenario.id)
     tally = Tally(scenario)
-    writer = (
-        ResultWriter(args.out, scenario.id, [q.key for q in drawn_quantities(scenario)])
-        if args.out else None
+    writer = (  # checks --out against the output-folder policy before any run
+        ResultWriter(args.out, scenario.id, [q.key for q in drawn_quantities(scenario)],
+                     force=args.force)
+        if args.out is not None else None
     )
     started = time.perf_counter()
     try:
@@ -254,30 +321,46 @@ def _run(args) -> int:
                 writer.add(rows, run_ids, draws)
             if update is not None:
                 update(len(run_ids))
+        elapsed = time.perf_counter() - started
+        close()
+        print(_outcome_table(scenario, tally))
+        print(f"\n{args.runs} runs, seed {args.seed}, {engine} engine, {elapsed:.1f} s")
+        if writer is not None:
+            files = writer.finish(
+                run_manifest(
+                    scenario_id=scenario.id,
+                    scenario_file=args.scenario,
+                    scenario_sha256=loaded.sha256,
+                    quotes_verified=loaded.quotes_verified,
+                    seed=args.seed,
+                    runs=args.runs,
+                    engine=engine,
+                    constants=constants,
+                    wall_time_s=elapsed,
+                )
+            )
+    except (KeyboardInterrupt, Terminated) as exc:
+        close()
+        if writer is None:
+            raise
+        writer.abort()
+        kept = f"the result is in {args.out}" if writer.committed else f"nothing was written to {args.out}"
+        raise Stopped(exc, kept) from None
     except BaseException:
         if writer is not None:
             writer.abort()
         raise
-    elapsed = time.perf_counter() - started
-    close()
-    print(_outcome_table(scenario, tally))
-    print(f"\n{args.runs} runs, seed {args.seed}, {engine} engine, {elapsed:.1f} s")
     if writer is not None:
-        files = writer.finish(
-            run_manifest(
-                scenario_id=scenario.id,
-                scenario_file=args.scenario,
-                scenario_sha256=loaded.sha256,
-                quotes_verified=loaded.quotes_verified,
-                seed=args.seed,
-                runs=args.runs,
-                engine=engine,
-                constants=constants,
-                wall_time_s=elapsed,
-            )
-        )
+        _say_replaced(writer.target)
         print(f"wrote {', '.join(files)} to {args.out}")
     return 0
+
+
+def _say_replaced(target, file=None) -> None:
+    """Tell the user when an earlier result in the output folder was replaced."""
+    note = target.replaced_note()
+    if note:
+        print(note, file=file or sys.stdout)
 
 
 def _outcome_table(scenario, tally) -> str:
@@ -313,12 +396,13 @@ def _validate(args) -> int:
     from sim.validate import format_table, recorded_decisions, score
 
     _check_runs(args.runs)
-    if args.report:
+    if args.report is not None:
         from sim.report import (
             ValidatedScenario, check_output_folder, describe_files, write_validation_report,
         )
 
-        check_output_folder(args.report, "validation")  # before any run
+        target = check_output_folder(args.report, "validation", force=args.force,
+                                     flag="--report")  # before any run
     paths = args.scenarios or [str(p) for p in sorted(SCENARIO_DIR.glob("*.yaml"))]
     loaded_all = [_load(args, path) for path in paths]  # every file is checked before any run
     scores, validated = [], []
@@ -333,26 +417,28 @@ def _validate(args) -> int:
         ensemble, engine = _ensemble(args, scenario.without_record(), constants, update)
         close()
         scores.extend(score(scenario, ensemble))
-        if args.report:
+        if args.report is not None:
             validated.append(ValidatedScenario(loaded, constants, ensemble, engine,
                                                time.perf_counter() - started))
     table = f"{format_table(scores)}\n{args.runs} runs per scenario, seed {args.seed}"
     if args.json:
-        print(json.dumps([s.as_dict() for s in scores], indent=2, default=_json_number))
+        print(_strict_json([s.as_dict() for s in scores]))
     else:
         print(table)
-    if args.report:
+    if args.report is not None:
         files = write_validation_report(args.report, [s.as_dict() for s in scores], table,
-                                        validated, args.seed, args.runs)
+                                        validated, args.seed, args.runs, force=args.force)
+        _say_replaced(target, sys.stderr if args.json else sys.stdout)
         print(f"wrote {describe_files(files)} to {args.report}",
               file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
-def _json_number(value):
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    raise TypeError(type(value))
+def _strict_json(value) -> str:
+    """Strict JSON (RFC 8259) for standard output: NaN and infinities are written as null."""
+    from sim.report import json_safe
+
+    return json.dumps(json_safe(value), indent=2, allow_nan=False)
 
 
 def _sweep(args) -> int:
@@ -361,15 +447,28 @@ def _sweep(args) -> int:
     if args.workers is not None and args.workers < 1:
         print("diplosim: error: --workers must be at least 1", file=sys.stderr)
         return 2
-    runner = SweepRunner(args.spec, sources=args.sources, constants_file=args.constants)
-    pending = len(runner.pending_chunks()) if (runner.out / "sweep.json").exists() else len(runner.chunks)
-    done = len(runner.chunks) - pending
+    if not args.connect_timeout > 0:
+        print("diplosim: error: --connect-timeout must be a positive number of seconds",
+              file=sys.stderr)
+        return 2
+    from sim.output_folder import Stopped, Terminated
+
+    runner = SweepRunner(args.spec, sources=args.sources, constants_file=args.constants,
+                         force=args.force)  # checks the spec's out before anything runs
+    done = runner.finished_chunks() if runner.resuming else 0
+    pending = len(runner.chunks) - done
     if done:
         print(f"resuming: {done} of {len(runner.chunks)} chunks already finished")
     update, close = _progress(pending, args.quiet, "chunks", unit="chunk")
     started = time.perf_counter()
-    dataset = runner.run(workers=args.workers, scheduler=args.scheduler, progress=update)
+    try:
+        dataset = runner.run(workers=args.workers, scheduler=args.scheduler, progress=update,
+                             connect_timeout=args.connect_timeout)
+    except (KeyboardInterrupt, Terminated) as exc:
+        close()
+        raise Stopped(exc, runner.kept_note()) from None
     close()
+    _say_replaced(runner.target)
     print(
         f"{len(runner.points)} points x {runner.spec.members} members "
         f"({runner.spec.design.method}), {time.perf_counter() - started:.1f} s -> {dataset}"
@@ -382,21 +481,22 @@ def _counterfactual(args) -> int:
     from sim.counterfactual import as_json, compare, format_comparison, load_overlay
 
     _check_runs(args.runs)
-    if args.out:
+    if args.out is not None:
         from sim.report import check_output_folder, write_counterfactual
 
-        check_output_folder(args.out, "counterfactual")  # before any run
+        target = check_output_folder(args.out, "counterfactual", force=args.force)  # before any run
     loaded = load_overlay(args.overlay, sources=args.sources)
     constants = load_constants(args.constants)
     comparisons = compare(loaded, constants, args.seed, args.runs)
     text = format_comparison(loaded, comparisons, args.runs, args.seed)
     if args.json:
-        print(json.dumps(as_json(comparisons), indent=2, default=_json_number))
+        print(_strict_json(as_json(comparisons)))
     else:
         print(text)
-    if args.out:
+    if args.out is not None:
         files = write_counterfactual(args.out, loaded, as_json(comparisons), text, constants,
-                                     args.seed, args.runs)
+                                     args.seed, args.runs, force=args.force)
+        _say_replaced(target, sys.stderr if args.json else sys.stdout)
         print(f"wrote {', '.join(files)} to {args.out}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
@@ -434,7 +534,10 @@ def _sensitivity(args) -> int:
         return 2
     from SALib.sample import sobol  # noqa: F401  (fail early if missing)
 
+    from sim.output_folder import check
     from sim.sensitivity import actor_parameter_problem
+
+    target = check(args.out, "sensitivity", force=args.force) if args.out is not None else None
 
     total = args.samples * (actor_parameter_problem(scenario)["num_vars"] + 2)
     update, close = _progress(total, args.quiet, "points", unit="point")
@@ -446,17 +549,18 @@ def _sensitivity(args) -> int:
     print(format_table(results))
     print(f"{points} Saltelli points x {args.members} members, seed {args.seed}, "
           f"{time.perf_counter() - started:.1f} s")
-    if args.out:
+    if target is not None:
         meta = {"scenario_id": scenario.id, "scenario_sha256": loaded.sha256,
                 "decision": decision_id, "option": option, "samples": args.samples,
                 "points": points, "members": args.members, "seed": args.seed}
-        files = write_outputs(results, args.out, meta)
+        files = write_outputs(results, args.out, meta, force=args.force)
+        _say_replaced(target)
         print(f"wrote {', '.join(files)} to {args.out}")
     return 0
 
 
 def _discover(args) -> int:
-    from sim.discover import describe, discover
+    from sim.discover import NothingToDiscover, describe, discover
 
     _check_runs(args.runs)
     if not 0.0 < args.threshold <= 1.0:
@@ -470,7 +574,12 @@ def _discover(args) -> int:
         print(f"diplosim: error: no decision of {scenario.id} has option '{args.outcome}'"
               + (f" (decision '{args.decision}')" if args.decision else ""), file=sys.stderr)
         return 2
-    box = discover(scenario, constants, decision_id, args.outcome, args.runs, args.seed, args.threshold)
+    try:
+        box = discover(scenario, constants, decision_id, args.outcome, args.runs, args.seed,
+                       args.threshold)
+    except NothingToDiscover as exc:
+        print(f"diplosim: error: {exc}", file=sys.stderr)
+        return 2
     print(f"{scenario.id}, decision {decision_id}: PRIM box (density threshold {args.threshold})")
     print(describe(box, args.outcome))
     return 0
@@ -492,6 +601,9 @@ def _calibrate(args) -> int:
         print(f"diplosim: error: --fit-on: unknown episode {unknown[0]!r}; expected some of {ids}",
               file=sys.stderr)
         return 2
+    from sim.output_folder import check
+
+    target = check(args.out, "calibration", force=args.force)  # before any fit
     budget = cal.Budget(args.population, args.generations, args.max_simulations)
     predictive = cal.PredictiveSpec(args.draws, args.members)
     update, close = _progress(None, args.quiet, "simulations", unit="sim")
@@ -520,7 +632,9 @@ def _calibrate(args) -> int:
         "predictive": {"draws": predictive.draws, "members": predictive.members},
         "wall_time_s": round(elapsed, 1),
     }
-    files = cal.write_results(args.out, targets, constants, posteriors, loeo, meta)
+    files = cal.write_results(args.out, targets, constants, posteriors, loeo, meta,
+                              force=args.force)
+    _say_replaced(target)
     print(f"wrote {', '.join(files)} to {args.out}")
     return 0
 
@@ -529,13 +643,11 @@ def _schema(args) -> int:
     from sim.scenario import scenario_json_schema_text
 
     text = scenario_json_schema_text()
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-        print(f"wrote {out}")
+    if args.out is not None:
+        from sim.output_folder import write_file
+
+        write_file(args.out, text)
+        print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)
     return 0
@@ -552,20 +664,28 @@ def _check(args) -> int:
 
 
 def _app(args) -> int:
-    """Hand over to ``solara run sim.app`` (production mode: no reloader, no browser opened)."""
-    import subprocess
+    """Become ``solara run sim.app`` (production mode: no reloader, no browser opened), with
+    Solara's usage telemetry and its start-up check of PyPI for a newer version off. The process
+    is replaced, not given a child: a signal sent to `diplosim app` reaches the server itself."""
+    import os
 
     if not 0 <= args.port <= 65535:
         print(f"diplosim: error: --port: expected 0 to 65535, got {args.port}", file=sys.stderr)
         return 2
     command = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host,
-               "--port", str(args.port), "--production", "--no-open"]
+               "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
     print(f"diplosim: serving the teaching page on http://{args.host}:{args.port}/ (Ctrl-C stops)",
           file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
     try:
-        return subprocess.call(command)
-    except KeyboardInterrupt:
-        return 0
+        os.execve(sys.executable, command, env)
+    except OSError as exc:
+        print(f"diplosim: error: cannot start solara with {sys.executable}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
+    return 0  # not reached: execve returns only by raising
 
 
 if __name__ == "__main__":

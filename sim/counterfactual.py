@@ -21,6 +21,7 @@ from pydantic import AwareDatetime, Field
 from sim.decision import Constants
 from sim.draws import drawn_quantities
 from sim.ensemble import RESOLVED, MemberInputs, VectorEngine
+from sim.roles import ROLES
 from sim.runner import wilson_interval
 from sim.scenario import (
     Effect,
@@ -29,7 +30,7 @@ from sim.scenario import (
     ScenarioError,
     StrictModel,
     Text,
-    load_scenario,
+    load_referenced_scenario,
     parse_model,
     read_text_file,
 )
@@ -85,15 +86,21 @@ def load_overlay(path: str, sources: str | None = None) -> LoadedOverlay:
     text, _ = read_text_file(path)
     overlay, _, lines = parse_model(text, path, Overlay)
     base_file = str((Path(path).resolve().parent / overlay.base))
-    base = load_scenario(base_file, sources_root=sources).scenario
+    base = load_referenced_scenario(
+        base_file, sources, path, ("base",), lines, f"base scenario '{overlay.base}'"
+    ).scenario
 
     def fail(where: tuple, message: str) -> ScenarioError:
         return ScenarioError(path, where, line_for(lines, where), message)
 
     keys = {q.key for q in drawn_quantities(base)}
-    for key in overlay.set:
+    for key, setting in overlay.set.items():
         if key not in keys:
             raise fail(("set", key), f"'{key}' is not a drawn quantity of '{base.id}'")
+        lo, hi = quantity_bounds(base, key)
+        if not lo <= setting.value <= hi:
+            raise fail(("set", key, "value"), f"must lie within [{lo}, {hi}] (the bounds "
+                       f"'{base.id}' itself allows for '{key}'), got {setting.value}")
     event_ids = [e.id for e in base.events]
     for index, event_id in enumerate(overlay.remove_events):
         if event_id not in event_ids:
@@ -144,6 +151,16 @@ def load_overlay(path: str, sources: str | None = None) -> LoadedOverlay:
                 where = ("move_events", original) if original in overlay.move_events else where
         raise fail(where, message)
     return LoadedOverlay(overlay, path, base, base_file, counterfactual)
+
+
+def quantity_bounds(scenario: Scenario, key: str) -> tuple[float, float]:
+    """The bounds a scenario file allows for a drawn quantity: its role's parameter bounds for
+    an actor parameter (``actor.parameter``), [-1, 1] for an event-effect magnitude."""
+    if key.startswith("event."):
+        return (-1.0, 1.0)  # Effect's own bounds in the scenario schema
+    actor_id, name = key.split(".", 1)
+    spec = ROLES[scenario.actors[actor_id].role].parameters[name]
+    return (spec.lo, spec.hi)
 
 
 def paired_inputs(

@@ -22,6 +22,11 @@ from sim.scenario import Scenario
 MIN_CUT = 0.1
 
 
+class NothingToDiscover(ValueError):
+    """PRIM has nothing to separate: no parameter varies, or every run (or none) took the
+    outcome. The message says what to change."""
+
+
 @dataclass(frozen=True)
 class Box:
     limits: list[tuple[str, float | None, float | None]]  # name, lower (or None), upper (or None)
@@ -96,13 +101,23 @@ def discover(scenario: Scenario, constants: Constants, decision_id: str, outcome
     i = [d.id for d in engine.decisions].index(decision_id)
     k = engine.option_ids[i].index(outcome)
     quantities = varying_actor_parameters(scenario)
+    if not quantities:
+        raise NothingToDiscover(f"no actor parameter of {scenario.id} is drawn from a range; "
+                                "PRIM needs parameters that vary")
     xs, ys = [], []
     for start in range(0, runs, 5000):
         inputs = engine.inputs(seed, range(start, min(start + 5000, runs)))
         outcomes = engine.run(inputs)
         xs.append(inputs.values[:, [engine.column[q.key] for q in quantities]])
         ys.append((outcomes.status[:, i] == RESOLVED) & (outcomes.option_index[:, i] == k))
-    return find_box(np.vstack(xs), [q.key for q in quantities], np.concatenate(ys), threshold)
+    y = np.concatenate(ys)
+    if y.all() or not y.any():
+        share = "every one" if y.all() else "none"
+        raise NothingToDiscover(
+            f"{decision_id} ended in {outcome} in {share} of the {runs} runs; PRIM needs runs "
+            "with the outcome and runs without it (try more --runs, or another outcome)"
+        )
+    return find_box(np.vstack(xs), [q.key for q in quantities], y, threshold)
 
 
 def describe(box: Box, outcome: str) -> str:

@@ -126,6 +126,9 @@ class DiplomacyModel(mesa.Model):
             self.by_actor[actor_id] = agent
             self.by_role[role] = agent
         self._ordered = [self.by_role[r] for r in STEP_ORDER if r in self.by_role]
+        # Mesa keeps a class-level table of agent ids keyed by model: drop this model's entry
+        # once its agents exist, or every model of an ensemble stays alive (memory grows).
+        mesa.Agent._ids.pop(self, None)
 
         self._events = sorted(
             (self.clock.hours(e.time), i, e) for i, e in enumerate(self.scenario.events)

@@ -28,17 +28,22 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Callable
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Callable, Literal
 
 import numpy as np
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator,
+)
 
 from sim.runner import NOT_REACHED, DecisionSummary
 from sim.scenario import LoadedScenario, Scenario, ScenarioError, as_aware, load_scenario
+from sim.yamlmap import YamlError, line_for, load_with_lines
 
 PROJECT_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 KINDS_EXPECTED = (
@@ -56,7 +61,11 @@ class ReportError(ScenarioError):
     """A results folder (or a flag) the report cannot use: names the path and what was expected.
     A ScenarioError, so the command line reports it like any other input error (exit 2)."""
 
-    def __init__(self, path: str | os.PathLike[str], message: str):
+    def __init__(self, path: str | os.PathLike[str], message: str,
+                 key: tuple[str | int, ...] = (), line: int | None = None):
+        if key or line:  # located inside the file: FILE:LINE: key.path: message
+            ScenarioError.__init__(self, str(path), key, line, message)
+            return
         self.file, self.path, self.line, self.message = str(path), (), None, message
         Exception.__init__(self, f"{path}: {message}")
 
@@ -140,24 +149,188 @@ def signed3(value: float | None, low: float | None = None, high: float | None = 
 
 # -- folders and manifests ------------------------------------------------------------------
 
+JSON_LIMIT = 64 * 1024 * 1024  # bytes: far above any JSON file diplosim writes
+KNOWN_KINDS = ("run", "sweep", "validation", "counterfactual")
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,63}")  # scenario, decision and option ids
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")  # a plot's file name
+
+
+def inside(folder: Path, relative: str | os.PathLike[str]) -> Path:
+    """``folder / relative``, or a ReportError when it would resolve outside ``folder`` (an
+    absolute path, ``..``, or a link pointing elsewhere): a results folder is read alone."""
+    path = folder / relative
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ReportError(path, f"resolves outside the results folder {folder}; a results "
+                                "folder may only refer to files inside it")
+    return path
+
 
 def read_json(path: Path) -> Any:
     """Parsed JSON, or a ReportError naming the file."""
     try:
+        if not path.is_file():
+            raise ReportError(path, "file not found" if not path.exists() else
+                              "not a regular file; expected a JSON file")
+        if path.stat().st_size > JSON_LIMIT:
+            raise ReportError(path, f"larger than {JSON_LIMIT // 2**20} MiB; expected a JSON file "
+                                    "written by diplosim")
         return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportError(path, "file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ReportError(path, f"not a readable JSON file ({exc})") from None
 
 
+def _bare_name(value: str) -> str:
+    """A file name without any folder part (looked up beside the results and in scenarios/)."""
+    if (not value or value in (".", "..") or "/" in value or "\\" in value or "\0" in value
+            or len(value) > 255):
+        raise ValueError(f"expected a bare file name (no folder part), got {value!r}")
+    return value
+
+
+def _relative(value: str) -> str:
+    """A relative path inside the folder: no absolute path, no ``..`` part."""
+    parts = PurePosixPath(value).parts
+    if (not value or "\\" in value or "\0" in value or value.startswith("/")
+            or any(p == ".." for p in parts) or len(value) > 1000):
+        raise ValueError(f"expected a path inside the results folder, got {value!r}")
+    return value
+
+
+BareName = Annotated[str, AfterValidator(_bare_name)]
+RelativePath = Annotated[str, AfterValidator(_relative)]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Count = Annotated[int, Field(ge=0)]
+Bounds = Annotated[list[float], Field(min_length=2, max_length=2)]  # [low, high]
+
+
+class _Checked(BaseModel):
+    """A file diplosim wrote: the fields the report uses are type-checked (strictly: no
+    coercion of text to numbers); other keys are kept, as newer versions add some."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class Manifest(_Checked):
+    """What every manifest may carry."""
+
+    kind: Literal["run", "sweep", "validation", "counterfactual"] | None = None
+    version: str | None = None
+    files: list[RelativePath] | None = None
+    sha256: dict[RelativePath, Sha256] | None = None  # data file -> its SHA-256 hex digest
+
+
+class RunManifest(Manifest):
+    """``diplosim run --out`` (and each run folder of a validation)."""
+
+    scenario_file: BareName
+    scenario_id: Id | None = None
+    scenario_sha256: Sha256 | None = None
+    runs: int = Field(ge=1)
+    rows: Count | None = None
+    seed: Count | None = None
+    engine: str | None = None
+    constants: dict[str, Annotated[float, Field(gt=0)]] | None = None  # as constants.yaml
+
+
+class _Design(_Checked):
+    method: str | None = None
+
+
+class SweepManifest(Manifest):
+    """``diplosim sweep``."""
+
+    scenario_file: BareName | None = None
+    scenario_id: Id | None = None
+    scenario_sha256: Sha256 | None = None
+    spec_sha256: Sha256 | None = None
+    parameters: dict[str, Bounds] | None = None
+    design: _Design | None = None
+    points: int = Field(ge=1)
+    members_per_point: int = Field(ge=1)
+    chunks: int = Field(ge=1)
+    rows: Count
+    seed: Count | None = None
+
+
+class _ValidatedScenario(_Checked):
+    scenario_id: Id | None = None
+    scenario_file: BareName | None = None
+    folder: RelativePath
+
+
+class ValidationManifest(Manifest):
+    """``diplosim validate --report``."""
+
+    scenarios: list[_ValidatedScenario]
+    runs: int | None = Field(default=None, ge=1)
+    seed: Count | None = None
+    engine: str | None = None
+
+
+class CounterfactualManifest(Manifest):
+    """``diplosim counterfactual --out``."""
+
+    overlay_id: Id | None = None
+    overlay_file: BareName | None = None
+    base_scenario_id: Id | None = None
+    base_scenario_file: BareName | None = None
+    question: str | None = None
+    runs: int | None = Field(default=None, ge=1)
+    seed: Count | None = None
+
+
+MANIFESTS: dict[str, type[Manifest]] = {
+    "run": RunManifest, "sweep": SweepManifest, "validation": ValidationManifest,
+    "counterfactual": CounterfactualManifest,
+}
+
+
+def checked(path: Path, data: Any, model: Any) -> Any:
+    """``data`` (read from the JSON file ``path``) validated against ``model`` (a model or a
+    type such as ``list[Model]``), or one ReportError at the first problem's key path and line."""
+    try:
+        return TypeAdapter(model).validate_python(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = tuple(error["loc"])
+        if "[key]" in key:  # a bad mapping key: locate the mapping, the message names the key
+            key = key[:key.index("[key]") - 1]
+        try:
+            lines = load_with_lines(path.read_text(encoding="utf-8"))[1]
+        except (OSError, UnicodeDecodeError, YamlError, RecursionError):
+            lines = {}
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = f"missing required key '{key[-1]}'"
+        elif not isinstance(error.get("input"), (dict, list)) and "got" not in message:
+            message += f" (got {error.get('input')!r})"
+        raise ReportError(path, message, key, line_for(lines, key)) from None
+
+
+def _kind_from(path: Path, folder: Path, manifest: dict[str, Any]) -> str:
+    """The kind of folder: the manifest's ``kind``, else (older manifests) told by its keys."""
+    kind = manifest.get("kind")
+    if kind is not None:
+        if kind not in KNOWN_KINDS:
+            raise ReportError(path, f"kind {kind!r} is not a folder diplosim report knows; "
+                                    f"expected {KINDS_EXPECTED}", ("kind",))
+        return kind
+    if (folder / "sweep.json").is_file() or "spec_sha256" in manifest:
+        return "sweep"
+    if "scenario_file" in manifest and "runs" in manifest:
+        return "run"
+    raise ReportError(path, f"not a manifest diplosim report knows; expected {KINDS_EXPECTED}")
+
+
 def folder_kind(folder: Path) -> tuple[str, dict[str, Any]]:
-    """('run' | 'sweep' | 'validation' | 'counterfactual', manifest) of a results folder."""
+    """('run' | 'sweep' | 'validation' | 'counterfactual', manifest) of a results folder, its
+    manifest checked and the files it gives a SHA-256 for verified."""
     if not folder.exists():
         raise ReportError(folder, f"no such folder; expected {KINDS_EXPECTED}")
     if not folder.is_dir():
         raise ReportError(folder, f"not a folder; expected {KINDS_EXPECTED}")
-    path = folder / "manifest.json"
+    path = inside(folder, "manifest.json")
     if not path.is_file():
         if (folder / "sweep.json").is_file():
             raise ReportError(path, "missing: the sweep has not finished; run `diplosim sweep` "
@@ -168,14 +341,34 @@ def folder_kind(folder: Path) -> tuple[str, dict[str, Any]]:
     manifest = read_json(path)
     if not isinstance(manifest, dict):
         raise ReportError(path, "expected a JSON object")
-    kind = manifest.get("kind")
-    if kind in ("validation", "counterfactual"):
-        return kind, manifest
-    if (folder / "sweep.json").is_file() or "spec_sha256" in manifest:
-        return "sweep", manifest
-    if "scenario_file" in manifest and "runs" in manifest:
-        return "run", manifest
-    raise ReportError(path, f"not a manifest diplosim report knows; expected {KINDS_EXPECTED}")
+    kind = _kind_from(path, folder, manifest)
+    checked(path, manifest, MANIFESTS[kind])
+    verify_hashes(folder, manifest)
+    return kind, manifest
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_hashes(folder: Path, manifest: dict[str, Any]) -> None:
+    """Every file the manifest gives a SHA-256 for is inside the folder and unchanged."""
+    for name, expected in (manifest.get("sha256") or {}).items():
+        path = inside(folder, name)
+        if not path.is_file():
+            raise ReportError(path, "missing or not a regular file, but manifest.json lists its "
+                                    "SHA-256; the folder is incomplete")
+        try:
+            found = _file_sha256(path)
+        except OSError as exc:
+            raise ReportError(path, f"cannot be read ({exc.strerror or exc})") from None
+        if found != expected:
+            raise ReportError(path, "its SHA-256 differs from the one in manifest.json: the file "
+                                    "was changed or damaged after diplosim wrote it")
 
 
 @dataclass(frozen=True)
@@ -191,10 +384,6 @@ class Located:
         return self.loaded.scenario if self.loaded else None
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _shown(path: Path) -> str:
     """A path as the report prints it, never a machine path: relative to the working directory
     or to the project when inside them, else the file name."""
@@ -207,9 +396,11 @@ def _shown(path: Path) -> str:
 
 def locate_scenario(folder: Path, manifest: dict[str, Any], given: str | None = None) -> Located:
     """Find the scenario file of a result: ``given`` (``--scenario``), else the file the
-    manifest names, looked for beside the results, in the working directory and in the
-    project's ``scenarios/``; else a file there with the manifest's SHA-256 or scenario id.
-    A file whose SHA-256 differs from the manifest's is used, with a note saying so."""
+    manifest names (a bare file name: the manifest was checked), looked for inside the results
+    folder, beside it, in the working directory and in the ``scenarios/`` folders; else a file
+    there with the manifest's SHA-256 or scenario id. A file whose SHA-256 differs from the
+    manifest's is used, with a note saying so. Nothing of a file that is not a scenario
+    reaches the report: a manifest cannot make the report copy another file."""
     sha = manifest.get("scenario_sha256")
     scenario_id = manifest.get("scenario_id")
     if given is not None:
@@ -217,26 +408,32 @@ def locate_scenario(folder: Path, manifest: dict[str, Any], given: str | None = 
         if not path.is_file():
             raise ReportError(path, "--scenario: no such file; expected the scenario file the "
                               "results were run from")
-        return _load_located(path, sha, "given with --scenario")
-    roots = [(folder, "beside the results"), (folder.parent, "beside the results folder"),
-             (Path.cwd(), "in the working directory"),
-             (Path.cwd() / "scenarios", "in scenarios/ of the working directory"),
-             (PROJECT_SCENARIOS, "in the project's scenarios/")]
+        return _load_located(path, sha, "given with --scenario", explain=True)
     name = manifest.get("scenario_file")
-    candidates = [(root / name, f"named in the manifest, {where}") for root, where in roots
-                  ] if name else []
+    candidates = []
+    if name:
+        candidates.append((inside(folder, name), "named in the manifest, beside the results"))
+        roots = [(folder.parent, "beside the results folder"),
+                 (Path.cwd(), "in the working directory"),
+                 (Path.cwd() / "scenarios", "in scenarios/ of the working directory"),
+                 (PROJECT_SCENARIOS, "in the project's scenarios/")]
+        candidates += [(root / name, f"named in the manifest, {where}") for root, where in roots]
     for path, how in candidates:
-        if path.is_file() and (sha is None or _sha256(path) == sha):
+        if path.is_file() and (sha is None or _file_sha256(path) == sha):
             return _load_located(path, sha, how)
     search = [p for root in dict.fromkeys([Path.cwd() / "scenarios", PROJECT_SCENARIOS])
               if root.is_dir() for p in sorted(root.rglob("*.yaml"))]
     if sha is not None:
         for path in search:
-            if _sha256(path) == sha:
+            if _file_sha256(path) == sha:
                 return _load_located(path, sha, "found by its SHA-256")
+    broken = None  # the first named file that exists but does not load
     for path, how in candidates:
         if path.is_file():
-            return _load_located(path, sha, how)
+            located = _load_located(path, sha, how)
+            if located.loaded is not None:
+                return located
+            broken = broken or located
     if scenario_id:
         for path in search:
             try:
@@ -245,7 +442,9 @@ def locate_scenario(folder: Path, manifest: dict[str, Any], given: str | None = 
                 continue
             if loaded.scenario.id == scenario_id:
                 return _load_located(path, sha, "found by its scenario id")
-    wanted = manifest.get("scenario_file") or f"scenario '{scenario_id}'"
+    if broken is not None:
+        return broken
+    wanted = name or f"scenario '{scenario_id}'"
     return Located(None, (
         f"Scenario file {wanted} was not found beside the results, in the working directory or "
         "in the project's scenarios/ folder: recorded outcomes are not marked and no run is "
@@ -253,12 +452,15 @@ def locate_scenario(folder: Path, manifest: dict[str, Any], given: str | None = 
     ))
 
 
-def _load_located(path: Path, sha: str | None, how: str) -> Located:
+def _load_located(path: Path, sha: str | None, how: str, explain: bool = False) -> Located:
+    """The scenario at ``path``; if it does not load, a note that says why only when the user
+    named the file (a file found from a manifest may be anything: its text stays out)."""
     try:
         loaded = load_scenario(path, verify_quotes=False)
     except ScenarioError as exc:
-        return Located(None, f"Scenario file {_shown(path)} ({how}) could not be loaded "
-                             f"({exc.message}): recorded outcomes are not marked.")
+        why = f" ({exc.message})" if explain else f"; `diplosim check {_shown(path)}` says why"
+        return Located(None, f"Scenario file {_shown(path)} ({how}) could not be loaded{why}: "
+                             "recorded outcomes are not marked.")
     note = f"Scenario file: {_shown(path)} ({how}"
     if sha is not None and loaded.sha256 != sha:
         note += "; NOTE: its SHA-256 differs from the file the results were run from, so the "
@@ -279,28 +481,147 @@ class RunsTable:
     outcomes: dict[str, list[str]]
     hours: dict[str, np.ndarray]
     run0: dict[str, str]
+    run_ids: dict[str, set[int]] = field(default_factory=dict)
+    rows: int = 0
 
 
-def read_runs(path: Path) -> RunsTable:
-    """Read a runs.csv written by ``diplosim run --out`` (or ``validate --report``)."""
+RUNS_NEEDED = ("run", "decision", "outcome", "hours_before_deadline")
+
+
+def _run_row(path: Path, line: int, row: dict[str | None, Any]) -> tuple[int, str, str, float]:
+    """(run, decision, outcome, hours) of one row of a runs.csv, or a located ReportError."""
+    if None in row or any(row[c] is None for c in RUNS_NEEDED):
+        raise ReportError(path, "expected one value per column of the header", (), line)
+    run, decision, outcome, hours = (row[c] for c in RUNS_NEEDED)
+    if not run.isascii() or not run.isdigit():
+        raise ReportError(path, f"expected a run number, got {run!r}", ("run",), line)
+    for column, value in (("decision", decision), ("outcome", outcome)):
+        if not IDENTIFIER.fullmatch(value):
+            raise ReportError(path, f"expected an id (lower case, digits, _), got {value!r}",
+                              (column,), line)
+    try:
+        value = float(hours) if hours else math.nan
+    except ValueError:
+        value = None
+    if value is None or math.isinf(value):
+        raise ReportError(path, f"expected a number of hours or nothing, got {hours!r}",
+                          ("hours_before_deadline",), line)
+    return int(run), decision, outcome, value
+
+
+def read_runs(path: Path, expected_runs: int | None = None,
+              expected_rows: int | None = None) -> RunsTable:
+    """Read a runs.csv written by ``diplosim run --out`` (or ``validate --report``); with
+    ``expected_runs`` (the manifest's counts), check it holds runs 0..N-1 of every decision."""
     if not path.is_file():
         raise ReportError(path, "missing; expected the runs table written by `diplosim run --out`")
     outcomes: dict[str, list[str]] = {}
     hours: dict[str, list[float]] = {}
     run0: dict[str, str] = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        needed = {"run", "decision", "outcome", "hours_before_deadline"}
-        if not needed <= set(reader.fieldnames or ()):
-            raise ReportError(path, f"expected the columns {sorted(needed)}")
-        for row in reader:
-            decision = row["decision"]
-            outcomes.setdefault(decision, []).append(row["outcome"])
-            text = row["hours_before_deadline"]
-            hours.setdefault(decision, []).append(float(text) if text else math.nan)
-            if row["run"] == "0":
-                run0[decision] = row["outcome"]
-    return RunsTable(outcomes, {d: np.asarray(h, dtype=float) for d, h in hours.items()}, run0)
+    ids: dict[str, set[int]] = {}
+    rows = 0
+    line = 1
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if not set(RUNS_NEEDED) <= set(reader.fieldnames or ()):
+                raise ReportError(path, f"expected the columns {sorted(RUNS_NEEDED)}", (), 1)
+            for row in reader:
+                line = reader.line_num
+                run, decision, outcome, value = _run_row(path, line, row)
+                outcomes.setdefault(decision, []).append(outcome)
+                hours.setdefault(decision, []).append(value)
+                ids.setdefault(decision, set()).add(run)
+                rows += 1
+                if run == 0:
+                    run0[decision] = outcome
+    except UnicodeDecodeError as exc:
+        raise ReportError(path, f"not UTF-8 text ({exc.reason}); expected the runs table "
+                                "written by `diplosim run --out`") from None
+    except csv.Error as exc:
+        raise ReportError(path, f"not a readable CSV table ({exc})", (), line + 1) from None
+    except OSError as exc:
+        raise ReportError(path, f"cannot be read ({exc.strerror or exc})") from None
+    table = RunsTable(outcomes, {d: np.asarray(h, dtype=float) for d, h in hours.items()}, run0,
+                      ids, rows)
+    if expected_runs is not None:
+        check_run_count(path, table, expected_runs, expected_rows)
+    return table
+
+
+def check_run_count(path: Path, table: RunsTable, expected: int, rows: int | None = None) -> None:
+    """Refuse a runs table that does not hold exactly runs 0..expected-1 of every decision,
+    once each: a report of part of the runs (or of a changed table) would mislead."""
+    seen = set().union(*table.run_ids.values()) if table.run_ids else set()
+    wanted = set(range(expected))
+    problem = None
+    if seen != wanted:
+        problem = f"holds {len(seen)} run{'s' if len(seen) != 1 else ''}"
+        if seen - wanted:
+            problem += f" (including run {min(seen - wanted)})"
+    else:
+        for decision, outcomes in table.outcomes.items():
+            if len(outcomes) != expected or table.run_ids[decision] != wanted:
+                problem = f"holds {len(outcomes)} rows of decision '{decision}'"
+                break
+    if problem is None and rows is not None and table.rows != rows:
+        raise ReportError(path, f"holds {table.rows} rows, but manifest.json says {rows}: the "
+                                "table does not match its manifest; run `diplosim run --out` again")
+    if problem is not None:
+        raise ReportError(path, f"{problem}, but manifest.json says {expected} runs (0 to "
+                                f"{expected - 1}, one row per run and decision): the table does "
+                                "not match its manifest; run `diplosim run --out` again")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def parquet_rows(path: Path) -> int:
+    """The row count a Parquet file's footer gives, or a ReportError naming the file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise ReportError(path, "missing or not a regular file, but manifest.json lists it")
+    try:
+        return int(pq.read_metadata(path).num_rows)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise ReportError(path, f"not a readable Parquet table ({_first_line(exc)})") from None
+
+
+def csv_rows(path: Path) -> int:
+    """Lines after the header of a CSV table whose cells hold no line breaks (draws.csv)."""
+    if not path.is_file():
+        raise ReportError(path, "missing or not a regular file, but manifest.json lists it")
+    try:
+        with open(path, "rb") as handle:
+            return max(sum(1 for _ in handle) - 1, 0)
+    except OSError as exc:
+        raise ReportError(path, f"cannot be read ({exc.strerror or exc})") from None
+
+
+def check_run_tables(folder: Path, manifest: dict[str, Any], table: RunsTable) -> None:
+    """The other tables a run folder's manifest lists hold as many rows as they should:
+    runs.parquet as runs.csv, draws.csv and draws.parquet one per run."""
+    listed = set(manifest.get("files") or ())
+    expected = {"runs.parquet": (table.rows, "as runs.csv"),
+                "draws.csv": (manifest["runs"], "one per run"),
+                "draws.parquet": (manifest["runs"], "one per run")}
+    for name, (rows, how) in expected.items():
+        if name not in listed:
+            continue
+        if name.endswith(".parquet"):
+            try:
+                import pyarrow  # noqa: F401 - written only where pyarrow is installed
+            except ImportError:
+                continue
+        path = inside(folder, name)
+        found = parquet_rows(path) if name.endswith(".parquet") else csv_rows(path)
+        if found != rows:
+            raise ReportError(path, f"holds {found} rows where {rows} were expected ({how}, "
+                                    f"manifest.json: {manifest['runs']} runs): the folder does "
+                                    "not match its manifest; run `diplosim run --out` again")
 
 
 def summarise(outcomes: list[str], hours: np.ndarray, decision: str,
@@ -563,7 +884,8 @@ def run_sections(folder: Path, manifest: dict[str, Any], located: Located,
                  prefix: str = "") -> list[Section]:
     """Outcome shares, timing and one traced run of a ``diplosim run --out`` folder."""
     scenario = located.scenario
-    runs = read_runs(folder / "runs.csv")
+    runs = read_runs(inside(folder, "runs.csv"), manifest["runs"], manifest.get("rows"))
+    check_run_tables(folder, manifest, runs)
     record = scenario.recorded_outcome if scenario is not None else {}
     sections = []
     order = [d.id for d in scenario.decisions if d.id in runs.outcomes] if scenario else []
@@ -612,7 +934,7 @@ def trace_section(folder: Path, manifest: dict[str, Any], located: Located,
         return section
     try:
         run = trace_run(scenario, manifest["constants"], int(manifest["seed"]))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         section.blocks.append(f"Not traced: the manifest lacks what a replay needs ({exc}).")
         return section
     section.blocks.append(
@@ -678,21 +1000,48 @@ def validation_table(scores: list[dict[str, Any]]) -> Table:
     )
 
 
+Number = float | None  # null where a score is undefined (NaN or infinite before writing)
+
+
+class ScoreRow(_Checked):
+    """One row of validation.json, as the report's table reads it."""
+
+    scenario: str
+    decision: str
+    recorded_outcome: str
+    modal_outcome: str
+    p_recorded: Number
+    ci_low: Number
+    ci_high: Number
+    p_modal: Number = None
+    recorded_hours_before_deadline: Number
+    median_hours_before_deadline: Number
+    q25_hours_before_deadline: Number = None
+    q75_hours_before_deadline: Number = None
+    median_hours_if_recorded_option: Number = None
+    brier: Number
+    brier_status_quo: Number
+    brier_uniform: Number
+    p_reached: Number = None
+
+
 def validation_document(folder: Path, manifest: dict[str, Any]) -> Document:
     """The validation table, then every scenario's runs as in a run report."""
-    scores = read_json(folder / "validation.json")
+    path = inside(folder, "validation.json")
+    scores = read_json(path)
     if not isinstance(scores, list):
-        raise ReportError(folder / "validation.json", "expected a JSON list of score rows")
+        raise ReportError(path, "expected a JSON list of score rows")
+    checked(path, scores, list[ScoreRow])
     sections = [Section("Validation", [validation_table(scores)])]
     notes = []
-    for entry in manifest.get("scenarios", []):
-        sub = folder / entry["folder"]
+    for number, entry in enumerate(manifest.get("scenarios") or []):
+        sub = inside(folder, entry["folder"])
         kind, sub_manifest = folder_kind(sub)
         if kind != "run":
             raise ReportError(sub / "manifest.json", "expected the manifest of a run folder")
         located = locate_scenario(sub, sub_manifest)
         notes.append(f"{sub_manifest.get('scenario_id')}: {located.note}")
-        prefix = f"{sub_manifest['scenario_id']}_"
+        prefix = f"{sub_manifest.get('scenario_id') or f'scenario{number}'}_"
         sections += run_sections(sub, sub_manifest, located, prefix=prefix)
     summary = [f"{manifest.get('runs')} runs per scenario, seed {manifest.get('seed')}, "
                f"{manifest.get('engine', '?')} engine, diplosim {manifest.get('version', '?')}.",
@@ -818,21 +1167,115 @@ def heatmap_table(h: Heatmap, option: str) -> Table:
                  [f"{h.y} \\ {h.x}", *h.x_labels], rows)
 
 
-def sweep_document(folder: Path, manifest: dict[str, Any], located: Located, x: str | None,
-                   y: str | None, decision: str | None, option: str | None) -> Document:
-    """Heatmap of one option's share over two swept parameters; flags checked first."""
-    path = folder / "dataset.parquet"
-    if not path.is_file():
-        raise ReportError(path, "missing; expected the dataset written by `diplosim sweep`")
+class SweepState(_Checked):
+    """``sweep.json``: which sweep a folder holds and how it was cut into chunks."""
+
+    spec_sha256: Sha256 | None = None
+    points: int = Field(ge=1)
+    chunk_points: int = Field(ge=1)
+
+
+def _column_kinds(table: Any, names: list[str]) -> dict[str, tuple[str, bool]]:
+    """Column -> (expected kind, nulls allowed) of a sweep dataset."""
+    kinds = {"point": ("integer", False), "decision": ("string", False),
+             "option": ("string", False), "share": ("number", True), "runs": ("integer", False),
+             "reached": ("integer", False)}
+    kinds.update({c: ("number", True) for c in ("median_hours", "q25_hours", "q75_hours")})
+    kinds.update({name: ("number", False) for name in names})
+    return kinds
+
+
+def _is_kind(arrow_type: Any, kind: str) -> bool:
+    import pyarrow.types as pat
+
+    if pat.is_null(arrow_type):
+        return kind == "number"  # a column of nulls only (no point reached that option)
+    if kind == "integer":
+        return pat.is_integer(arrow_type)
+    if kind == "string":
+        return pat.is_string(arrow_type) or pat.is_large_string(arrow_type)
+    return pat.is_integer(arrow_type) or pat.is_floating(arrow_type)
+
+
+def read_dataset(folder: Path, manifest: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str]]:
+    """(columns, swept parameter names in spec order) of a sweep folder's dataset.parquet,
+    its columns' types checked and its counts checked against the manifest and sweep.json."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from sim.sweep import DATASET_COLUMNS
 
-    data = pq.read_table(path).to_pydict()
-    names = [c for c in data if c not in DATASET_COLUMNS]  # the swept parameters, spec order
-    if not set(DATASET_COLUMNS) <= set(data) or not names or not data["decision"]:
+    path = inside(folder, "dataset.parquet")
+    if not path.is_file():
+        raise ReportError(path, "missing; expected the dataset written by `diplosim sweep`")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise ReportError(path, f"not a readable Parquet dataset ({_first_line(exc)}); expected "
+                                "the dataset written by `diplosim sweep`") from None
+    names = [c for c in table.column_names if c not in DATASET_COLUMNS]  # spec order
+    if not set(DATASET_COLUMNS) <= set(table.column_names) or not names or not table.num_rows:
         raise ReportError(path, f"expected the columns {list(DATASET_COLUMNS)} and at least one "
                                 "swept parameter")
+    for column, (kind, nullable) in _column_kinds(table, names).items():
+        values = table.column(column)
+        if not _is_kind(values.type, kind) or (values.null_count and not nullable):
+            raise ReportError(path, f"column '{column}': expected {kind}s"
+                                    + ("" if nullable else " without nulls")
+                                    + f", found {values.type} with {values.null_count} nulls")
+    data = table.to_pydict()
+    check_dataset(path, data, names, manifest)
+    return data, names
+
+
+def check_dataset(path: Path, data: dict[str, list[Any]], names: list[str],
+                  manifest: dict[str, Any]) -> None:
+    """The dataset holds what its manifest says: its rows, points 0..N-1, the members per
+    point, the swept parameters; its ids are ids and its shares shares."""
+    def refuse(what: str) -> None:
+        raise ReportError(path, f"{what}: the dataset does not match its manifest (or was "
+                                "changed); run `diplosim sweep` on its spec again")
+
+    rows, points = len(data["point"]), manifest["points"]
+    if rows != manifest["rows"]:
+        refuse(f"holds {rows} rows, but manifest.json says {manifest['rows']}")
+    if set(data["point"]) != set(range(points)):
+        refuse(f"holds {len(set(data['point']))} points, but manifest.json says {points} "
+               f"(0 to {points - 1})")
+    members = manifest["members_per_point"]
+    if any(r != members for r in data["runs"]):
+        refuse(f"column 'runs': expected {members} members per point (manifest.json)")
+    if any(not 0 <= r <= members for r in data["reached"]):
+        refuse(f"column 'reached': expected 0 to {members} runs")
+    if any(s is not None and not 0.0 <= s <= 1.0 for s in data["share"]):
+        refuse("column 'share': expected shares between 0 and 1")
+    for column in ("decision", "option"):
+        bad = next((v for v in dict.fromkeys(data[column]) if not IDENTIFIER.fullmatch(v)), None)
+        if bad is not None:
+            refuse(f"column '{column}': expected ids (lower case, digits, _), got {bad!r}")
+    parameters = manifest.get("parameters")
+    if parameters is not None and set(parameters) != set(names):
+        refuse(f"varies {names}, but manifest.json says {sorted(parameters)}")
+    state_path = inside(path.parent, "sweep.json")
+    if state_path.is_file():
+        state = checked(state_path, read_json(state_path), SweepState)
+        chunks = -(-state.points // state.chunk_points)
+        spec = manifest.get("spec_sha256")
+        if state.points != points or chunks != manifest["chunks"]:
+            problem = (f"gives {state.points} points in {chunks} chunks, but manifest.json says "
+                       f"{points} points in {manifest['chunks']} chunks")
+        elif spec is not None and state.spec_sha256 not in (None, spec):
+            problem = "names another spec than manifest.json (their spec_sha256 differ)"
+        else:
+            return
+        raise ReportError(state_path, f"{problem}: the folder does not hold one finished sweep; "
+                                      "run `diplosim sweep` on its spec again")
+
+
+def sweep_document(folder: Path, manifest: dict[str, Any], located: Located, x: str | None,
+                   y: str | None, decision: str | None, option: str | None) -> Document:
+    """Heatmap of one option's share over two swept parameters; flags checked first."""
+    data, names = read_dataset(folder, manifest)
     x = x or names[0]
     if x not in names:
         raise ReportError(folder, f"--x: unknown parameter '{x}'; expected one of {names}")
@@ -857,12 +1300,12 @@ def sweep_document(folder: Path, manifest: dict[str, Any], located: Located, x: 
     if option not in options:
         raise ReportError(folder, f"--option: unknown option '{option}' of '{decision}'; expected "
                                 f"one of {options}")
-    bounds = {k: tuple(v) for k, v in manifest.get("parameters", {}).items()}
+    bounds = {k: tuple(v) for k, v in (manifest.get("parameters") or {}).items()}
     for name in names:
         if name not in bounds:
             values = [v for v in data[name] if v is not None]
             bounds[name] = (min(values), max(values))
-    design = manifest.get("design", {})
+    design = manifest.get("design") or {}
     grid = design.get("method") == "grid"
     heat = sweep_heatmap(data, x, y, decision, option, bounds, grid,
                          averaged=len(names) > (2 if y else 1))
@@ -934,12 +1377,58 @@ def counterfactual_plot(entry: dict[str, Any], title: str) -> bytes:
     return _png(fig)
 
 
+Interval = Annotated[list[Number], Field(min_length=2, max_length=2)]  # [low, high]
+
+
+class _Difference(_Checked):
+    mean: Number
+    ci_low: Number
+    ci_high: Number
+
+
+class _Term(_Checked):
+    term: str
+    baseline: Number
+    counterfactual: Number
+
+
+class Comparison(_Checked):
+    """One decision of comparison.json, as the report reads it."""
+
+    decision: Id
+    options: list[str] | None = None
+    baseline: dict[str, Number]
+    counterfactual: dict[str, Number]
+    difference: dict[str, _Difference]
+    baseline_ci: dict[str, Interval] | None = None
+    counterfactual_ci: dict[str, Interval] | None = None
+    baseline_reached: float | None = None
+    counterfactual_reached: float | None = None
+    baseline_median_hours: Number = None
+    counterfactual_median_hours: Number = None
+    attribution: list[_Term] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Comparison:
+        """Every option has a share on each side and a difference; both reached or neither."""
+        for option in self.options or list(self.baseline):
+            for name in ("baseline", "counterfactual", "difference", "baseline_ci",
+                         "counterfactual_ci"):
+                if getattr(self, name) and option not in getattr(self, name):
+                    raise ValueError(f"{name}: missing option '{option}'")
+        if (self.baseline_reached is None) != (self.counterfactual_reached is None):
+            raise ValueError("expected baseline_reached and counterfactual_reached, or neither")
+        return self
+
+
 def counterfactual_document(folder: Path, manifest: dict[str, Any]) -> Document:
     """Baseline against counterfactual per decision: table, plot, timing and attribution."""
-    comparisons = read_json(folder / "comparison.json")
+    path = inside(folder, "comparison.json")
+    comparisons = read_json(path)
     if not isinstance(comparisons, list):
-        raise ReportError(folder / "comparison.json", "expected the JSON list that "
-                          "`diplosim counterfactual --json` prints")
+        raise ReportError(path, "expected the JSON list that `diplosim counterfactual --json` "
+                                "prints")
+    checked(path, comparisons, list[Comparison])
     sections = []
     for entry in comparisons:
         decision = entry["decision"]
@@ -955,7 +1444,7 @@ def counterfactual_document(folder: Path, manifest: dict[str, Any]) -> Document:
                 signed3(d["mean"], d["ci_low"], d["ci_high"]),
             ])
         blocks: list[Block] = []
-        if "baseline_reached" in entry:
+        if entry.get("baseline_reached") is not None:
             blocks.append(f"Reached: baseline {entry['baseline_reached']:.1%}, counterfactual "
                           f"{entry['counterfactual_reached']:.1%} of runs.")
         blocks.append(Table(f"{decision}: shares among the runs that reached it (95% Wilson "
@@ -1075,6 +1564,10 @@ def write_document(folder: Path, doc: Document) -> list[str]:
     """Write report.html, report.md and plots/ into ``folder``: staged, then renamed."""
     from sim.results import _swap_into_place
 
+    for plot in doc.plots():  # names come from ids in the folder's files: never a path
+        if not SAFE_NAME.fullmatch(plot.name):
+            raise ReportError(folder, f"cannot name a plot {plot.name!r}: expected ids made of "
+                                      "letters, digits and _ in the folder's files")
     staging = Path(tempfile.mkdtemp(prefix=".report.", dir=folder))
     try:
         plots = staging / "plots"
@@ -1141,53 +1634,30 @@ def _json_text(value: Any) -> str:
     return json.dumps(json_safe(value), indent=2, sort_keys=False, allow_nan=False) + "\n"
 
 
-def check_output_folder(out: str | os.PathLike[str], kind: str) -> None:
-    """Refuse to replace a folder that is neither new, empty, nor an earlier result of ``kind``
-    (so a mistyped DIR cannot wipe an unrelated folder)."""
-    out = Path(out)
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise ReportError(out, f"exists and is not a folder; expected a new folder or an earlier "
-                               f"{kind} report folder")
-    manifest = out / "manifest.json"
-    if any(out.iterdir()) and not (manifest.is_file() and _kind_of(manifest) == kind):
-        raise ReportError(out, f"exists and is not a {kind} folder (no manifest.json of kind "
-                               f"'{kind}'); choose a new or empty folder")
+def check_output_folder(out: str | os.PathLike[str], kind: str, *, force: bool = False,
+                        flag: str = "--out") -> Any:
+    """The output-folder policy (:func:`sim.output_folder.check`) for a ``kind`` folder given
+    by ``flag``: a new or empty folder, or an earlier result of that kind (another kind only
+    with ``force``); anything else is refused, so a mistyped DIR cannot wipe what it holds.
+    Returns the checked :class:`sim.output_folder.Target`."""
+    from sim.output_folder import Where, check
+
+    return check(out, kind, force=force, where=Where.flag(out, flag))
 
 
-def _kind_of(manifest: Path) -> str | None:
-    try:
-        return json.loads(manifest.read_text(encoding="utf-8")).get("kind")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
-def _staged(out: Path, kind: str, fill: Callable[[Path], list[str]]) -> list[str]:
+def _staged(out: Path, kind: str, fill: Callable[[Path], list[str]], *, force: bool = False,
+            flag: str = "--out") -> list[str]:
     """Fill a staging folder beside ``out`` and rename it into place; on error, remove it."""
-    from sim.results import _swap_into_place
+    from sim.output_folder import Staging
 
-    check_output_folder(out, kind)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        files = fill(staging)
-        _swap_into_place(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return files
+    with Staging(check_output_folder(out, kind, force=force, flag=flag)) as staging:
+        return fill(staging)
 
 
 def _base_manifest(kind: str) -> dict[str, Any]:
-    import platform
-    from importlib import metadata
+    from sim.output_folder import base_manifest
 
-    from sim.results import package_version
-
-    return {"kind": kind, "package": "diplosim", "version": package_version(),
-            "python": platform.python_version(), "mesa": metadata.version("mesa"),
-            "numpy": np.__version__}
+    return base_manifest(kind)
 
 
 @dataclass(frozen=True)
@@ -1203,10 +1673,11 @@ class ValidatedScenario:
 
 def write_validation_report(out: str | os.PathLike[str], scores: list[dict[str, Any]],
                             table_text: str, validated: list[ValidatedScenario], seed: int,
-                            runs: int) -> list[str]:
+                            runs: int, *, force: bool = False) -> list[str]:
     """A validation folder (validation.json, validation.txt, manifest.json, and per scenario
     runs/<scenario>/ with its runs and a copy of the scenario file) with its report, written
     whole or not at all."""
+    from sim.output_folder import write_manifest
     from sim.results import ResultWriter, run_manifest
 
     out = Path(out)
@@ -1240,19 +1711,20 @@ def write_validation_report(out: str | os.PathLike[str], scores: list[dict[str, 
                     "engine": ", ".join(engines), "scenarios": entries,
                     "files": ["validation.json", "validation.txt",
                               *[f"{entry['folder']}/" for entry in entries]]}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True)
-                                               + "\n", encoding="utf-8")
+        write_manifest(staging, manifest)
         _, report = build_report(staging)
         return ["manifest.json", "validation.json", "validation.txt",
                 *[f"{entry['folder']}/" for entry in entries], *report]
 
-    return _staged(out, "validation", fill)
+    return _staged(out, "validation", fill, force=force, flag="--report")
 
 
 def write_counterfactual(out: str | os.PathLike[str], loaded: Any, comparison: list[dict[str, Any]],
-                         text: str, constants: Any, seed: int, runs: int) -> list[str]:
+                         text: str, constants: Any, seed: int, runs: int, *,
+                         force: bool = False) -> list[str]:
     """A counterfactual folder (comparison.json as ``--json`` prints it, comparison.txt as the
     command prints it, manifest.json) for ``diplosim report``; written whole or not at all."""
+    from sim.output_folder import write_manifest
     from sim.scenario import read_text_file
 
     out = Path(out)
@@ -1277,8 +1749,7 @@ def write_counterfactual(out: str | os.PathLike[str], loaded: Any, comparison: l
             "constants": {k: getattr(constants, k) for k in constants.__dataclass_fields__},
             "files": ["comparison.json", "comparison.txt"],
         }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True)
-                                               + "\n", encoding="utf-8")
+        write_manifest(staging, manifest)
         return ["comparison.json", "comparison.txt", "manifest.json"]
 
-    return _staged(out, "counterfactual", fill)
+    return _staged(out, "counterfactual", fill, force=force)

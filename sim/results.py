@@ -1,7 +1,8 @@
 """Writing an ensemble's results: tidy tables and a manifest, all or nothing.
 
 Everything is written into a staging folder beside the target, then renamed into place, so
-an interrupted run leaves either the previous result or the complete new one, never half.
+an interrupted run leaves either the previous result or the complete new one, never half;
+which targets may be written at all is :mod:`sim.output_folder`'s policy.
 Floats are written with Python's shortest round-trip repr, so the same seed gives
 byte-identical tables.
 """
@@ -10,19 +11,24 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
-import platform
-import shutil
-import tempfile
-from importlib import metadata
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
 from sim.decision import Constants
+from sim.output_folder import (  # noqa: F401 - package_version, _swap_into_place: used elsewhere
+    Staging,
+    _swap_into_place,
+    base_manifest,
+    check,
+    package_version,
+    write_error,
+    write_manifest,
+)
 from sim.runner import RUN_COLUMNS
 
 
@@ -45,38 +51,40 @@ def csv_text(columns: list[str] | tuple[str, ...] | None, rows: list[list[Any]])
     return buffer.getvalue()
 
 
-def package_version() -> str:
-    try:
-        return metadata.version("diplosim")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
 class ResultWriter:
     """Streams an ensemble's tables into a staging folder beside ``out`` and renames it into
     place when finished; on any error the staging folder is removed and ``out`` is untouched.
+    ``out`` must pass the output-folder policy (:func:`sim.output_folder.check`), checked
+    here, before any run.
 
     Files: runs.csv (one row per run and decision), draws.csv (one row per run: the value of
-    every drawn quantity), Parquet copies of both when pyarrow is installed, manifest.json.
+    every drawn quantity), Parquet copies of both when pyarrow is installed, manifest.json
+    (with the SHA-256 of each table).
     """
 
-    def __init__(self, out: str | os.PathLike[str], scenario_id: str, draw_keys: list[str]):
-        self.out = Path(out)
+    def __init__(self, out: str | os.PathLike[str], scenario_id: str, draw_keys: list[str],
+                 *, force: bool = False):
+        self.target = check(out, "run", force=force)
+        self.out = self.target.path
         self.scenario_id = scenario_id
         self.draw_keys = list(draw_keys)
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
-        self._csv = {
-            "runs": open(self.staging / "runs.csv", "w", encoding="utf-8", newline=""),
-            "draws": open(self.staging / "draws.csv", "w", encoding="utf-8", newline=""),
-        }
-        self._csv["runs"].write(csv_text(["scenario", *RUN_COLUMNS], []))
-        self._csv["draws"].write(csv_text(["run", *self.draw_keys], []))
+        self._staging = Staging(self.target)
+        self._csv: dict[str, Any] = {}
         self._parquet: dict[str, Any] = {}
+        self.staging = self._staging.open()
+        with self._writing():
+            for name, header in (("runs", ["scenario", *RUN_COLUMNS]), ("draws", ["run", *self.draw_keys])):
+                self._csv[name] = open(self.staging / f"{name}.csv", "w", encoding="utf-8", newline="")
+                self._csv[name].write(csv_text(header, []))
         self._count = 0
         self._sum = np.zeros(len(self.draw_keys))
         self._min = np.full(len(self.draw_keys), np.inf)
         self._max = np.full(len(self.draw_keys), -np.inf)
+
+    @property
+    def committed(self) -> bool:
+        """Whether the result is in place."""
+        return self._staging.committed
 
     def __enter__(self) -> ResultWriter:
         return self
@@ -85,14 +93,27 @@ class ResultWriter:
         if kind is not None:
             self.abort()
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """On any exception, remove the staging folder; an OSError becomes one OutputError."""
+        try:
+            yield
+        except OSError as exc:
+            self.abort()
+            raise write_error(self.target.given, exc) from None
+        except BaseException:
+            self.abort()
+            raise
+
     def add(self, rows: list[dict[str, Any]], run_ids: list[int], draws: np.ndarray) -> None:
         """Append one block of runs."""
-        run_rows = [[self.scenario_id, *(r[c] for c in RUN_COLUMNS)] for r in rows]
-        draw_rows = [[run, *values] for run, values in zip(run_ids, draws.tolist(), strict=True)]
-        self._csv["runs"].write(csv_text(None, run_rows))
-        self._csv["draws"].write(csv_text(None, draw_rows))
-        self._parquet_add("runs", ["scenario", *RUN_COLUMNS], run_rows)
-        self._parquet_add("draws", ["run", *self.draw_keys], draw_rows)
+        with self._writing():
+            run_rows = [[self.scenario_id, *(r[c] for c in RUN_COLUMNS)] for r in rows]
+            draw_rows = [[run, *values] for run, values in zip(run_ids, draws.tolist(), strict=True)]
+            self._csv["runs"].write(csv_text(None, run_rows))
+            self._csv["draws"].write(csv_text(None, draw_rows))
+            self._parquet_add("runs", ["scenario", *RUN_COLUMNS], run_rows)
+            self._parquet_add("draws", ["run", *self.draw_keys], draw_rows)
         if len(run_ids):
             self._count += len(run_ids)
             self._sum += draws.sum(axis=0)
@@ -121,31 +142,30 @@ class ResultWriter:
 
     def finish(self, manifest: dict[str, Any]) -> list[str]:
         """Close the tables, write the manifest, and move the result into place."""
-        try:
+        with self._writing():
             for handle in self._csv.values():
                 handle.close()
             for writer in self._parquet.values():
                 writer.close()
             files = sorted(p.name for p in self.staging.iterdir())
-            manifest = {**manifest, "parameter_draws": self.draws_summary(), "files": files}
-            (self.staging / "manifest.json").write_text(
-                json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-            )
-            _swap_into_place(self.staging, self.out)
-            return sorted([*files, "manifest.json"])
-        except BaseException:
-            self.abort()
-            raise
+            write_manifest(self.staging, {**manifest, "parameter_draws": self.draws_summary(),
+                                          "files": files})
+            self._staging.commit()
+        return sorted([*files, "manifest.json"])
 
     def abort(self) -> None:
+        """Drop the staging folder (idempotent); a full disk may fail the closing flushes."""
         for handle in self._csv.values():
-            handle.close()
+            try:
+                handle.close()
+            except OSError:
+                pass
         for writer in self._parquet.values():
             try:
                 writer.close()
             except Exception:  # noqa: BLE001 - the folder is being discarded anyway
                 pass
-        shutil.rmtree(self.staging, ignore_errors=True)
+        self._staging.discard()
 
 
 def run_manifest(
@@ -162,8 +182,7 @@ def run_manifest(
 ) -> dict[str, Any]:
     """The manifest of a run, less what the writer adds (draw summary, file list)."""
     return {
-        "package": "diplosim",
-        "version": package_version(),
+        **base_manifest("run"),
         "scenario_id": scenario_id,
         "scenario_file": Path(scenario_file).name,
         "scenario_sha256": scenario_sha256,
@@ -173,19 +192,4 @@ def run_manifest(
         "engine": engine,
         "constants": {k: getattr(constants, k) for k in constants.__dataclass_fields__},
         "wall_time_s": round(wall_time_s, 3),
-        "python": platform.python_version(),
-        "mesa": metadata.version("mesa"),
-        "numpy": np.__version__,
     }
-
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    """Rename the staging folder to ``out``, replacing an earlier result as late as possible."""
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-        old.rmdir()
-        os.replace(out, old)
-        os.replace(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, out)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import unicodedata
 from datetime import date as Date
 from datetime import datetime, time, timezone
@@ -36,6 +37,8 @@ FORMAT = "diplosim/1"
 SOURCES_ENV = "DIPLOSIM_SOURCES"
 M = TypeVar("M", bound=BaseModel)
 MAX_STEPS = 100_000  # per decision window and overall; guards memory against a typo
+MAX_FILE_BYTES = 1 << 20  # scenario, overlay, spec, constants, targets; the largest ships at 16 KB
+MAX_SOURCE_BYTES = 16 << 20  # a cited source text; the shared ones are at most 31 KB
 
 
 class ScenarioError(Exception):
@@ -340,21 +343,79 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+class UnreadableFile(Exception):
+    """A file refused before or while reading it; ``reason`` says why, in the user's terms."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def source_file_path(root: str, relative: str) -> FilePath:
+    """Where a cited file lies: a relative path that resolves (links followed) inside ``root``.
+    Anything else is refused, so a scenario cannot make the tool read a file elsewhere."""
+    base = FilePath(root).resolve()
+    given = FilePath(relative)
+    if given.is_absolute():
+        raise UnreadableFile("an absolute path; expected a path relative to the sources folder")
+    path = (base / given).resolve()
+    if not path.is_relative_to(base):
+        raise UnreadableFile("leads outside the sources folder; expected a file inside it")
+    return path
+
+
 def read_source_text(root: str, relative: str) -> str | None:
-    """Text of a cited file under ``root``, or None if it does not exist."""
-    path = (FilePath(root) / relative).resolve()
-    if not path.is_file():
+    """Text of a cited file under ``root``, or None if it does not exist. Raises
+    :class:`UnreadableFile` for a path leading outside ``root``, or a file that is not a regular
+    file of at most MAX_SOURCE_BYTES."""
+    path = source_file_path(root, relative)
+    if not path.exists():
         return None
-    return path.read_text(encoding="utf-8", errors="replace")
+    return read_bounded(path, MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
+
+
+def read_bounded(file: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes. A folder, pipe, device or socket
+    is refused before it is opened for reading (a pipe would wait forever, ``/dev/zero`` never
+    ends), and so is a larger file; raises :class:`UnreadableFile`."""
+    try:
+        _check_regular(os.stat(file), limit)
+        # non-blocking: a pipe swapped in after the check must not hang the open
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            _check_regular(os.fstat(handle.fileno()), limit)
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise UnreadableFile(f"the file is larger than {limit:,} bytes, the most this tool reads")
+    return raw
+
+
+def _check_regular(info: os.stat_result, limit: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a folder" if stat.S_ISDIR(info.st_mode)
+            else "a named pipe" if stat.S_ISFIFO(info.st_mode)
+            else "a socket" if stat.S_ISSOCK(info.st_mode)
+            else "a device"
+        )
+        raise UnreadableFile(f"not a regular file ({kind}); expected a text file")
+    if info.st_size > limit:
+        raise UnreadableFile(
+            f"the file is {info.st_size:,} bytes; at most {limit:,} are read (expected a text file "
+            "of scenario size)"
+        )
 
 
 def read_text_file(file: str | os.PathLike[str]) -> tuple[str, str]:
-    """(text, SHA-256 of the bytes) of a UTF-8 file, or a ScenarioError naming it."""
+    """(text, SHA-256 of the bytes) of a UTF-8 file of at most MAX_FILE_BYTES, or a
+    ScenarioError naming it. Every YAML file kind the tool reads comes through here."""
     name = str(file)
     try:
-        raw = FilePath(file).read_bytes()
-    except OSError as exc:
-        raise ScenarioError(name, (), None, f"cannot read the file: {exc.strerror}") from None
+        raw = read_bounded(file, MAX_FILE_BYTES)
+    except UnreadableFile as exc:
+        raise ScenarioError(name, (), None, exc.reason) from None
     try:
         return raw.decode("utf-8"), hashlib.sha256(raw).hexdigest()
     except UnicodeDecodeError as exc:
@@ -390,6 +451,33 @@ def load_scenario(
         sources_root=find_sources_root(file, sources_root),
         verify_quotes=verify_quotes,
     )
+
+
+def load_referenced_scenario(
+    file: str | os.PathLike[str],
+    sources_root: str | None,
+    referrer: str,
+    where: Path,
+    lines: dict[Path, int],
+    what: str,
+) -> LoadedScenario:
+    """Load a scenario that another file (``referrer``, at key ``where``) names. A scenario
+    that cannot be read is reported at the referring line; a problem inside it is reported in
+    the scenario file itself. Either way the message names both files."""
+    line = line_for(lines, where)
+    try:
+        text, sha256 = read_text_file(file)
+    except ScenarioError as exc:
+        raise ScenarioError(referrer, where, line, f"{what} ({file}): {exc.message}") from None
+    try:
+        return load_scenario_text(
+            text, str(file), sha256=sha256, sources_root=find_sources_root(file, sources_root)
+        )
+    except ScenarioError as exc:
+        named_at = f"{referrer}:{line}" if line else referrer
+        raise ScenarioError(
+            exc.file, exc.path, exc.line, f"{exc.message} (in the {what} named at {named_at})"
+        ) from None
 
 
 def load_scenario_text(
@@ -468,7 +556,8 @@ def _explain(error: dict[str, Any]) -> str:
     message = message.removeprefix("Value error, ")
     given = error.get("input")
     if kind not in ("value_error",) and not isinstance(given, (dict, list)):
-        message += f" (got {given!r})"
+        shown = repr(given)
+        message += f" (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
     return message
 
 
@@ -623,7 +712,11 @@ def _check_sources(s: Scenario, data: dict[str, Any], root: str) -> Any:
     """Yield (path, message) for a cited file that does not exist or a quote not in its file."""
     texts: dict[str, str] = {}
     for index, source in enumerate(s.sources):
-        text = read_source_text(root, source.file)
+        try:
+            text = read_source_text(root, source.file)
+        except UnreadableFile as exc:
+            yield ("sources", index, "file"), f"source file '{source.file}': {exc.reason}"
+            return
         if text is None:
             yield ("sources", index, "file"), (
                 f"source file '{source.file}' does not exist under the sources folder"

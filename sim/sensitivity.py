@@ -9,10 +9,8 @@ before the deadline. SALib estimates the indices and their bootstrap 95% interva
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -104,40 +102,38 @@ def format_table(results: list[SobolResult], top: int = 15) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(results: list[SobolResult], out: str | os.PathLike[str], meta: dict[str, Any], top: int = 15) -> list[str]:
-    """sensitivity.csv, sensitivity.png (bar chart) and manifest.json in ``out``."""
+def write_outputs(results: list[SobolResult], out: str | os.PathLike[str], meta: dict[str, Any],
+                  top: int = 15, *, force: bool = False) -> list[str]:
+    """sensitivity.csv, sensitivity.png (bar chart) and manifest.json in ``out``, written whole
+    or not at all under the output-folder policy (:mod:`sim.output_folder`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = ["output,parameter,S1,S1_conf,ST,ST_conf"]
-    for r in results:
-        for j, name in enumerate(r.names):
-            rows.append(f"\"{r.output}\",{name},{r.S1[j]!r},{r.S1_conf[j]!r},{r.ST[j]!r},{r.ST_conf[j]!r}")
-    _atomic_text(out / "sensitivity.csv", "\n".join(rows) + "\n")
-    fig, axes = plt.subplots(1, len(results), figsize=(7 * len(results), 6), squeeze=False)
-    for ax, r in zip(axes[0], results):
-        order = np.argsort(-np.nan_to_num(r.ST, nan=-1.0))[:top][::-1]
-        y = np.arange(len(order))
-        ax.barh(y - 0.2, r.S1[order], 0.4, xerr=r.S1_conf[order], label="first order (S1)")
-        ax.barh(y + 0.2, r.ST[order], 0.4, xerr=r.ST_conf[order], label="total (ST)")
-        ax.set_yticks(y, [r.names[j] for j in order], fontsize=8)
-        ax.set_title(r.output, fontsize=10)
-        ax.set_xlabel("Sobol index (95% interval)")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    tmp = out / ".sensitivity.png.tmp.png"
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, out / "sensitivity.png")
-    _atomic_text(out / "manifest.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    from sim.output_folder import Staging, base_manifest, check, write_manifest
+
+    with Staging(check(out, "sensitivity", force=force)) as staging:
+        rows = ["output,parameter,S1,S1_conf,ST,ST_conf"]
+        for r in results:
+            for j, name in enumerate(r.names):
+                rows.append(f"\"{r.output}\",{name},{r.S1[j]!r},{r.S1_conf[j]!r},{r.ST[j]!r},{r.ST_conf[j]!r}")
+        (staging / "sensitivity.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        fig, axes = plt.subplots(1, len(results), figsize=(7 * len(results), 6), squeeze=False)
+        for ax, r in zip(axes[0], results):
+            order = np.argsort(-np.nan_to_num(r.ST, nan=-1.0))[:top][::-1]
+            y = np.arange(len(order))
+            ax.barh(y - 0.2, r.S1[order], 0.4, xerr=r.S1_conf[order], label="first order (S1)")
+            ax.barh(y + 0.2, r.ST[order], 0.4, xerr=r.ST_conf[order], label="total (ST)")
+            ax.set_yticks(y, [r.names[j] for j in order], fontsize=8)
+            ax.set_title(r.output, fontsize=10)
+            ax.set_xlabel("Sobol index (95% interval)")
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        try:
+            fig.savefig(staging / "sensitivity.png", dpi=110)
+        finally:
+            plt.close(fig)
+        write_manifest(staging, {**base_manifest("sensitivity"), **meta,
+                                 "files": ["sensitivity.csv", "sensitivity.png"]})
     return ["manifest.json", "sensitivity.csv", "sensitivity.png"]
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

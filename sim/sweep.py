@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
+import re
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Annotated, Any, Callable, Iterator, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field
 
 from sim.constants import load_constants
 from sim.decision import Constants
@@ -29,7 +32,7 @@ from sim.scenario import (
     Scenario,
     ScenarioError,
     StrictModel,
-    load_scenario,
+    load_referenced_scenario,
     parse_model,
     read_text_file,
 )
@@ -50,26 +53,31 @@ class Design(StrictModel):
     second_order: bool = Field(default=False, description="sobol: also sample second-order terms")
 
 
+CONNECT_TIMEOUT_S = 10.0  # default wait for a --scheduler to answer
+
+
+def _ordered(bounds: tuple[float, float]) -> tuple[float, float]:
+    if bounds[0] > bounds[1]:
+        raise ValueError(f"bounds must be [lo, hi] with lo <= hi (got {list(bounds)})")
+    return bounds
+
+
+Bounds = Annotated[tuple[float, float], AfterValidator(_ordered)]
+
+
 class SweepSpec(StrictModel):
     """A sweep file."""
 
     format: Literal["diplosim-sweep/1"]
     scenario: str = Field(description="base scenario file, relative to this spec")
-    parameters: dict[str, tuple[float, float]] = Field(
+    parameters: dict[str, Bounds] = Field(
         min_length=1, description="drawn quantity key (e.g. united_states.base_pressure) -> [lo, hi]"
     )
     design: Design
     members: int = Field(ge=1, le=1_000_000)
     seed: int = Field(ge=0)
     chunk_points: int = Field(default=16, ge=1)
-    out: str = Field(description="output folder, relative to this spec")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> SweepSpec:
-        for key, (lo, hi) in self.parameters.items():
-            if lo > hi:
-                raise ValueError(f"parameters.{key}: bounds must be [lo, hi] with lo <= hi")
-        return self
+    out: str = Field(min_length=1, description="output folder, relative to this spec")
 
 
 def load_spec(path: str | os.PathLike[str]) -> tuple[SweepSpec, str, dict]:
@@ -148,28 +156,78 @@ def run_points(
 # -- files ------------------------------------------------------------------------------------
 
 
+_TMP = re.compile(r"^\..+\.(?P<pid>\d+)\.tmp$")
+
+
+def _tmp_path(path: Path) -> Path:
+    """Where ``path`` is written before it is renamed into place (named by this process, so a
+    killed run's leftovers can be told from a live one's)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """``write`` a temporary file beside ``path``, then rename it; on any error remove it."""
+    tmp = _tmp_path(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _write_parquet_atomically(columns: dict[str, list[Any]], path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(pa.table(columns), tmp)
-    os.replace(tmp, path)
+    _replace_atomically(path, lambda tmp: pq.write_table(pa.table(columns), tmp))
+
+
+def _write_text_atomically(text: str, path: Path) -> None:
+    _replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _remove_stale_tmp(folder: Path) -> None:
+    """Remove temporary files left in ``folder`` by processes that no longer run."""
+    from sim.output_folder import owner_gone
+
+    if not folder.is_dir():
+        return
+    with os.scandir(folder) as entries:
+        stale = [e.path for e in entries if (m := _TMP.match(e.name))
+                 and e.is_file(follow_symlinks=False) and owner_gone(int(m["pid"]))]
+    for path in stale:
+        os.unlink(path)
 
 
 def _chunk_path(out: Path, index: int) -> Path:
     return out / "chunks" / f"chunk-{index:06d}.parquet"
 
 
-class SweepRunner:
-    """Runs one sweep spec to completion, resuming from finished chunks."""
+class SchedulerError(ScenarioError):
+    """A ``--scheduler`` that cannot be used: one line naming the address."""
 
-    def __init__(self, spec_file: str, sources: str | None = None, constants_file: str | None = None):
+    def __init__(self, address: str, message: str):
+        super().__init__(address, ("--scheduler",), None, message)
+        self.args = (f"--scheduler {address}: {message}",)
+
+
+class SweepRunner:
+    """Runs one sweep spec to completion, resuming from finished chunks.
+
+    The output folder follows the output-folder policy (:mod:`sim.output_folder`), with one
+    addition: a folder holding this same sweep unfinished (same spec and chunking, told by its
+    ``sweep.json``) is resumed; a different unfinished sweep is replaced only with ``force``.
+    Chunks are written in place, each atomically, so that they survive an interruption."""
+
+    def __init__(self, spec_file: str, sources: str | None = None,
+                 constants_file: str | None = None, force: bool = False):
+        from sim.output_folder import Where, check
+
         spec, sha, lines = load_spec(spec_file)
         self.spec, self.spec_sha = spec, sha
         folder = Path(spec_file).resolve().parent
-        scenario_path = folder / spec.scenario
-        self.loaded = load_scenario(scenario_path, sources_root=sources)
+        self.loaded = _load_base(spec_file, folder / spec.scenario, lines, sources)
         self.scenario = self.loaded.scenario.without_record()
         self.constants = load_constants(constants_file)
         known = {q.key for q in drawn_quantities(self.scenario)}
@@ -190,25 +248,47 @@ class SweepRunner:
             list(range(start, min(start + spec.chunk_points, n)))
             for start in range(0, n, spec.chunk_points)
         ]
+        self.identity = {"spec_sha256": self.spec_sha, "points": len(self.points),
+                         "chunk_points": self.spec.chunk_points}
+        self.target = check(self.out, "sweep", force=force,
+                            where=Where(str(spec_file), ("out",), line_for(lines, ("out",))),
+                            unfinished=self._unfinished)
+
+    def _unfinished(self, folder: Path) -> str | None:
+        """'same' when ``folder`` holds this sweep (to resume), 'other' for another diplosim
+        sweep's work, None when it holds no sweep state."""
+        state = _read_state(folder / "sweep.json")
+        if state is None:
+            return None
+        return "same" if {k: state.get(k) for k in self.identity} == self.identity else "other"
+
+    @property
+    def resuming(self) -> bool:
+        return self.target.state == "resume"
+
+    def finished_chunks(self) -> int:
+        """How many chunks are on disk for this sweep."""
+        if not (self.out / "sweep.json").is_file() or self._unfinished(self.out) != "same":
+            return 0
+        return len(self.chunks) - len(self.pending_chunks())
 
     def _claim_folder(self) -> None:
-        """Create the output folder, or check that it holds this same sweep (for resuming)."""
+        """Create the output folder (or clear the earlier result it replaces), or, resuming,
+        remove what a killed run left half-written."""
+        from sim.output_folder import prepare_in_place, write_error
+
+        prepare_in_place(self.target, self._unfinished)
         state = self.out / "sweep.json"
-        identity = {"spec_sha256": self.spec_sha, "points": len(self.points),
-                    "chunk_points": self.spec.chunk_points}
-        if state.exists():
-            found = json.loads(state.read_text())
-            if found != identity:
-                raise ScenarioError(
-                    str(self.out), (), None,
-                    "the output folder holds a different sweep (spec or chunking changed); "
-                    "remove it or choose another `out`",
-                )
-            return
-        (self.out / "chunks").mkdir(parents=True, exist_ok=True)
-        tmp = state.with_name(".sweep.json.tmp")
-        tmp.write_text(json.dumps(identity, sort_keys=True) + "\n")
-        os.replace(tmp, state)
+        try:
+            if self._unfinished(self.out) == "same":
+                _remove_stale_tmp(self.out)
+                _remove_stale_tmp(self.out / "chunks")
+                return
+            (self.out / "chunks").mkdir(parents=True, exist_ok=True)
+            identity = {"kind": "sweep", "package": "diplosim", **self.identity}
+            _write_text_atomically(json.dumps(identity, sort_keys=True) + "\n", state)
+        except OSError as exc:
+            raise write_error(str(self.out), exc, after="no chunk was run") from None
 
     def pending_chunks(self) -> list[int]:
         return [i for i in range(len(self.chunks)) if not _chunk_path(self.out, i).exists()]
@@ -220,36 +300,72 @@ class SweepRunner:
             self.spec.members, self.spec.seed,
         )
 
+    def kept_note(self, disk_full: bool = False) -> str:
+        """What is left after an interruption, and how to go on."""
+        done = self.finished_chunks()
+        then = "free some space, then run" if disk_full else "run"
+        return (f"{done} of {len(self.chunks)} chunks are finished and kept in {self.out}; "
+                f"{then} the same command again to resume")
+
     def run(
         self,
         workers: int | None = None,
         scheduler: str | None = None,
         progress: Callable[[int], None] | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
     ) -> Path:
         started = time.perf_counter()
         self._claim_folder()
         pending = self.pending_chunks()
-        if pending and (workers or scheduler):
-            self._run_on_dask(pending, workers, scheduler, progress)
-        else:
-            for index in pending:
-                _, columns = self.chunk_task(index)
-                _write_parquet_atomically(columns, _chunk_path(self.out, index))
-                if progress:
-                    progress(1)
-        return self._assemble(time.perf_counter() - started, workers, scheduler)
+        try:
+            if pending and (workers or scheduler):
+                self._run_on_dask(pending, workers, scheduler, progress, connect_timeout)
+            else:
+                for index in pending:
+                    _, columns = self.chunk_task(index)
+                    self._write_chunk(columns, index)
+                    if progress:
+                        progress(1)
+            return self._assemble(time.perf_counter() - started, workers, scheduler)
+        except _WriteFailed as failed:
+            from sim.output_folder import no_space, write_error
 
-    def _run_on_dask(self, pending, workers, scheduler, progress) -> None:
+            note = self.kept_note(disk_full=no_space(failed.cause))
+            raise write_error(str(self.out), failed.cause, after=note) from None
+
+    def _write_chunk(self, columns: dict[str, list[Any]], index: int) -> None:
+        try:
+            _write_parquet_atomically(columns, _chunk_path(self.out, index))
+        except OSError as exc:
+            raise _WriteFailed(exc) from None
+
+    def _connect(self, scheduler: str, timeout: float):
+        from dask.distributed import Client
+
+        try:
+            _probe_scheduler(scheduler, timeout)
+            return Client(scheduler, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - timeouts, refusals, a peer that is not Dask
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise SchedulerError(
+                scheduler,
+                f"no Dask scheduler could be reached within {timeout:g} s ({reason}); expected "
+                "the address of a running scheduler, tcp://HOST:PORT (--connect-timeout sets the "
+                "wait)",
+            ) from None
+
+    def _run_on_dask(self, pending, workers, scheduler, progress, connect_timeout) -> None:
         from dask.distributed import Client, LocalCluster, as_completed
 
         cluster = None
         if scheduler:
-            client = Client(scheduler)
+            client = self._connect(scheduler, connect_timeout)
         else:
-            cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None,
-            )
+            with _workers_ignore_ctrl_c():
+                cluster = LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+                )
             client = Client(cluster)
         try:
             futures = [
@@ -262,7 +378,7 @@ class SweepRunner:
             ]
             index_of = {f.key: i for f, i in zip(futures, pending)}
             for future in as_completed(futures):
-                _write_parquet_atomically(future.result(), _chunk_path(self.out, index_of[future.key]))
+                self._write_chunk(future.result(), index_of[future.key])
                 if progress:
                     progress(1)
         finally:
@@ -275,29 +391,97 @@ class SweepRunner:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from sim.results import package_version
+        from sim.output_folder import base_manifest, file_hashes
 
         tables = [pq.read_table(_chunk_path(self.out, i)) for i in range(len(self.chunks))]
         dataset = pa.concat_tables(tables)
-        _write_parquet_atomically(dataset.to_pydict(), self.out / "dataset.parquet")
-        manifest = {
-            "package": "diplosim",
-            "version": package_version(),
-            "spec_sha256": self.spec_sha,
-            "scenario_id": self.scenario.id,
-            "scenario_sha256": self.loaded.sha256,
-            "design": self.spec.design.model_dump(),
-            "parameters": {k: list(v) for k, v in self.spec.parameters.items()},
-            "points": len(self.points),
-            "members_per_point": self.spec.members,
-            "seed": self.spec.seed,
-            "chunks": len(self.chunks),
-            "rows": dataset.num_rows,
-            "wall_time_s_last_session": round(wall_s, 3),
-            "workers": workers,
-            "scheduler": scheduler,
-        }
-        tmp = self.out / ".manifest.json.tmp"
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, self.out / "manifest.json")
+        files = ["dataset.parquet", "sweep.json"]
+        try:
+            _write_parquet_atomically(dataset.to_pydict(), self.out / "dataset.parquet")
+            manifest = {
+                **base_manifest("sweep"),
+                "spec_sha256": self.spec_sha,
+                "scenario_id": self.scenario.id,
+                "scenario_sha256": self.loaded.sha256,
+                "design": self.spec.design.model_dump(),
+                "parameters": {k: list(v) for k, v in self.spec.parameters.items()},
+                "points": len(self.points),
+                "members_per_point": self.spec.members,
+                "seed": self.spec.seed,
+                "chunks": len(self.chunks),
+                "rows": dataset.num_rows,
+                "wall_time_s_last_session": round(wall_s, 3),
+                "workers": workers,
+                "scheduler": scheduler,
+                "files": files,
+                "sha256": file_hashes(self.out, files),
+            }
+            _write_text_atomically(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
+                                   self.out / "manifest.json")
+        except OSError as exc:
+            raise _WriteFailed(exc) from None
         return self.out / "dataset.parquet"
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Connect to ``address`` and complete Dask's handshake within ``timeout`` seconds, or raise.
+    Dask bounds the connection itself but not the handshake, so a peer that accepts and then
+    stays silent would hold ``Client()`` forever."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def handshake() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+        await comm.close()
+
+    try:
+        asyncio.run(handshake())
+    except asyncio.TimeoutError:
+        raise TimeoutError(f"no handshake from {address} after {timeout:g} s") from None
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with Ctrl-C ignored (the disposition is inherited): a Ctrl-C at
+    the terminal reaches the whole process group, and the workers are stopped by this process
+    instead, without each printing its own traceback."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _WriteFailed(Exception):
+    """An OSError while writing the sweep's files (not one from Dask's network)."""
+
+    def __init__(self, cause: OSError):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _read_state(path: Path) -> dict[str, Any] | None:
+    """A sweep folder's sweep.json (its identity) as a dict, or None if absent or unreadable."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 64 * 1024:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict) or not {"spec_sha256", "points", "chunk_points"} <= set(data):
+        return None
+    return data
+
+
+def _load_base(spec_file: str, path: Path, lines: dict, sources: str | None):
+    """The spec's base scenario; a problem with it names the spec and its ``scenario`` line
+    too (a file that cannot be read is located at that line, the fix being there)."""
+    return load_referenced_scenario(path, sources, str(spec_file), ("scenario",), lines,
+                                    "base scenario")

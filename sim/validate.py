@@ -7,7 +7,8 @@ timing, and the Brier score beside two naive baselines: "status quo" (all weight
 option that happens by inaction) and "uniform" (equal weight on every option).
 
 The log score is the natural log of the probability given to the recorded option (0 best,
-minus infinity for an outcome called impossible). The Brier score here is the multi-category one, sum over options of (p - o)^2, from 0
+minus infinity for an outcome called impossible; JSON output writes it, and any other number
+that is not finite, as null). The Brier score here is the multi-category one, sum over options of (p - o)^2, from 0
 (certain and right) to 2 (certain and wrong). For a decision reached only on some paths (for
 example, suspending a termination that may never have been announced), probabilities are
 shares among the runs that reached it; ``p_reached`` says how many did.

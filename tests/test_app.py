@@ -94,10 +94,10 @@ def test_unknown_parameter_is_refused():
 
 
 def test_app_command_listens_on_loopback_by_default_and_checks_the_port(capsys, monkeypatch):
-    import subprocess
+    import os
 
     called = {}
-    monkeypatch.setattr(subprocess, "call", lambda command: called.setdefault("command", command) and 0)
+    monkeypatch.setattr(os, "execve", lambda path, command, env: called.setdefault("command", command))
     assert main(["app"]) == 0
     command = called["command"]
     assert command[command.index("--host") + 1] == "127.0.0.1"

@@ -287,7 +287,7 @@ def test_validate_report_refuses_a_foreign_folder(tmp_path, capsys):
     (foreign / "notes.txt").write_text("keep me")
     err = _error(capsys, ["validate", str(SCENARIO_2012), "--runs", "10", "--quiet",
                           "--report", str(foreign)])
-    assert str(foreign) in err and "not a validation folder" in err
+    assert str(foreign) in err and "diplosim did not write" in err and "validation" in err
     assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
 
 
