@@ -23,7 +23,8 @@ SCENARIO = ROOT / "scenarios" / "gsomia_2019.yaml"
 
 
 def engine_ratio(members: int) -> tuple[float, float, float]:
-    """Members per second of the vector engine over the Mesa agents, same process, same inputs."""
+    """Members per second of the compiled engine over the Mesa agents, same process, same
+    inputs (compilation excluded: both call code already compiled or loaded from the cache)."""
     from sim.constants import load_constants
     from sim.ensemble import run_vector_ensemble
     from sim.runner import run_ensemble
@@ -31,6 +32,8 @@ def engine_ratio(members: int) -> tuple[float, float, float]:
 
     scenario = load_scenario(SCENARIO, verify_quotes=False).scenario.without_record()
     constants = load_constants()
+    run_vector_ensemble(scenario, constants, seed=1, runs=10)  # load the compiled code
+    run_ensemble(scenario, constants, seed=1, runs=2)
     start = time.perf_counter()
     vector = run_vector_ensemble(scenario, constants, seed=1, runs=members)
     vector_s = time.perf_counter() - start
@@ -61,6 +64,7 @@ members, chunk = int(sys.argv[1]), int(sys.argv[2])
 scenario = load_scenario(sys.argv[3], verify_quotes=False).scenario.without_record()
 engine = VectorEngine(scenario, load_constants())
 counts = [np.zeros(len(ids), dtype=np.int64) for ids in engine.option_ids]
+engine.run(engine.inputs(1, range(10)))  # load the compiled code before timing
 start = time.perf_counter()
 for first in range(0, members, chunk):
     outcomes = engine.run(engine.inputs(1, range(first, min(first + chunk, members))))
@@ -92,6 +96,47 @@ with contextlib.redirect_stdout(io.StringIO()):
 hwm_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({"code": code, "peak_rss_mb": hwm_kb / 1024}))
 """
+
+
+def engine_floor_ratio(members: int) -> tuple[float, float, float, int]:
+    """Time of the compiled engine for ``members`` members over the time NumPy takes to draw,
+    in one bulk call, as many uniforms as those members consume (their parameter draws and
+    shock tables): how close the engine runs to the cost of its random inputs alone."""
+    import numpy as np
+
+    from sim.constants import load_constants
+    from sim.ensemble import VectorEngine
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(SCENARIO, verify_quotes=False).scenario.without_record()
+    engine = VectorEngine(scenario, load_constants())
+    engine.run(engine.inputs(1, range(10)))
+    start = time.perf_counter()
+    engine.run(engine.inputs(1, range(members)))
+    engine_s = time.perf_counter() - start
+    count = members * (len(engine.quantities) + engine.clock.n_steps * engine.plan.n_channels)
+    start = time.perf_counter()
+    np.random.default_rng(1).random(count)
+    floor_s = time.perf_counter() - start
+    return engine_s / floor_s, engine_s, floor_s, count
+
+
+SOBOL_CHILD = r"""
+import contextlib, io, json, sys, time
+from sim.cli import main
+start = time.perf_counter()
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["sensitivity", sys.argv[1], "--samples", sys.argv[2], "--members", "100", "--quiet"])
+print(json.dumps({"code": code, "wall_s": time.perf_counter() - start}))
+"""
+
+
+def sobol_wall(samples: int) -> float:
+    """Wall time of `diplosim sensitivity` on gsomia_2019 (N base samples, 100 members a
+    point) in a fresh process, compiled code loaded from the cache."""
+    proc = subprocess.run([sys.executable, "-c", SOBOL_CHILD, str(SCENARIO), str(samples)],
+                          capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(proc.stdout)["wall_s"]
 
 
 def agents_peak_rss(runs: int) -> float:
@@ -156,9 +201,16 @@ def main() -> None:
     ratio, vector_rate, agent_rate = engine_ratio(ratio_members)
     print(f"engine_ratio: {ratio:.1f} x  ({ratio_members} members of gsomia_2019: "
           f"vector {vector_rate:.0f}/s, agents {agent_rate:.0f}/s)")
-    result = million_members(million, chunk=5000)
+    result = million_members(million, chunk=50_000)
     print(f"million_members_wall_s: {result['wall_s']:.1f} s  ({million} members)")
     print(f"million_members_peak_rss_mb: {result['peak_rss_mb']:.0f} MB")
+    floor_members = 5_000 if args.quick else 100_000
+    ratio, engine_s, floor_s, count = engine_floor_ratio(floor_members)
+    print(f"engine_floor_ratio: {ratio:.2f} x  ({floor_members} members: engine {engine_s:.2f} s, "
+          f"{count} uniforms in one NumPy call {floor_s:.2f} s)")
+    samples = 16 if args.quick else 256
+    print(f"sobol_{samples}_wall_s: {sobol_wall(samples):.1f} s  (diplosim sensitivity gsomia_2019 "
+          f"--samples {samples} --members 100)")
     agent_runs = 300 if args.quick else 2500
     print(f"agents_peak_rss_mb_{agent_runs}: {agents_peak_rss(agent_runs):.0f} MB  "
           f"(diplosim run --engine agents --runs {agent_runs}, gsomia_2019)")

@@ -25,7 +25,7 @@ from sim.counterfactual import (
     DecisionComparison, LoadedOverlay, Overlay, Setting, compare, load_overlay,
 )
 from sim.decision import Constants
-from sim.draws import drawn_quantities, draw_values, run_seed_sequence, split, varying_actor_parameters
+from sim.draws import drawn_quantities, draw_values, varying_actor_parameters
 from sim.model import DiplomacyModel
 from sim.scenario import as_aware, load_scenario
 
@@ -182,10 +182,9 @@ class TeachingModel(DiplomacyModel):
         fixed = {k: s.value for k, s in self.choice.overlay.set.items()}
         self.settings = {**{k: float(v) for k, v in settings.items()}, **fixed}
         constants = default_constants()
-        params_seq, shocks_seq, mesa_seq = split(run_seed_sequence(self.seed, 0))
-        values = draw_values(drawn_quantities(scenario), params_seq)
+        values = draw_values(drawn_quantities(scenario), self.seed, 0)
         values.update(self.settings)
-        super().__init__(scenario, constants, values, shocks_seq, mesa_seq, trace=True)
+        super().__init__(scenario, constants, values, self.seed, 0, trace=True)
         self.recorded = self.choice.base.recorded_outcome
         self.members = int(members)
         self.comparisons = ensemble_comparison(

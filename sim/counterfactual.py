@@ -170,25 +170,25 @@ def paired_inputs(
     seed: int,
     settings: dict[str, float],
 ) -> MemberInputs:
-    """The counterfactual's inputs: the baseline's shocks and shared draws, the overlay's fixed
-    values, and draws of the counterfactual's own quantities from their own stream."""
+    """The counterfactual's inputs: the baseline's shocks (same seed) and shared draws, the
+    overlay's fixed values, and draws of the counterfactual's own quantities from their own
+    stream."""
+    from sim.draws import member_values
+    from sim.kernel.philox import COUNTERFACTUAL
+
     values = np.empty((len(base_inputs.runs), len(cf_engine.quantities)))
     own = [j for j, q in enumerate(cf_engine.quantities) if q.key not in base_engine.column]
     if own:
-        own_uniforms = np.array(
-            [
-                np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(run), 1))).random(len(own))
-                for run in base_inputs.runs
-            ]
-        )
+        own_values = member_values([cf_engine.quantities[j] for j in own], seed, base_inputs.runs,
+                                   stream=COUNTERFACTUAL)
     for j, q in enumerate(cf_engine.quantities):
         if q.key in settings:
             values[:, j] = settings[q.key]
         elif q.key in base_engine.column:
             values[:, j] = base_inputs.values[:, base_engine.column[q.key]]
         else:
-            values[:, j] = q.lo + (q.hi - q.lo) * own_uniforms[:, own.index(j)]
-    return MemberInputs(runs=base_inputs.runs, values=values, shocks=base_inputs.shocks)
+            values[:, j] = own_values[:, own.index(j)]
+    return MemberInputs(runs=base_inputs.runs, values=values, seed=base_inputs.seed)
 
 
 @dataclass(frozen=True)
@@ -274,7 +274,7 @@ def _attribution(engine: VectorEngine, base, cf, i: int) -> list[tuple[str, floa
     """Mean contribution of each utility term to the gap between the most and the least
     cooperative option (first in file order on ties), at the baseline's decision moment, in
     baseline and counterfactual (runs probed in both). Positive favours cooperating."""
-    from sim.decision import UTILITY_TERMS
+    from sim.kernel.layout import UTILITY_TERMS
 
     cooperation = engine.cooperation[i]
     order = range(len(cooperation))

@@ -1,11 +1,13 @@
 """Random inputs of one run, all from one seed: parameter draws and per-step shocks.
 
-Run ``i`` of seed ``s`` owns ``SeedSequence(s, spawn_key=(i,))`` (what ``SeedSequence(s)
-.spawn(n)[i]`` gives), so a run's inputs do not depend on how many runs there are, how they
-are chunked or which process runs them. That sequence splits in two: one stream for the
-parameter draws, one for the per-step shocks the agents consume, and one handed to Mesa as
-``model.rng`` for anything Mesa itself randomises (the model does not use it for its rules, so
-the shock table does not depend on what Mesa draws internally).
+Every uniform number is addressed by (seed, run, stream, index) through the counter-based
+generator of :mod:`sim.kernel.philox` (NumPy's Philox-4x64-10): stream 0 holds a run's
+parameter draws (one per drawn quantity, in :func:`drawn_quantities` order), stream 1 its
+table of per-step shocks (steps x channels, row by row), stream 2 the draws only a
+counterfactual has. A run's inputs therefore do not depend on how many runs there are, how
+they are chunked, which process draws them, or whether a whole block is drawn at once. Mesa's
+own ``model.rng`` (unused by the rules) is seeded from ``SeedSequence(seed, spawn_key=(run,
+3))``.
 """
 
 from __future__ import annotations
@@ -50,27 +52,30 @@ def effect_key(event_id: str, index: int) -> str:
     return f"event.{event_id}.{index}"
 
 
-def run_seed_sequence(seed: int, run: int) -> np.random.SeedSequence:
-    """The seed sequence that owns all randomness of run ``run``."""
-    return np.random.SeedSequence(seed, spawn_key=(run,))
+def member_values(quantities: list[DrawnQuantity], seed: int, runs, stream: int | None = None) -> np.ndarray:
+    """(runs, quantities): every run's draw of every quantity, uniform within its range (a
+    fixed value draws itself), for a whole block in one call."""
+    from sim.kernel import philox
+
+    stream = philox.PARAMETERS if stream is None else stream
+    lo = np.array([q.lo for q in quantities], dtype=float)
+    hi = np.array([q.hi for q in quantities], dtype=float)
+    return lo + (hi - lo) * philox.uniforms(seed, runs, stream, len(quantities))
 
 
-def split(
-    sequence: np.random.SeedSequence,
-) -> tuple[np.random.SeedSequence, np.random.SeedSequence, np.random.SeedSequence]:
-    """(parameter stream, shock stream, Mesa stream) of one run."""
-    params, shocks, mesa = sequence.spawn(3)
-    return params, shocks, mesa
+def draw_values(quantities: list[DrawnQuantity], seed: int, run: int) -> dict[str, float]:
+    """One run's draws, by quantity key."""
+    row = member_values(quantities, seed, [run])[0]
+    return {q.key: float(v) for q, v in zip(quantities, row.tolist(), strict=True)}
 
 
-def draw_shocks(sequence: np.random.SeedSequence, n_steps: int, n_channels: int) -> np.ndarray:
-    """The run's table of uniform shocks, steps x channels."""
-    return np.random.default_rng(sequence).random((n_steps, n_channels))
+def shock_table(seed: int, run: int, n_steps: int, n_channels: int) -> np.ndarray:
+    """One run's table of uniform shocks, steps x channels."""
+    from sim.kernel import philox
+
+    return philox.uniforms(seed, [run], philox.SHOCKS, n_steps * n_channels).reshape(n_steps, n_channels)
 
 
-def draw_values(quantities: list[DrawnQuantity], sequence: np.random.SeedSequence) -> dict[str, float]:
-    """Uniform draws within each quantity's range (a fixed value draws itself)."""
-    uniforms = np.random.default_rng(sequence).random(len(quantities))
-    return {
-        q.key: float(q.lo + (q.hi - q.lo) * u) for q, u in zip(quantities, uniforms, strict=True)
-    }
+def mesa_seed(seed: int, run: int) -> np.random.SeedSequence:
+    """The seed of Mesa's own generator for one run (the rules never draw from it)."""
+    return np.random.SeedSequence(seed, spawn_key=(run, 3))

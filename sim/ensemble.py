@@ -1,39 +1,51 @@
-"""The vectorised ensemble engine: M members at once, as NumPy arrays, same model as the agents.
+"""The ensemble engine: every member run through the model's one compiled definition.
 
-Each member is a run of :class:`sim.model.DiplomacyModel` written as arrays of shape (M,) per
-state variable: the same pure rules from :mod:`sim.decision`, the same clock, events, step
-order and random inputs (each member's parameter draws and shock table come from its own
-``SeedSequence``, drawn exactly as the agent model draws them). Equality with the agent engine
-is checked by the test suite member by member; the agent model stays the readable reference.
+This is a driver, not a second model: it draws a block's inputs in bulk, hands them to
+:func:`sim.kernel.block.run_block`, which runs each member through the same compiled role
+steps the Mesa agents call, and turns the decision books into tidy rows. Equality with the
+agents is checked member by member by the test suite. A large block is split across threads
+(the compiled code releases the GIL); every member's inputs depend on (seed, run) alone, so
+the split changes no number.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
 
-from sim import decision as rules
 from sim.clock import build_clock
 from sim.decision import Constants
-from sim.draws import draw_shocks, drawn_quantities, effect_key, run_seed_sequence, split
-from sim.model import N_FIXED_CHANNELS
+from sim.draws import drawn_quantities, member_values
+from sim.kernel import layout as L
+
 from sim.runner import NOT_REACHED, Ensemble, run_ensemble
 from sim.scenario import Scenario
 
-WAITING, OPEN, RESOLVED, NOT_REACHED_CODE = 0, 1, 2, 3
-PROVOCATION, COUNTERPART_ATTENTION, COUNTERPART_CHOICE = 0, 1, 2
+WAITING, OPEN, RESOLVED, NOT_REACHED_CODE = L.WAITING, L.OPEN, L.RESOLVED, L.NOT_REACHED
+MIN_MEMBERS_PER_THREAD = 2000
+
+
+def default_threads() -> int:
+    """Threads for a block: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
 class MemberInputs:
-    """Every random input of a block of members: parameter values and shock tables."""
+    """Every random input of a block of members: their drawn values, and the seed their shock
+    tables come from (a member's shocks are a function of (seed, run))."""
 
     runs: np.ndarray  # (M,) run numbers
     values: np.ndarray  # (M, n_quantities) in drawn_quantities order
-    shocks: np.ndarray  # (M, n_steps, n_channels)
+    seed: int
 
 
 @dataclass
@@ -51,88 +63,31 @@ class MemberOutcomes:
 
 
 class VectorEngine:
-    """Runs blocks of ensemble members of one scenario with array operations."""
+    """Runs blocks of ensemble members of one scenario through the compiled model."""
 
-    def __init__(self, scenario: Scenario, constants: Constants):
+    def __init__(self, scenario: Scenario, constants: Constants, threads: int | None = None):
+        from sim.kernel.plan import build_plan, compiled, kernel_constants
+
         self.scenario = scenario.without_record()
         self.constants = constants
+        self.threads = threads or default_threads()
         self.clock = build_clock(self.scenario)
         self.quantities = drawn_quantities(self.scenario)
         self.column = {q.key: i for i, q in enumerate(self.quantities)}
-        self.roles = {
-            role: self.scenario.actor_by_role(role)
-            for role in ("decider", "counterpart", "patron", "rival", "provocateur")
-        }
         self.decisions = self.scenario.decisions
-        self.n_channels = N_FIXED_CHANNELS + 2 * len(self.decisions)
-        self._prepare_decisions()
-        self._prepare_events()
-        self._prepare_elections()
-
-    # -- static structure -----------------------------------------------------------------------
-    def _prepare_decisions(self) -> None:
-        clock = self.clock
-        self.opens_h = np.array([clock.hours(d.opens) for d in self.decisions])
-        self.deadline_h = np.array([clock.hours(d.deadline) for d in self.decisions])
+        self.plan = build_plan(self.scenario, constants)
+        self._compiled_plan = compiled(self.plan)
+        self._constants = kernel_constants(constants)
+        self.deadline_h = self.plan.deadline_h
         self.option_ids = [[o.id for o in d.options] for d in self.decisions]
-        self.cooperation = [np.array([o.cooperation for o in d.options]) for d in self.decisions]
-        self.default_index = [ids.index(d.default) for ids, d in zip(self.option_ids, self.decisions)]
-        self.is_default = [
-            np.arange(len(ids)) == k for ids, k in zip(self.option_ids, self.default_index)
-        ]
-        counterpart = self.roles["counterpart"]
-        # Options conditional on an actor other than the counterpart can never be conceded.
-        self.conditional = [
-            np.array([o.conditional_on is not None for o in d.options]) for d in self.decisions
-        ]
-        self.conditional_on_counterpart = [
-            np.array([o.conditional_on is not None and o.conditional_on == counterpart
-                      for o in d.options])
-            for d in self.decisions
-        ]
-        self.awaits_counterpart = np.array(
-            [bool(c.any()) for c in self.conditional_on_counterpart]
-        )
-        index = {d.id: i for i, d in enumerate(self.decisions)}
-        self.after = [
-            None if d.after is None
-            else (index[d.after.decision], self.option_ids[index[d.after.decision]].index(d.after.option))
-            for d in self.decisions
-        ]
-
-    def _prepare_events(self) -> None:
-        events = sorted(
-            (self.clock.hours(e.time), i, e) for i, e in enumerate(self.scenario.events)
-        )
-        self.events = [(hours, e) for hours, _, e in events]
-
-    def _prepare_elections(self) -> None:
-        decider = self.roles["decider"]
-        starts = self.clock.step_starts
-        dates = [self.clock.hours(e.date) for e in self.scenario.elections if e.actor == decider]
-        proximity = np.zeros(len(starts))
-        for k, now in enumerate(starts.tolist()):
-            ahead = [h for h in dates if h >= now]
-            if ahead:
-                days = (min(ahead) - now) / 24.0
-                proximity[k] = float(
-                    rules.election_proximity(days, self.constants.election_horizon_days)
-                )
-        self.election_prox = proximity
+        self.cooperation = [self.plan.cooperation[i, :len(ids)] for i, ids in enumerate(self.option_ids)]
+        self.roles = {role: self.scenario.actor_by_role(role) for role in L.ROLE_INDEX}
 
     # -- inputs -----------------------------------------------------------------------------------
     def inputs(self, seed: int, runs: np.ndarray | range) -> MemberInputs:
-        """Draw the members' inputs exactly as the agent engine draws them."""
-        runs = np.asarray(list(runs), dtype=np.int64)
-        lo = np.array([q.lo for q in self.quantities])
-        hi = np.array([q.hi for q in self.quantities])
-        uniforms = np.empty((len(runs), len(self.quantities)))
-        shocks = np.empty((len(runs), self.clock.n_steps, self.n_channels))
-        for m, run in enumerate(runs.tolist()):
-            params_seq, shocks_seq, _ = split(run_seed_sequence(seed, run))
-            uniforms[m] = np.random.default_rng(params_seq).random(len(self.quantities))
-            shocks[m] = draw_shocks(shocks_seq, self.clock.n_steps, self.n_channels)
-        return MemberInputs(runs=runs, values=lo + (hi - lo) * uniforms, shocks=shocks)
+        """The members' drawn values, in bulk (the same numbers the agents draw one by one)."""
+        runs = np.asarray(list(runs) if isinstance(runs, range) else runs, dtype=np.int64)
+        return MemberInputs(runs=runs, values=member_values(self.quantities, seed, runs), seed=seed)
 
     def at_point(self, inputs: MemberInputs, names: list[str], point: np.ndarray) -> MemberInputs:
         """The same members with the quantities ``names`` fixed at ``point`` (common random
@@ -140,7 +95,7 @@ class VectorEngine:
         values = inputs.values.copy()
         for name, value in zip(names, point):
             values[:, self.column[name]] = value
-        return MemberInputs(runs=inputs.runs, values=values, shocks=inputs.shocks)
+        return MemberInputs(runs=inputs.runs, values=values, seed=inputs.seed)
 
     def value(self, inputs: MemberInputs, actor: str | None, name: str, default: float = 0.0) -> np.ndarray:
         if actor is None:
@@ -148,273 +103,66 @@ class VectorEngine:
         return inputs.values[:, self.column[f"{actor}.{name}"]]
 
     # -- the run ----------------------------------------------------------------------------------
-    def run(
-        self, inputs: MemberInputs, record: bool = False, probe: np.ndarray | None = None
-    ) -> MemberOutcomes:
+    def run(self, inputs: MemberInputs, record: bool = False,
+            probe: np.ndarray | None = None) -> MemberOutcomes:
         """Run the members. ``record`` keeps state trajectories; ``probe`` (members x
-        decisions step indices, -1 for none) records the decider's utility terms of each
+        decisions step indices, -1 for none) keeps the decider's utility terms of each
         decision at that step, open or not (used to attribute counterfactual changes)."""
-        c = self.constants
-        M = len(inputs.runs)
-        D = len(self.decisions)
-        roles = self.roles
-        sk, jp, us, cn, nk = (roles[r] for r in ("decider", "counterpart", "patron", "rival", "provocateur"))
-        par = lambda actor, name: self.value(inputs, actor, name)  # noqa: E731
-
-        # state
-        state: dict[str, np.ndarray] = {}
-        if sk is not None:
-            state[f"{sk}.opposition"] = par(sk, "initial_opposition").copy()
-            state[f"{sk}.salience"] = par(sk, "salience").copy()
-            state[f"{sk}.threat"] = par(sk, "threat_perception").copy()
-            state[f"{sk}.grievance"] = par(sk, "grievance").copy()
-            state[f"{sk}.alliance_dependence"] = par(sk, "alliance_dependence").copy()
-        if jp is not None:
-            state[f"{jp}.coercion"] = par(jp, "initial_coercion").copy()
-            state[f"{jp}.concession"] = np.zeros(M)
-        if us is not None:
-            state[f"{us}.pressure"] = par(us, "base_pressure").copy()
-        if cn is not None:
-            state[f"{cn}.pressure"] = np.zeros(M)
-        zeros = np.zeros(M)
-
-        def get(key: str) -> np.ndarray:
-            return state.get(key, zeros)
-
-        status = np.full((M, D), WAITING, dtype=np.int8)
-        option = np.full((M, D), -1, dtype=np.int64)
-        decided = np.full((M, D), np.nan)
-        by_default = np.zeros((M, D), dtype=bool)
-        lean = np.zeros(M)
-        rows = np.arange(M)
-        n_options = max(len(ids) for ids in self.option_ids)
-        probed = (
-            np.full((M, D, len(rules.UTILITY_TERMS), n_options), np.nan) if probe is not None else None
-        )
-        trajectories = {key: np.empty((M, self.clock.n_steps)) for key in state} if record else None
-        if record:
-            trajectories["lean_away"] = np.empty((M, self.clock.n_steps))
-
-        next_event = 0
-        starts = self.clock.step_starts.tolist()
-        lengths = self.clock.step_lengths.tolist()
-        end_h = float(self.clock.boundaries[-1])
-
-        def update_decisions(now: float) -> None:
-            for i in range(D):
-                closing = (status[:, i] == OPEN) & (self.deadline_h[i] <= now)
-                option[closing, i] = self.default_index[i]
-                decided[closing, i] = self.deadline_h[i]
-                by_default[closing, i] = True
-                status[closing, i] = RESOLVED
-            for i in range(D):
-                waiting = status[:, i] == WAITING
-                if not waiting.any():
-                    continue
-                eligible = waiting.copy()
-                if self.after[i] is not None:
-                    j, needed = self.after[i]
-                    failed = waiting & (
-                        (status[:, j] == NOT_REACHED_CODE)
-                        | ((status[:, j] == RESOLVED) & (option[:, j] != needed))
-                    )
-                    status[failed, i] = NOT_REACHED_CODE
-                    eligible = waiting & ~failed & (status[:, j] == RESOLVED) & (decided[:, j] < now)
-                opening = eligible & (self.opens_h[i] <= now) & (now < self.deadline_h[i])
-                status[opening, i] = OPEN
-                late = eligible & ~opening & (now >= self.deadline_h[i])
-                status[late, i] = NOT_REACHED_CODE
-
-        def first_open() -> np.ndarray:
-            """Index of each member's first open decision, -1 if none."""
-            is_open = status == OPEN
-            first = np.argmax(is_open, axis=1)
-            return np.where(is_open.any(axis=1), first, -1)
-
-        def hours_to_first_open(first: np.ndarray, now: float) -> np.ndarray:
-            """Hours to the first open decision's deadline (0 where none is open; unused)."""
-            return np.where(first >= 0, self.deadline_h[np.maximum(first, 0)] - now, 0.0)
-
-        for k in range(self.clock.n_steps):
-            now, dt = starts[k], lengths[k]
-            shock = inputs.shocks[:, k, :]
-
-            # events
-            while next_event < len(self.events) and self.events[next_event][0] <= now:
-                _, event = self.events[next_event]
-                next_event += 1
-                for index, effect in enumerate(event.effects):
-                    key = effect.target
-                    if key not in state:
-                        continue
-                    magnitude = inputs.values[:, self.column[effect_key(event.id, index)]]
-                    value = state[key] + magnitude if effect.op == "add" else magnitude
-                    state[key] = np.minimum(1.0, np.maximum(0.0, value))
-
-            update_decisions(now)
-
-            # provocateur
-            if nk is not None:
-                p = rules.provocation_probability(par(nk, "provocation_rate_per_day"), dt)
-                hit = shock[:, PROVOCATION] < p
-                if sk is not None:
-                    jumped = rules.threat_after_provocation(state[f"{sk}.threat"], par(nk, "threat_jump"))
-                    state[f"{sk}.threat"] = np.where(hit, jumped, state[f"{sk}.threat"])
-
-            # counterpart
-            if jp is not None:
-                first = first_open()
-                awaiting = np.zeros(M, dtype=bool)
-                for i in range(D):
-                    if self.awaits_counterpart[i]:
-                        awaiting |= status[:, i] == OPEN
-                talks_open = (state[f"{jp}.concession"] < 1.0) & awaiting
-                coercion = state[f"{jp}.coercion"]
-                active = (first >= 0) & (talks_open | (coercion > 0.0))
-                if active.any():
-                    attention = rules.attention_probability(
-                        hours_to_first_open(first, now), dt, c.attention_rate, c.attention_floor_hours
-                    )
-                    pressure_on = (
-                        get(f"{us}.pressure") * par(us, "counterpart_pressure") if us is not None else zeros
-                    )
-                    hold, talks, lift = rules.counterpart_move_utilities(
-                        par(jp, "talks_willingness"),
-                        par(jp, "hard_line"),
-                        pressure_on,
-                        par(jp, "pressure_responsiveness"),
-                    )
-                    utilities = np.stack([hold, talks, lift], axis=-1)
-                    available = np.stack([np.ones(M, dtype=bool), talks_open, coercion > 0.0], axis=-1)
-                    moves = rules.choose(
-                        rules.logit_probabilities(utilities, c.temperature, available),
-                        shock[:, COUNTERPART_CHOICE],
-                    )
-                    acts = active & (shock[:, COUNTERPART_ATTENTION] < attention)
-                    conceding = acts & (moves >= 1)
-                    state[f"{jp}.concession"] = np.where(conceding, 1.0, state[f"{jp}.concession"])
-                    state[f"{jp}.coercion"] = np.where(acts & (moves == 2), 0.0, coercion)
-
-            # patron
-            if us is not None:
-                first = first_open()
-                proximity = np.where(
-                    first >= 0,
-                    rules.deadline_proximity(hours_to_first_open(first, now), c.deadline_horizon_days),
-                    0.0,
-                )
-                target = rules.patron_target(par(us, "base_pressure"), par(us, "escalation"), lean, proximity)
-                state[f"{us}.pressure"] = rules.relax(
-                    state[f"{us}.pressure"], target, dt, c.pressure_adjustment_days
-                )
-
-            # rival
-            if cn is not None:
-                target = rules.rival_target(par(cn, "opposition"), par(cn, "trade_leverage"), lean)
-                state[f"{cn}.pressure"] = rules.relax(
-                    state[f"{cn}.pressure"], target, dt, c.pressure_adjustment_days
-                )
-
-            # decider
-            if sk is not None:
-                coercion = get(f"{jp}.coercion") if jp is not None else zeros
-                excess = (
-                    get(f"{us}.pressure") - par(us, "base_pressure") if us is not None else zeros
-                )
-                target = rules.opinion_target(
-                    par(sk, "initial_opposition"),
-                    par(sk, "coercion_sensitivity"),
-                    coercion,
-                    par(sk, "pressure_backlash"),
-                    par(us, "publicity") if us is not None else zeros,
-                    excess,
-                )
-                state[f"{sk}.opposition"] = rules.relax(
-                    state[f"{sk}.opposition"], target, dt, c.opinion_adjustment_days
-                )
-                state[f"{sk}.threat"] = rules.relax(
-                    state[f"{sk}.threat"], par(sk, "threat_perception"), dt, c.threat_decay_days
-                )
-                domestic = rules.domestic_cost(
-                    state[f"{sk}.opposition"],
-                    state[f"{sk}.salience"],
-                    self.election_prox[k],
-                    state[f"{sk}.grievance"],
-                )
-                drivers = {
-                    "domestic": domestic,
-                    "alliance_value": state[f"{sk}.alliance_dependence"] * get(f"{us}.pressure"),
-                    "security_value": state[f"{sk}.threat"] * par(sk, "commitment_security_value"),
-                    "rival_economy": par(sk, "rival_trade_exposure") * get(f"{cn}.pressure"),
-                    "coercion": coercion,
-                }
-                conceded_by = get(f"{jp}.concession") if jp is not None else zeros
-                open_at_start = status == OPEN
-                expected_away = np.full((M, D), np.nan)
-                for i in range(D):
-                    is_open = open_at_start[:, i]
-                    probing = probe[:, i] == k if probe is not None else None
-                    if not is_open.any() and (probing is None or not probing.any()):
-                        continue
-                    conceded = self.conditional_on_counterpart[i][None, :] * conceded_by[:, None]
-                    available = ~self.conditional[i][None, :] | (conceded >= 1.0)
-                    terms = rules.option_terms(
-                        self.cooperation[i],
-                        conceded,
-                        self.is_default[i],
-                        concession_credit=par(sk, "concession_credit"),
-                        constants=c,
-                        **drivers,
-                    )
-                    if probing is not None and probing.any():
-                        for t, name in enumerate(rules.UTILITY_TERMS):
-                            width = len(self.option_ids[i])
-                            probed[probing, i, t, :width] = np.broadcast_to(
-                                terms[name], (M, width)
-                            )[probing]
-                    probabilities = rules.logit_probabilities(
-                        rules.total_utility(terms), c.temperature, available
-                    )
-                    expected_away[:, i] = rules.expected_non_cooperation(
-                        probabilities, self.cooperation[i]
-                    )
-                    attention = rules.attention_probability(
-                        self.deadline_h[i] - now, dt, c.attention_rate, c.attention_floor_hours
-                    )
-                    look = is_open & (shock[:, N_FIXED_CHANNELS + 2 * i] < attention)
-                    chosen = rules.choose(probabilities, shock[:, N_FIXED_CHANNELS + 2 * i + 1])
-                    acting = look & (chosen != self.default_index[i])
-                    option[acting, i] = chosen[acting]
-                    decided[acting, i] = now
-                    status[acting, i] = RESOLVED
-                # lean away: first open decision's expectation, else the last resolved option
-                first = first_open()
-                has_open = first >= 0
-                lean_open = expected_away[rows, np.maximum(first, 0)]
-                resolved = status == RESOLVED
-                last = np.argmax(np.where(resolved, decided, -np.inf), axis=1)
-                last_coop = np.zeros(M)
-                for i in range(D):
-                    pick = resolved[:, i] & (last == i)
-                    if pick.any():
-                        last_coop[pick] = self.cooperation[i][option[pick, i]]
-                lean = np.where(has_open, lean_open, np.where(resolved.any(axis=1), 1.0 - last_coop, 0.0))
-
-            if record:
-                for key in state:
-                    trajectories[key][:, k] = state[key]
-                trajectories["lean_away"][:, k] = lean
-
-        update_decisions(end_h)
-        return MemberOutcomes(
+        M, D = len(inputs.runs), len(self.decisions)
+        width = self.plan.cooperation.shape[1]
+        out = MemberOutcomes(
             runs=inputs.runs,
-            status=status,
-            option_index=option,
-            decided_h=decided,
-            by_default=by_default,
-            trajectories=trajectories,
-            probed_terms=probed,
+            status=np.zeros((M, D), dtype=np.int64),
+            option_index=np.full((M, D), -1, dtype=np.int64),
+            decided_h=np.full((M, D), np.nan),
+            by_default=np.zeros((M, D), dtype=np.bool_),
+            probed_terms=np.full((M, D, L.N_TERMS, width), np.nan) if probe is not None else None,
         )
+        trajectories = np.zeros((M if record else 0, self.clock.n_steps, L.N_STATE))
+        probe_array = (np.ascontiguousarray(probe, dtype=np.int64) if probe is not None
+                       else np.zeros((M, 0), dtype=np.int64))
+        terms = out.probed_terms if probe is not None else np.zeros((M, 0, L.N_TERMS, width))
+        parts = max(1, min(self.threads, M // MIN_MEMBERS_PER_THREAD))
+        bounds = np.linspace(0, M, parts + 1).astype(int)
+        blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+        run = lambda s: self._run_slice(inputs, s, out, probe_array, terms, trajectories)  # noqa: E731
+        if parts == 1:
+            run(blocks[0])
+        else:
+            with ThreadPoolExecutor(parts) as pool:
+                list(pool.map(run, blocks))
+        if record:
+            out.trajectories = self._trajectories(trajectories)
+        return out
+
+    def _run_slice(self, inputs: MemberInputs, s: slice, out: MemberOutcomes,
+                   probe: np.ndarray, terms: np.ndarray, trajectories: np.ndarray) -> None:
+        from sim.kernel import member, philox
+        from sim.kernel.block import run_block
+
+        record = member.compiled(member.member_for(self.plan, len(self.quantities)))
+        k0, k1 = philox.seed_key(inputs.seed)
+        run_block(np.uint64(k0), np.uint64(k1), inputs.runs[s], np.ascontiguousarray(inputs.values[s]),
+                  self._thread_plan(), self._constants, record, out.status[s],
+                  out.option_index[s], out.decided_h[s], out.by_default[s], probe[s], terms[s],
+                  trajectories[s] if trajectories.shape[0] else trajectories)
+
+    def _thread_plan(self):
+        """A private copy of the compiled plan for one thread: compiled code counts references
+        to the arrays it reads, and two threads counting on the same arrays slow each other."""
+        from sim.kernel.plan import Plan, compiled
+
+        return compiled(Plan(*[a.copy() if isinstance(a, np.ndarray) else a for a in self.plan]))
+
+    def _trajectories(self, table: np.ndarray) -> dict[str, np.ndarray]:
+        """Per state variable of every cast actor (and the decider's lean), (members, steps)."""
+        out = {}
+        for (role, variable), slot in L.STATE_SLOTS.items():
+            actor = self.roles.get(role)
+            if actor is not None:
+                out[f"{actor}.{variable}"] = table[:, :, slot]
+        out["lean_away"] = table[:, :, L.LEAN]
+        return out
 
     # -- tidy rows, as the agent runner writes them ------------------------------------------------
     def rows(self, outcomes: MemberOutcomes) -> list[dict[str, object]]:
@@ -444,7 +192,7 @@ def ensemble_chunks(
     seed: int,
     runs: int,
     engine: str = "vector",
-    chunk: int = 5000,
+    chunk: int = 20000,
 ) -> Iterator[tuple[list[dict[str, object]], list[int], np.ndarray]]:
     """Yield (tidy rows, run ids, parameter draws) for consecutive blocks of members, so an
     ensemble of any size runs in bounded memory. ``engine`` is "vector" or "agents"."""
@@ -466,10 +214,10 @@ def run_vector_ensemble(
     constants: Constants,
     seed: int,
     runs: int,
-    chunk: int = 5000,
+    chunk: int = 20000,
     progress: Callable[[int], None] | None = None,
 ) -> Ensemble:
-    """Run ``runs`` members with the vectorised engine and keep every row (for moderate
+    """Run ``runs`` members with the compiled engine and keep every row (for moderate
     sizes; stream :func:`ensemble_chunks` for large ones)."""
     ensemble = Ensemble(scenario=scenario, seed=seed, runs=runs)
     ensemble.draw_keys = [q.key for q in drawn_quantities(scenario)]

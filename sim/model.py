@@ -1,116 +1,115 @@
-"""DiplomacyModel: the clock, the events, the pending decisions, and the agents' step order.
+"""DiplomacyModel: one member of the model, stepped by Mesa agents through a scenario's clock.
 
 The model sees a scenario without its recorded outcome: it cannot read the record it is later
-compared with. Its randomness is one table of uniform shocks (steps x channels) drawn at start
-from the run's shock stream, which the agents read by channel; ``model.rng`` (Mesa's own
-generator) is seeded from a third stream of the same run.
+compared with. It owns one member of :mod:`sim.kernel` (drawn values, shock table, state,
+decision book); each step it fires the due events and moves the decision windows with the
+kernel's functions, then lets its agents act in :data:`sim.kernel.steps.STEP_ORDER`, each
+calling its role's compiled step for this member. So the agents run exactly the code the
+ensemble engine runs; what the model adds is Mesa's agents, its data collector and the story
+of the run told in words. ``model.rng`` (Mesa's own generator) is seeded from the run's own
+stream and not used by the rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import mesa
 import numpy as np
 
-from sim import decision as rules
-from sim.agents import AGENT_CLASSES, STEP_ORDER, CountryAgent
+from sim.agents import AGENT_CLASSES, CountryAgent
 from sim.clock import Clock, build_clock
 from sim.decision import Constants
-from sim.draws import draw_shocks, effect_key
+from sim.draws import drawn_quantities, mesa_seed, shock_table
+from sim.kernel import layout as L
+from sim.kernel import member as kernel
+from sim.kernel.plan import build_plan, compiled, kernel_constants
+from sim.kernel.steps import STEP_ORDER, fire_events, update_decisions
 from sim.scenario import Decision, Scenario
 
-N_FIXED_CHANNELS = 3  # provocation; counterpart attention; counterpart choice
+N_FIXED_CHANNELS = L.N_FIXED_CHANNELS
+STATUS_NAMES = {L.WAITING: "waiting", L.OPEN: "open", L.RESOLVED: "resolved",
+                L.NOT_REACHED: "not_reached"}
 
 
-@dataclass
 class DecisionState:
-    """A decision as the run sees it: when it opens and closes, and how it was resolved."""
+    """A decision as the run sees it, read from the member's decision book."""
 
-    spec: Decision
-    index: int
-    opens_h: float
-    deadline_h: float
-    status: str = "waiting"  # waiting | open | resolved | not_reached
-    option_index: int | None = None
-    decided_h: float | None = None
-    by_default: bool = False
-    cooperation: np.ndarray = field(init=False)
-    is_default: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.option_ids = [o.id for o in self.spec.options]
-        self.cooperation = np.array([o.cooperation for o in self.spec.options], dtype=float)
-        self.default_index = self.option_ids.index(self.spec.default)
-        self.is_default = np.arange(len(self.option_ids)) == self.default_index
-        self.conditional_on = [o.conditional_on for o in self.spec.options]
+    def __init__(self, spec: Decision, index: int, member: kernel.Member, opens_h: float,
+                 deadline_h: float, cooperation: np.ndarray):
+        self.spec = spec
+        self.index = index
+        self._member = member
+        self.opens_h = opens_h
+        self.deadline_h = deadline_h
+        self.option_ids = [o.id for o in spec.options]
+        self.cooperation = cooperation
+        self.default_index = self.option_ids.index(spec.default)
 
     @property
     def id(self) -> str:
         return self.spec.id
 
     @property
-    def attention_channel(self) -> int:
-        return N_FIXED_CHANNELS + 2 * self.index
+    def status(self) -> str:
+        """waiting | open | resolved | not_reached"""
+        return STATUS_NAMES[int(self._member.status[self.index])]
 
     @property
-    def choice_channel(self) -> int:
-        return N_FIXED_CHANNELS + 2 * self.index + 1
+    def option_index(self) -> int | None:
+        return int(self._member.option[self.index]) if self.status == "resolved" else None
 
-    def conceded(self, model: DiplomacyModel) -> np.ndarray:
-        """Per option: 1 if it is conditional and its counterpart has conceded."""
-        return np.array(
-            [0.0 if actor is None else model.concession_of(actor) for actor in self.conditional_on]
-        )
+    @property
+    def decided_h(self) -> float | None:
+        return float(self._member.decided[self.index]) if self.status == "resolved" else None
 
-    def available(self, model: DiplomacyModel) -> np.ndarray:
-        """Unconditional options are always open; conditional ones once the concession came."""
-        return np.array(
-            [actor is None or model.concession_of(actor) >= 1.0 for actor in self.conditional_on]
-        )
+    @property
+    def by_default(self) -> bool:
+        return bool(self._member.by_default[self.index])
 
     @property
     def outcome(self) -> str | None:
-        return None if self.option_index is None else self.option_ids[self.option_index]
+        index = self.option_index
+        return None if index is None else self.option_ids[index]
 
 
 class DiplomacyModel(mesa.Model):
-    """Country agents stepping through a scenario's clock toward its decisions."""
+    """Country agents stepping one member of the model through a scenario's clock."""
 
     def __init__(
         self,
         scenario: Scenario,
         constants: Constants,
         values: dict[str, float],
-        shock_seed: np.random.SeedSequence,
-        mesa_seed: np.random.SeedSequence | None = None,
+        seed: int = 0,
+        run: int = 0,
         trace: bool = False,
     ):
-        super().__init__(rng=np.random.default_rng(mesa_seed))
+        super().__init__(rng=np.random.default_rng(mesa_seed(seed, run)))
         self.scenario = scenario.without_record()
         self.constants = constants
         self.values = values
+        self.seed, self.run_number = seed, run
         self.clock: Clock = build_clock(self.scenario)
-        self._starts = self.clock.step_starts.tolist()
-        self._lengths = self.clock.step_lengths.tolist()
+        self.plan = build_plan(self.scenario, constants)
+        self.compiled_plan = compiled(self.plan)
+        self.kernel_constants = kernel_constants(constants)
+        quantities = drawn_quantities(self.scenario)
+        self.member = kernel.member_for(self.plan, len(quantities))
+        self.member.values[:] = [values[q.key] for q in quantities]
+        self.member.shocks[:] = shock_table(seed, run, self.clock.n_steps, self.plan.n_channels)
+        self.record = kernel.compiled(self.member)
+        kernel.start(self.record, self.compiled_plan)
         self.step_index = 0
         self.decisions = [
-            DecisionState(
-                spec=d,
-                index=i,
-                opens_h=self.clock.hours(d.opens),
-                deadline_h=self.clock.hours(d.deadline),
-            )
+            DecisionState(d, i, self.member, float(self.plan.opens_h[i]),
+                          float(self.plan.deadline_h[i]), self.plan.cooperation[i, :len(d.options)])
             for i, d in enumerate(self.scenario.decisions)
         ]
-        n_channels = N_FIXED_CHANNELS + 2 * len(self.decisions)
-        self.shocks = draw_shocks(shock_seed, self.clock.n_steps, n_channels)
-        self._shock_rows = self.shocks.tolist()
-        self.lean_away = 0.0
         self.trace = trace
         self.story: list[tuple[float, str]] = []
+        self._event_steps = self._events_by_step()
 
         self.by_actor: dict[str, CountryAgent] = {}
         self.by_role: dict[str, CountryAgent] = {}
@@ -118,28 +117,13 @@ class DiplomacyModel(mesa.Model):
             actor_id = self.scenario.actor_by_role(role)
             if actor_id is None:
                 continue
-            actor = self.scenario.actors[actor_id]
-            params = {
-                name: values[f"{actor_id}.{name}"] for name in dict(actor.parameters)
-            }
-            agent = AGENT_CLASSES[role](self, actor_id, actor.name, params)
+            agent = AGENT_CLASSES[role](self, actor_id, self.scenario.actors[actor_id].name)
             self.by_actor[actor_id] = agent
             self.by_role[role] = agent
         self._ordered = [self.by_role[r] for r in STEP_ORDER if r in self.by_role]
         # Mesa keeps a class-level table of agent ids keyed by model: drop this model's entry
         # once its agents exist, or every model of an ensemble stays alive (memory grows).
         mesa.Agent._ids.pop(self, None)
-
-        self._events = sorted(
-            (self.clock.hours(e.time), i, e) for i, e in enumerate(self.scenario.events)
-        )
-        self._next_event = 0
-        self._elections: dict[str, list[float]] = {}
-        for election in self.scenario.elections:
-            self._elections.setdefault(election.actor, []).append(self.clock.hours(election.date))
-        if self.decider is not None:
-            self.lean_away = self.decider.current_lean_away()
-
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters()) if trace else None
 
     # -- roles --------------------------------------------------------------------------------
@@ -159,114 +143,42 @@ class DiplomacyModel(mesa.Model):
     def rival(self) -> Any:
         return self.by_role.get("rival")
 
+    @property
+    def lean_away(self) -> float:
+        return float(self.member.state[L.LEAN])
+
     # -- time -----------------------------------------------------------------------------------
     @property
     def now_h(self) -> float:
-        return self._starts[self.step_index]
+        return float(self.plan.step_starts[self.step_index])
 
     @property
     def step_hours(self) -> float:
-        return self._lengths[self.step_index]
+        return float(self.plan.step_lengths[self.step_index])
 
-    def shock(self, channel: int) -> float:
-        return self._shock_rows[self.step_index][channel]
-
-    def hours_to(self, pending: DecisionState) -> float:
-        return pending.deadline_h - self.now_h
-
-    def election_proximity(self, actor_id: str) -> float:
-        ahead = [h for h in self._elections.get(actor_id, ()) if h >= self.now_h]
-        if not ahead:
-            return 0.0
-        days = (min(ahead) - self.now_h) / 24.0
-        return float(rules.election_proximity(days, self.constants.election_horizon_days))
-
-    # -- decisions ------------------------------------------------------------------------------
-    def open_decisions(self) -> list[DecisionState]:
-        return [d for d in self.decisions if d.status == "open"]
-
-    def first_open_decision(self) -> DecisionState | None:
-        for d in self.decisions:
-            if d.status == "open":
-                return d
-        return None
-
-    def last_resolved_decision(self) -> DecisionState | None:
-        resolved = [d for d in self.decisions if d.status == "resolved"]
-        return max(resolved, key=lambda d: d.decided_h) if resolved else None
-
-    def concession_of(self, actor_id: str) -> float:
-        agent = self.by_actor.get(actor_id)
-        return float(getattr(agent, "concession", 0.0))
-
-    def decision_awaiting_concession(self, actor_id: str) -> DecisionState | None:
-        for d in self.open_decisions():
-            if actor_id in d.conditional_on:
-                return d
-        return None
-
-    def resolve(self, pending: DecisionState, option_index: int, by_default: bool) -> None:
-        pending.status = "resolved"
-        pending.option_index = option_index
-        pending.by_default = by_default
-        pending.decided_h = pending.deadline_h if by_default else self.now_h
-        how = "by default at the deadline" if by_default else "decides"
-        self.log(f"DECISION {pending.id}: {self.decider.name if self.decider else ''} {how}: "
-                 f"{pending.outcome}")
-
-    def _update_decisions(self) -> None:
-        """Open decisions whose time has come; close those whose deadline has passed."""
-        now = self.now_h if self.step_index < self.clock.n_steps else self.clock.boundaries[-1]
-        for d in self.decisions:
-            if d.status == "open" and d.deadline_h <= now:
-                self.resolve(d, d.default_index, by_default=True)
-        for d in self.decisions:
-            if d.status != "waiting":
-                continue
-            after = d.spec.after
-            if after is not None:
-                earlier = next(x for x in self.decisions if x.id == after.decision)
-                if earlier.status == "not_reached" or (
-                    earlier.status == "resolved" and earlier.outcome != after.option
-                ):
-                    d.status = "not_reached"
-                    continue
-                if earlier.status != "resolved" or earlier.decided_h >= now:
-                    continue
-            if d.opens_h <= now < d.deadline_h:
-                d.status = "open"
-                self.log(f"decision {d.id} is open (deadline in {d.deadline_h - now:.0f} h)")
-            elif now >= d.deadline_h:
-                d.status = "not_reached"
-
-    # -- events ---------------------------------------------------------------------------------
-    def _fire_events(self) -> None:
-        while self._next_event < len(self._events) and self._events[self._next_event][0] <= self.now_h:
-            _, _, event = self._events[self._next_event]
-            self._next_event += 1
-            self.log(f"EVENT {event.id}: {event.description}")
-            for index, effect in enumerate(event.effects):
-                actor_id, variable = effect.target.split(".")
-                agent = self.by_actor.get(actor_id)
-                if agent is not None:
-                    agent.apply_effect(variable, effect.op, self.values[effect_key(event.id, index)])
-
-    def log(self, text: str) -> None:
-        if self.trace:
-            self.story.append((self.now_h if self.step_index < self.clock.n_steps
-                               else float(self.clock.boundaries[-1]), text))
+    def moment(self, hours: float) -> datetime:
+        return self.clock.moment(hours)
 
     # -- stepping -------------------------------------------------------------------------------
     def step(self) -> None:
-        self._fire_events()
-        self._update_decisions()
+        k, m, plan = self.step_index, self.record, self.compiled_plan
+        fire_events(k, m, plan)
+        for event in self._event_steps.get(k, ()):
+            self.log(f"EVENT {event.id}: {event.description}")
+        before = self.member.status.copy()
+        update_decisions(self.now_h, m, plan)
+        self._log_decisions(before)
         for agent in self._ordered:
+            before = self.member.status.copy()
             agent.step()
+            self._log_decisions(before)
         if self.datacollector is not None:
             self.datacollector.collect(self)
         self.step_index += 1
         if self.step_index >= self.clock.n_steps:
-            self._update_decisions()
+            before = self.member.status.copy()
+            kernel.finish(m, plan)
+            self._log_decisions(before, at_end=True)
             self.running = False
 
     def run(self) -> list[DecisionState]:
@@ -275,6 +187,36 @@ class DiplomacyModel(mesa.Model):
             self.step()
         return self.decisions
 
+    # -- the story, in words ------------------------------------------------------------------
+    def log(self, text: str, at_end: bool = False) -> None:
+        if self.trace:
+            hours = float(self.clock.boundaries[-1]) if at_end else self.now_h
+            self.story.append((hours, text))
+
+    def _events_by_step(self) -> dict[int, list[Any]]:
+        starts = self.plan.step_starts
+        by_step: dict[int, list[Any]] = {}
+        for hours, _, event in sorted((self.clock.hours(e.time), i, e)
+                                      for i, e in enumerate(self.scenario.events)):
+            k = int(np.searchsorted(starts, hours, side="left"))
+            if k < len(starts):
+                by_step.setdefault(k, []).append(event)
+        return by_step
+
+    def _log_decisions(self, before: np.ndarray, at_end: bool = False) -> None:
+        if not self.trace:
+            return
+        for d in self.decisions:
+            was, now = int(before[d.index]), int(self.member.status[d.index])
+            if was == now:
+                continue
+            if now == L.OPEN:
+                self.log(f"decision {d.id} is open (deadline in {d.deadline_h - self.now_h:.0f} h)")
+            elif now == L.RESOLVED:
+                how = "by default at the deadline" if d.by_default else "decides"
+                name = self.decider.name if self.decider else ""
+                self.log(f"DECISION {d.id}: {name} {how}: {d.outcome}", at_end=at_end)
+
     # -- reporting ------------------------------------------------------------------------------
     def _reporters(self) -> dict[str, Any]:
         reporters: dict[str, Any] = {
@@ -282,19 +224,15 @@ class DiplomacyModel(mesa.Model):
             "lean_away": lambda m: m.lean_away,
         }
         for actor_id, agent in self.by_actor.items():
-            for variable in agent.state():
+            for variable, slot in agent.state_slots().items():
                 reporters[f"{actor_id}.{variable}"] = (
-                    lambda m, a=agent, v=variable: float(getattr(a, v))
+                    lambda m, s=slot: float(m.member.state[s])
                 )
         for d in self.decisions:
-            for option in d.option_ids:
+            for k, option in enumerate(d.option_ids):
                 reporters[f"utility.{d.id}.{option}"] = (
-                    lambda m, d=d, o=option: (
-                        m.decider.last_utilities.get(d.id, {}).get(o, np.nan)
-                        if m.decider is not None else np.nan
+                    lambda m, i=d.index, k=k: (
+                        float(m.member.utilities[i, k]) if m.decider is not None else np.nan
                     )
                 )
         return reporters
-
-    def moment(self, hours: float) -> datetime:
-        return self.clock.moment(hours)

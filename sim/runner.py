@@ -1,8 +1,8 @@
 """Running a scenario: one traced run, or an ensemble of runs with outcome statistics.
 
-An ensemble is many runs of the agent model, run ``i`` seeded by ``SeedSequence(seed,
-spawn_key=(i,))``. The result is tidy: one row per run and decision, plus the parameter values
-each run drew.
+An ensemble is many runs of the agent model, run ``i`` drawing its inputs from (seed, i)
+alone (:mod:`sim.draws`). The result is tidy: one row per run and decision, plus the parameter
+values each run drew.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from sim.decision import Constants
-from sim.draws import draw_values, drawn_quantities, run_seed_sequence, split
+from sim.draws import draw_values, drawn_quantities
 from sim.model import DiplomacyModel
 from sim.scenario import Scenario
 
@@ -33,9 +33,8 @@ def build_model(
     scenario: Scenario, constants: Constants, seed: int, run: int, trace: bool = False
 ) -> DiplomacyModel:
     """The agent model for run ``run`` of ``seed``, with its drawn parameters."""
-    params_seq, shocks_seq, mesa_seq = split(run_seed_sequence(seed, run))
-    values = draw_values(drawn_quantities(scenario), params_seq)
-    return DiplomacyModel(scenario, constants, values, shocks_seq, mesa_seq, trace=trace)
+    values = draw_values(drawn_quantities(scenario), seed, run)
+    return DiplomacyModel(scenario, constants, values, seed, run, trace=trace)
 
 
 def run_rows(model: DiplomacyModel, run: int) -> list[dict[str, object]]:

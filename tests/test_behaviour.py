@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.draws import draw_values, drawn_quantities, run_seed_sequence, split
+from sim.draws import draw_values, drawn_quantities
 from sim.model import DiplomacyModel
 
 COOPERATIVE_2019 = {"suspend_conditionally", "withdraw_notice"}
@@ -16,10 +16,9 @@ def _outcomes(scenario, constants, overrides, runs=150, seed=5):
     """Resolved decisions of each run, with ``overrides`` applied to the drawn values."""
     results = []
     for run in range(runs):
-        params, shocks, mesa = split(run_seed_sequence(seed, run))
-        values = draw_values(drawn_quantities(scenario), params)
+        values = draw_values(drawn_quantities(scenario), seed, run)
         values.update(overrides)
-        model = DiplomacyModel(scenario, constants, values, shocks, mesa)
+        model = DiplomacyModel(scenario, constants, values, seed, run)
         model.run()
         results.append({d.id: d for d in model.decisions})
     return results

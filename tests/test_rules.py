@@ -1,4 +1,5 @@
-"""The pure decision rules: properties that both engines rely on."""
+"""The model's formulas (compiled, shared by the agents and the engine): properties the
+model relies on."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import decision as rules
+from sim.kernel import rules
 from sim.clock import build_clock
 
 
@@ -25,18 +26,18 @@ def test_attention_does_not_depend_on_step_cutting(h, step, split, rate):
     assert abs((1 - whole) - (1 - first) * (1 - second)) < 1e-9
 
 
-def test_logit_and_choice_work_on_scalars_and_arrays():
-    utilities = np.array([[0.0, 0.1, -0.2], [0.3, 0.0, 0.0]])
-    available = np.array([[True, True, False], [True, True, True]])
-    probabilities = rules.logit_probabilities(utilities, 0.1, available)
-    assert np.allclose(probabilities.sum(axis=-1), 1.0)
-    assert probabilities[0, 2] == 0.0
-    uniforms = np.array([0.5, 0.99])
-    together = rules.choose(probabilities, uniforms)
-    apart = [int(rules.choose(probabilities[i], uniforms[i])) for i in range(2)]
-    assert together.tolist() == apart
-    assert int(rules.choose(np.array([0.2, 0.8]), 0.0)) == 0
-    assert int(rules.choose(np.array([0.2, 0.8]), 0.2)) == 1
+def test_logit_restricts_to_available_options_and_choice_inverts_the_cdf():
+    utilities = np.array([0.0, 0.1, -0.2])
+    probabilities = np.empty(3)
+    rules.logit_probabilities(utilities, 0.1, np.array([True, True, False]), probabilities)
+    assert abs(probabilities.sum() - 1.0) < 1e-12
+    assert probabilities[2] == 0.0
+    assert probabilities[1] / probabilities[0] == np.exp(1.0) or abs(
+        probabilities[1] / probabilities[0] - np.exp(1.0)) < 1e-12
+    assert rules.choose(np.array([0.2, 0.8]), 0.0) == 0
+    assert rules.choose(np.array([0.2, 0.8]), 0.2) == 1
+    assert rules.choose(np.array([0.2, 0.8]), 0.999999) == 1
+    assert rules.choose(probabilities, 0.999999) == 1  # never an unavailable option
 
 
 def test_fine_steps_before_deadlines(scenario_2012, scenario_2019):
