@@ -25,10 +25,10 @@ SCENARIO = ROOT / "scenarios" / "gsomia_2019.yaml"
 def engine_ratio(members: int) -> tuple[float, float, float]:
     """Members per second of the compiled engine over the Mesa agents, same process, same
     inputs (compilation excluded: both call code already compiled or loaded from the cache)."""
-    from sim.constants import load_constants
-    from sim.ensemble import run_vector_ensemble
-    from sim.runner import run_ensemble
-    from sim.scenario import load_scenario
+    from sim.model.constants import load_constants
+    from sim.engine.ensemble import run_vector_ensemble
+    from sim.engine.runner import run_ensemble
+    from sim.model.scenario import load_scenario
 
     scenario = load_scenario(SCENARIO, verify_quotes=False).scenario.without_record()
     constants = load_constants()
@@ -57,9 +57,9 @@ def _rows_equal(a, b) -> bool:
 MILLION_CHILD = r"""
 import json, sys, time
 import numpy as np
-from sim.constants import load_constants
-from sim.ensemble import VectorEngine, RESOLVED
-from sim.scenario import load_scenario
+from sim.model.constants import load_constants
+from sim.engine.ensemble import VectorEngine, RESOLVED
+from sim.model.scenario import load_scenario
 members, chunk = int(sys.argv[1]), int(sys.argv[2])
 scenario = load_scenario(sys.argv[3], verify_quotes=False).scenario.without_record()
 engine = VectorEngine(scenario, load_constants())
@@ -104,9 +104,9 @@ def engine_floor_ratio(members: int) -> tuple[float, float, float, int]:
     shock tables): how close the engine runs to the cost of its random inputs alone."""
     import numpy as np
 
-    from sim.constants import load_constants
-    from sim.ensemble import VectorEngine
-    from sim.scenario import load_scenario
+    from sim.model.constants import load_constants
+    from sim.engine.ensemble import VectorEngine
+    from sim.model.scenario import load_scenario
 
     scenario = load_scenario(SCENARIO, verify_quotes=False).scenario.without_record()
     engine = VectorEngine(scenario, load_constants())
@@ -153,7 +153,7 @@ def dask_scaling(points: int, members: int) -> tuple[float, float, float]:
     """Sweep throughput on a 2-worker local Dask cluster over a 1-worker one, same spec."""
     import tempfile
 
-    from sim.sweep import SweepRunner
+    from sim.experiments.sweep import SweepRunner
 
     timings = []
     with tempfile.TemporaryDirectory() as folder:

@@ -20,16 +20,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sim.constants import load_constants
-from sim.counterfactual import (
+from sim.model.constants import load_constants
+from sim.experiments.counterfactual import (
     DecisionComparison, LoadedOverlay, Overlay, Setting, compare, load_overlay,
 )
-from sim.decision import Constants
-from sim.draws import drawn_quantities, draw_values, varying_actor_parameters
-from sim.model import DiplomacyModel
-from sim.scenario import as_aware, load_scenario
+from sim.model.constants import Constants
+from sim.model.draws import drawn_quantities, draw_values, varying_actor_parameters
+from sim.model.model import DiplomacyModel
+from sim.model.scenario import as_aware, load_scenario
+from sim.paths import SCENARIOS
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = SCENARIOS
 OVERLAY_DIR = SCENARIO_DIR / "counterfactuals"
 DEFAULT_SEED = 20190822
 DEFAULT_MEMBERS = 400
@@ -223,7 +224,7 @@ def ensemble_comparison(scenario_file: str, overlay_file: str | None,
 def probability_lines(model: TeachingModel) -> list[str]:
     """Per decision: the share of ensemble runs choosing the recorded option (or the modal one
     where nothing is recorded), with its interval, at the slider values and in the baseline."""
-    from sim.report import f3, interval3
+    from sim.outputs.report import f3, interval3
 
     lines = []
     for c in model.comparisons:
@@ -262,7 +263,7 @@ def status_lines(model: TeachingModel) -> list[str]:
 
 def timeline_png(model: TeachingModel) -> bytes | None:
     """The traced run so far (None before the first step)."""
-    from sim.report import timeline_plot, traced
+    from sim.outputs.report import timeline_plot, traced
 
     if model.step_index == 0:
         return None
@@ -272,7 +273,7 @@ def timeline_png(model: TeachingModel) -> bytes | None:
 
 
 def ensemble_png(model: TeachingModel, c: DecisionComparison) -> bytes:
-    from sim.report import outcome_bars
+    from sim.outputs.report import outcome_bars
 
     record = model.recorded.get(c.decision)
     options = list(c.options)
@@ -282,8 +283,8 @@ def ensemble_png(model: TeachingModel, c: DecisionComparison) -> bytes:
 
 
 def compare_png(model: TeachingModel, c: DecisionComparison) -> bytes:
-    from sim.counterfactual import as_json
-    from sim.report import counterfactual_plot, json_safe
+    from sim.experiments.counterfactual import as_json
+    from sim.outputs.report import counterfactual_plot, json_safe
 
     return counterfactual_plot(json_safe(as_json([c])[0]), f"{c.decision}: baseline vs these settings")
 
@@ -396,7 +397,7 @@ def _page():
 def build(choice: Choice | None) -> TeachingModel | str:
     """The page's first model for ``choice``, or the message saying why there is none (a
     malformed file is reported on the page as the command line reports it)."""
-    from sim.scenario import ScenarioError
+    from sim.model.scenario import ScenarioError
 
     if choice is None:
         return f"no scenario files found in {SCENARIO_DIR}"

@@ -9,13 +9,15 @@ import sys
 import time
 from pathlib import Path
 
+from sim.paths import CALIBRATION, SCENARIOS
+
 DEFAULT_SEED = 20190822
 MAX_SEED = 2**63 - 1  # seeds are non-negative 64-bit integers (NumPy refuses negative ones)
 MAX_RUNS = 10_000_000  # runs of one ensemble (--runs)
 MAX_MEMBERS = 1_000_000  # members per point or draw (--members), as in a sweep spec
 MAX_SAMPLES = 1_000_000  # Saltelli base samples (--samples)
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-CALIBRATION_RESULTS = Path(__file__).resolve().parent.parent / "calibration" / "results"
+SCENARIO_DIR = SCENARIOS
+CALIBRATION_RESULTS = CALIBRATION / "results"
 
 
 def _whole_number(low: int, high: int):
@@ -207,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     from contextlib import nullcontext
 
     args = _parser().parse_args(argv)
-    from sim.output_folder import Stopped, Terminated, sigterm_raises
-    from sim.scenario import ScenarioError
+    from sim.outputs.output_folder import Stopped, Terminated, sigterm_raises
+    from sim.model.scenario import ScenarioError
 
     command = {
         "run": _run,
@@ -258,8 +260,8 @@ def _progress(total: int | None, quiet: bool, label: str, unit: str = "run"):
 
 
 def _load(args, path: str):
-    from sim.constants import load_constants
-    from sim.scenario import load_scenario
+    from sim.model.constants import load_constants
+    from sim.model.scenario import load_scenario
 
     loaded = load_scenario(path, sources_root=args.sources)
     constants = load_constants(args.constants)
@@ -274,10 +276,10 @@ def _load(args, path: str):
 def _ensemble(args, scenario, constants, progress):
     """Run and keep a whole ensemble on the chosen engine (one run always uses the agents)."""
     if args.engine == "agents" or args.runs == 1:
-        from sim.runner import run_ensemble
+        from sim.engine.runner import run_ensemble
 
         return run_ensemble(scenario, constants, args.seed, args.runs, progress=progress), "agents"
-    from sim.ensemble import run_vector_ensemble
+    from sim.engine.ensemble import run_vector_ensemble
 
     return run_vector_ensemble(scenario, constants, args.seed, args.runs, progress=progress), "vector"
 
@@ -290,12 +292,12 @@ def _check_runs(runs: int) -> None:
 
 
 def _run(args) -> int:
-    from sim.draws import drawn_quantities
-    from sim.ensemble import ensemble_chunks
-    from sim.output_folder import Stopped, Terminated
-    from sim.results import ResultWriter, run_manifest
-    from sim.runner import Tally, build_model
-    from sim.trace import trace_lines
+    from sim.model.draws import drawn_quantities
+    from sim.engine.ensemble import ensemble_chunks
+    from sim.outputs.output_folder import Stopped, Terminated
+    from sim.outputs.results import ResultWriter, run_manifest
+    from sim.engine.runner import Tally, build_model
+    from sim.outputs.trace import trace_lines
 
     _check_runs(args.runs)
     loaded, constants = _load(args, args.scenario)
@@ -393,11 +395,11 @@ def _outcome_table(scenario, tally) -> str:
 
 
 def _validate(args) -> int:
-    from sim.validate import format_table, recorded_decisions, score
+    from sim.experiments.validate import format_table, recorded_decisions, score
 
     _check_runs(args.runs)
     if args.report is not None:
-        from sim.report import (
+        from sim.outputs.report import (
             ValidatedScenario, check_output_folder, describe_files, write_validation_report,
         )
 
@@ -436,13 +438,13 @@ def _validate(args) -> int:
 
 def _strict_json(value) -> str:
     """Strict JSON (RFC 8259) for standard output: NaN and infinities are written as null."""
-    from sim.report import json_safe
+    from sim.outputs.report import json_safe
 
     return json.dumps(json_safe(value), indent=2, allow_nan=False)
 
 
 def _sweep(args) -> int:
-    from sim.sweep import SweepRunner
+    from sim.experiments.sweep import SweepRunner
 
     if args.workers is not None and args.workers < 1:
         print("diplosim: error: --workers must be at least 1", file=sys.stderr)
@@ -451,7 +453,7 @@ def _sweep(args) -> int:
         print("diplosim: error: --connect-timeout must be a positive number of seconds",
               file=sys.stderr)
         return 2
-    from sim.output_folder import Stopped, Terminated
+    from sim.outputs.output_folder import Stopped, Terminated
 
     runner = SweepRunner(args.spec, sources=args.sources, constants_file=args.constants,
                          force=args.force)  # checks the spec's out before anything runs
@@ -477,12 +479,12 @@ def _sweep(args) -> int:
 
 
 def _counterfactual(args) -> int:
-    from sim.constants import load_constants
-    from sim.counterfactual import as_json, compare, format_comparison, load_overlay
+    from sim.model.constants import load_constants
+    from sim.experiments.counterfactual import as_json, compare, format_comparison, load_overlay
 
     _check_runs(args.runs)
     if args.out is not None:
-        from sim.report import check_output_folder, write_counterfactual
+        from sim.outputs.report import check_output_folder, write_counterfactual
 
         target = check_output_folder(args.out, "counterfactual", force=args.force)  # before any run
     loaded = load_overlay(args.overlay, sources=args.sources)
@@ -502,7 +504,7 @@ def _counterfactual(args) -> int:
 
 
 def _report(args) -> int:
-    from sim.report import build_report, describe_files
+    from sim.outputs.report import build_report, describe_files
 
     kind, files = build_report(args.folder, x=args.x, y=args.y, decision=args.decision,
                                option=args.option, scenario=args.scenario)
@@ -511,7 +513,7 @@ def _report(args) -> int:
 
 
 def _sensitivity(args) -> int:
-    from sim.sensitivity import format_table, sensitivity, write_outputs
+    from sim.experiments.sensitivity import format_table, sensitivity, write_outputs
 
     for flag, value in (("--samples", args.samples), ("--members", args.members)):
         if value < 1:
@@ -534,8 +536,8 @@ def _sensitivity(args) -> int:
         return 2
     from SALib.sample import sobol  # noqa: F401  (fail early if missing)
 
-    from sim.output_folder import check
-    from sim.sensitivity import actor_parameter_problem
+    from sim.outputs.output_folder import check
+    from sim.experiments.sensitivity import actor_parameter_problem
 
     target = check(args.out, "sensitivity", force=args.force) if args.out is not None else None
 
@@ -560,7 +562,7 @@ def _sensitivity(args) -> int:
 
 
 def _discover(args) -> int:
-    from sim.discover import NothingToDiscover, describe, discover
+    from sim.experiments.discover import NothingToDiscover, describe, discover
 
     _check_runs(args.runs)
     if not 0.0 < args.threshold <= 1.0:
@@ -586,8 +588,8 @@ def _discover(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from sim import calibration as cal
-    from sim.constants import load_constants
+    from sim.experiments import calibration as cal
+    from sim.model.constants import load_constants
 
     for flag in ("population", "generations", "max_simulations", "draws", "members"):
         if getattr(args, flag) < 1:
@@ -601,7 +603,7 @@ def _calibrate(args) -> int:
         print(f"diplosim: error: --fit-on: unknown episode {unknown[0]!r}; expected some of {ids}",
               file=sys.stderr)
         return 2
-    from sim.output_folder import check
+    from sim.outputs.output_folder import check
 
     target = check(args.out, "calibration", force=args.force)  # before any fit
     budget = cal.Budget(args.population, args.generations, args.max_simulations)
@@ -640,11 +642,11 @@ def _calibrate(args) -> int:
 
 
 def _schema(args) -> int:
-    from sim.scenario import scenario_json_schema_text
+    from sim.model.scenario import scenario_json_schema_text
 
     text = scenario_json_schema_text()
     if args.out is not None:
-        from sim.output_folder import write_file
+        from sim.outputs.output_folder import write_file
 
         write_file(args.out, text)
         print(f"wrote {args.out}")
@@ -654,7 +656,7 @@ def _schema(args) -> int:
 
 
 def _check(args) -> int:
-    from sim.scenario import load_scenario
+    from sim.model.scenario import load_scenario
 
     for path in args.scenarios:
         loaded = load_scenario(path, sources_root=args.sources)

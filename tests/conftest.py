@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.constants import load_constants
-from sim.scenario import find_sources_root, load_scenario
+from sim.model.constants import load_constants
+from sim.model.scenario import find_sources_root, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

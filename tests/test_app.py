@@ -12,7 +12,7 @@ from sim.app import (
     slider_specs, status_lines, timeline_png,
 )
 from sim.cli import main
-from sim.draws import varying_actor_parameters
+from sim.model.draws import varying_actor_parameters
 from tests.conftest import SCENARIOS
 
 

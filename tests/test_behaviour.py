@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.draws import draw_values, drawn_quantities
-from sim.model import DiplomacyModel
+from sim.model.draws import draw_values, drawn_quantities
+from sim.model.model import DiplomacyModel
 
 COOPERATIVE_2019 = {"suspend_conditionally", "withdraw_notice"}
 

@@ -12,10 +12,10 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from sim import calibration as cal
+from sim.experiments import calibration as cal
 from sim.cli import main
-from sim.constants import load_constants
-from sim.scenario import ScenarioError
+from sim.model.constants import load_constants
+from sim.model.scenario import ScenarioError
 from tests.conftest import SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent

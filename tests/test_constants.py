@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.constants import DEFAULT_CONSTANTS, load_constants
-from sim.scenario import ScenarioError
+from sim.model.constants import DEFAULT_CONSTANTS, load_constants
+from sim.model.scenario import ScenarioError
 
 
 def test_shipped_constants_load():

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.counterfactual import compare, load_overlay, paired_inputs
-from sim.ensemble import VectorEngine
+from sim.experiments.counterfactual import compare, load_overlay, paired_inputs
+from sim.engine.ensemble import VectorEngine
 from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019
 
 OVERLAYS = sorted((ROOT / "scenarios" / "counterfactuals").glob("*.yaml"))

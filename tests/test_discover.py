@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.cli import main
-from sim.discover import describe, find_box
+from sim.experiments.discover import describe, find_box
 from tests.conftest import SCENARIO_2019
 
 

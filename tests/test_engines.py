@@ -13,9 +13,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.ensemble import VectorEngine
-from sim.runner import build_model, run_rows
-from sim.scenario import load_scenario_text
+from sim.engine.ensemble import VectorEngine
+from sim.engine.runner import build_model, run_rows
+from sim.model.scenario import load_scenario_text
 from tests.conftest import SCENARIO_2019
 
 

@@ -7,7 +7,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.scenario import ScenarioError, load_scenario_text
+from sim.model.scenario import ScenarioError, load_scenario_text
 from tests.conftest import SCENARIO_2012
 
 TEXT = SCENARIO_2012.read_text(encoding="utf-8")

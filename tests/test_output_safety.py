@@ -1,7 +1,7 @@
 """Output safety: what a command may do with the folder it is told to write, and how every way
 out of a write (an error, a full disk, Ctrl-C, SIGTERM, a kill) leaves no trace.
 
-The policy (sim/output_folder.py) is the same for ``run --out``, the sweep spec's ``out``,
+The policy (sim/outputs/output_folder.py) is the same for ``run --out``, the sweep spec's ``out``,
 ``validate --report``, ``counterfactual --out``, ``sensitivity --out`` and ``calibrate --out``:
 a new or empty folder is written, an earlier result of the same kind is replaced (and the
 command says so), another kind only with ``--force``, and anything else is refused with one
@@ -259,7 +259,7 @@ def test_another_kind_is_replaced_only_with_force(tmp_path, capsys):
 
 def test_the_default_calibration_folder_is_a_calibration_result():
     from sim.cli import CALIBRATION_RESULTS
-    from sim.output_folder import check
+    from sim.outputs.output_folder import check
 
     assert check(CALIBRATION_RESULTS, "calibration").state == "replace"
 
@@ -305,10 +305,10 @@ def _full_disk(*args, **kwargs):
 
 
 def test_disk_full_during_run_is_one_line_and_removes_the_staging(tmp_path, capsys, monkeypatch):
-    import sim.results
+    import sim.outputs.results
 
     calls = {"n": 0}
-    real = sim.results.ResultWriter._parquet_add
+    real = sim.outputs.results.ResultWriter._parquet_add
 
     def fill_then_fail(self, *args):
         calls["n"] += 1
@@ -316,7 +316,7 @@ def test_disk_full_during_run_is_one_line_and_removes_the_staging(tmp_path, caps
             _full_disk()
         return real(self, *args)
 
-    monkeypatch.setattr(sim.results.ResultWriter, "_parquet_add", fill_then_fail)
+    monkeypatch.setattr(sim.outputs.results.ResultWriter, "_parquet_add", fill_then_fail)
     out = tmp_path / "deep" / "result"
     line = refused(capsys, ["run", str(SCENARIO_2012), "--runs", "50", "--quiet", "--out",
                             str(out)])
@@ -326,9 +326,9 @@ def test_disk_full_during_run_is_one_line_and_removes_the_staging(tmp_path, caps
 
 
 def test_disk_full_during_a_staged_report_removes_it(tmp_path, capsys, monkeypatch):
-    import sim.output_folder
+    import sim.outputs.output_folder
 
-    monkeypatch.setattr(sim.output_folder, "write_manifest", _full_disk)
+    monkeypatch.setattr(sim.outputs.output_folder, "write_manifest", _full_disk)
     out = tmp_path / "comparison"
     line = refused(capsys, COMMANDS["counterfactual"](str(out)))
     assert line.startswith(f"diplosim: error: no space left writing {out}")
@@ -336,12 +336,12 @@ def test_disk_full_during_a_staged_report_removes_it(tmp_path, capsys, monkeypat
 
 
 def test_other_write_errors_name_the_path(tmp_path, capsys, monkeypatch):
-    import sim.results
+    import sim.outputs.results
 
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "x"))
 
-    monkeypatch.setattr(sim.results, "write_manifest", denied)
+    monkeypatch.setattr(sim.outputs.results, "write_manifest", denied)
     line = refused(capsys, COMMANDS["run"](str(tmp_path / "out")))
     assert f"cannot write {tmp_path / 'x'}: Permission denied" in line
     assert list(tmp_path.iterdir()) == []
@@ -407,10 +407,10 @@ def test_a_signal_during_run_out_is_one_line_and_leaves_nothing(signum, code, wo
 
 def test_ctrl_c_during_a_sweep_keeps_finished_chunks_and_resumes(tmp_path, capsys, monkeypatch):
     pytest.importorskip("pyarrow")
-    import sim.sweep
+    import sim.experiments.sweep
 
     spec = _spec(tmp_path, "sweep-out", samples=10, chunk=2)
-    real = sim.sweep._write_parquet_atomically
+    real = sim.experiments.sweep._write_parquet_atomically
     written = {"n": 0}
 
     def two_then_ctrl_c(columns, path):
@@ -419,7 +419,7 @@ def test_ctrl_c_during_a_sweep_keeps_finished_chunks_and_resumes(tmp_path, capsy
         written["n"] += 1
         real(columns, path)
 
-    monkeypatch.setattr(sim.sweep, "_write_parquet_atomically", two_then_ctrl_c)
+    monkeypatch.setattr(sim.experiments.sweep, "_write_parquet_atomically", two_then_ctrl_c)
     try:
         code = main(["sweep", str(spec), "--quiet"])
     except KeyboardInterrupt:
@@ -432,17 +432,17 @@ def test_ctrl_c_during_a_sweep_keeps_finished_chunks_and_resumes(tmp_path, capsy
     chunks = tmp_path / "sweep-out" / "chunks"
     assert sorted(p.name for p in chunks.iterdir()) == ["chunk-000000.parquet",
                                                         "chunk-000001.parquet"]
-    monkeypatch.setattr(sim.sweep, "_write_parquet_atomically", real)
+    monkeypatch.setattr(sim.experiments.sweep, "_write_parquet_atomically", real)
     assert main(["sweep", str(spec), "--quiet"]) == 0
     assert "resuming: 2 of 5 chunks already finished" in capsys.readouterr().out
 
 
 def test_disk_full_during_a_sweep_keeps_finished_chunks(tmp_path, capsys, monkeypatch):
     pytest.importorskip("pyarrow")
-    import sim.sweep
+    import sim.experiments.sweep
 
     spec = _spec(tmp_path, "sweep-out", samples=10, chunk=2)
-    real = sim.sweep._write_parquet_atomically
+    real = sim.experiments.sweep._write_parquet_atomically
     written = {"n": 0}
 
     def three_then_full(columns, path):
@@ -451,10 +451,10 @@ def test_disk_full_during_a_sweep_keeps_finished_chunks(tmp_path, capsys, monkey
         written["n"] += 1
         real(columns, path)
 
-    monkeypatch.setattr(sim.sweep, "_write_parquet_atomically", three_then_full)
+    monkeypatch.setattr(sim.experiments.sweep, "_write_parquet_atomically", three_then_full)
     line = refused(capsys, ["sweep", str(spec), "--quiet"])
     assert "no space left writing" in line and "3 of 5 chunks" in line and "resume" in line
-    monkeypatch.setattr(sim.sweep, "_write_parquet_atomically", real)
+    monkeypatch.setattr(sim.experiments.sweep, "_write_parquet_atomically", real)
     assert main(["sweep", str(spec), "--quiet"]) == 0
     assert "resuming: 3 of 5" in capsys.readouterr().out
 
@@ -482,10 +482,10 @@ def test_sweep_out_that_is_not_a_sweep_folder_is_located_and_untouched(make, tmp
 
 def test_a_different_unfinished_sweep_is_replaced_only_with_force(tmp_path, capsys, monkeypatch):
     pytest.importorskip("pyarrow")
-    import sim.sweep
+    import sim.experiments.sweep
 
     first = _spec(tmp_path, "sweep-out", samples=10, name="first.yaml")
-    monkeypatch.setattr(sim.sweep, "_write_parquet_atomically", _full_disk)
+    monkeypatch.setattr(sim.experiments.sweep, "_write_parquet_atomically", _full_disk)
     refused(capsys, ["sweep", str(first), "--quiet"])  # leaves an unfinished sweep
     monkeypatch.undo()
     second = _spec(tmp_path, "sweep-out", samples=6, name="second.yaml")

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.runner import wilson_interval
-from sim.scenario import load_scenario
+from sim.engine.runner import wilson_interval
+from sim.model.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019
 
 mpimg = pytest.importorskip("matplotlib.image")
@@ -292,12 +292,12 @@ def test_validate_report_refuses_a_foreign_folder(tmp_path, capsys):
 
 
 def test_validate_report_is_all_or_nothing(tmp_path, monkeypatch, capsys):
-    import sim.report
+    import sim.outputs.report
 
     def broken(doc):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sim.report, "render_html", broken)
+    monkeypatch.setattr(sim.outputs.report, "render_html", broken)
     with pytest.raises(RuntimeError):
         main(["validate", str(SCENARIO_2012), "--runs", "10", "--quiet", "--report",
               str(tmp_path / "val")])
@@ -343,7 +343,7 @@ def test_sweep_report_grid_heatmap_matches_dataset(tmp_path, capsys):
 
 
 def test_sweep_report_bins_a_sampled_design(tmp_path, capsys):
-    from sim.report import bins_for
+    from sim.outputs.report import bins_for
 
     parameters = {**GRID, "japan.hard_line": (0.0, 1.0)}
     out = _sweep(tmp_path, "lhs", "lhs", parameters, samples=24)

@@ -396,8 +396,8 @@ def test_sigterm_to_diplosim_app_leaves_nothing_listening():
 
 
 def test_an_agent_run_frees_its_model(scenario_2019, constants):
-    from sim.model import DiplomacyModel
-    from sim.runner import build_model, run_ensemble
+    from sim.model.model import DiplomacyModel
+    from sim.engine.runner import build_model, run_ensemble
 
     model = build_model(scenario_2019.without_record(), constants, 1, 0)
     model.run()

@@ -8,8 +8,8 @@ import sys
 import yaml
 
 from sim.cli import main
-from sim.runner import run_ensemble
-from sim.scenario import load_scenario_text
+from sim.engine.runner import run_ensemble
+from sim.model.scenario import load_scenario_text
 from tests.conftest import SCENARIO_2019
 
 

@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.kernel import rules
-from sim.clock import build_clock
+from sim.model.kernel import rules
+from sim.model.clock import build_clock
 
 
 @given(

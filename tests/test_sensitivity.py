@@ -7,7 +7,7 @@ import csv
 import numpy as np
 
 from sim.cli import main
-from sim.sensitivity import sobol_analyze
+from sim.experiments.sensitivity import sobol_analyze
 from tests.conftest import SCENARIO_2012
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.scenario import load_scenario, normalise_text, read_source_text
+from sim.model.scenario import load_scenario, normalise_text, read_source_text
 from tests.conftest import SCENARIOS, SOURCES, needs_sources
 
 SCENARIO_FILES = sorted(SCENARIOS.glob("*.yaml"))

@@ -15,8 +15,8 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 from sim.cli import main  # noqa: E402
-from sim.scenario import ScenarioError  # noqa: E402
-from sim.sweep import SweepRunner, design_points, load_spec  # noqa: E402
+from sim.model.scenario import ScenarioError  # noqa: E402
+from sim.experiments.sweep import SweepRunner, design_points, load_spec  # noqa: E402
 from tests.conftest import SCENARIO_2012, SCENARIO_2019  # noqa: E402
 
 

@@ -1,0 +1,2 @@
+"""What users do with ensembles: validate against the record, sweep, sensitivity,
+discovery, calibration and counterfactuals."""

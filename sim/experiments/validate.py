@@ -1,0 +1,155 @@
+"""Comparing simulated decisions with the recorded ones, with scores and naive baselines.
+
+This is the only module (with calibration, later) that reads a scenario's
+``recorded_outcome``. For each recorded decision it reports the simulated probability of the
+recorded option with a 95% Wilson interval, the modal option, recorded against simulated
+timing, and the Brier score beside two naive baselines: "status quo" (all weight on the
+option that happens by inaction) and "uniform" (equal weight on every option).
+
+The log score is the natural log of the probability given to the recorded option (0 best,
+minus infinity for an outcome called impossible; JSON output writes it, and any other number
+that is not finite, as null). The Brier score here is the multi-category one, sum over options of (p - o)^2, from 0
+(certain and right) to 2 (certain and wrong). For a decision reached only on some paths (for
+example, suspending a termination that may never have been announced), probabilities are
+shares among the runs that reached it; ``p_reached`` says how many did.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from sim.model.scenario import as_aware
+from sim.engine.runner import Ensemble
+from sim.model.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class DecisionScore:
+    scenario: str
+    decision: str
+    recorded_outcome: str
+    p_recorded: float
+    ci_low: float
+    ci_high: float
+    modal_outcome: str
+    p_modal: float
+    p_reached: float
+    runs: int
+    recorded_hours_before_deadline: float
+    median_hours_before_deadline: float
+    q25_hours_before_deadline: float
+    q75_hours_before_deadline: float
+    timing_abs_error_hours: float
+    median_hours_if_recorded_option: float
+    brier: float
+    brier_status_quo: float
+    brier_uniform: float
+    log_score: float
+    log_score_status_quo: float
+    log_score_uniform: float
+    shares: dict[str, float]
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def brier(probabilities: dict[str, float], outcome: str) -> float:
+    """Multi-category Brier score: sum over options of (p - 1[option is the outcome])^2."""
+    return sum((p - (1.0 if option == outcome else 0.0)) ** 2 for option, p in probabilities.items())
+
+
+def log_score(probabilities: dict[str, float], outcome: str) -> float:
+    """Natural log of the probability given to what happened: 0 best, -inf for "impossible"."""
+    p = probabilities.get(outcome, 0.0)
+    return math.log(p) if p > 0 else -math.inf
+
+
+def recorded_decisions(scenario: Scenario) -> list[str]:
+    return [d.id for d in scenario.decisions if d.id in scenario.recorded_outcome]
+
+
+def score(scenario: Scenario, ensemble: Ensemble) -> list[DecisionScore]:
+    """Scores of every recorded decision of ``scenario`` against the ensemble's runs."""
+    scores = []
+    for decision_id in recorded_decisions(scenario):
+        decision = scenario.decision(decision_id)
+        record = scenario.recorded_outcome[decision_id]
+        summary = ensemble.summary(decision_id)
+        shares = summary.shares
+        low, high = summary.interval(record.option)
+        q25, median, q75 = summary.hours_quantiles()
+        recorded_hours = (
+            as_aware(decision.deadline) - as_aware(record.time)
+        ).total_seconds() / 3600.0
+        options = list(summary.options)
+        status_quo = {o: 1.0 if o == decision.default else 0.0 for o in options}
+        uniform = {o: 1.0 / len(options) for o in options}
+        modal = summary.modal_outcome
+        hours_if_recorded = summary.hours_for(record.option)
+        scores.append(
+            DecisionScore(
+                scenario=scenario.id,
+                decision=decision_id,
+                recorded_outcome=record.option,
+                p_recorded=shares[record.option],
+                ci_low=low,
+                ci_high=high,
+                modal_outcome=modal,
+                p_modal=shares.get(modal, math.nan),
+                p_reached=summary.reached / summary.runs if summary.runs else math.nan,
+                runs=summary.runs,
+                recorded_hours_before_deadline=recorded_hours,
+                median_hours_before_deadline=median,
+                q25_hours_before_deadline=q25,
+                q75_hours_before_deadline=q75,
+                timing_abs_error_hours=abs(median - recorded_hours),
+                median_hours_if_recorded_option=(
+                    float(np.median(hours_if_recorded)) if hours_if_recorded.size else math.nan
+                ),
+                brier=brier(shares, record.option) if summary.reached else math.nan,
+                brier_status_quo=brier(status_quo, record.option),
+                brier_uniform=brier(uniform, record.option),
+                log_score=log_score(shares, record.option) if summary.reached else math.nan,
+                log_score_status_quo=log_score(status_quo, record.option),
+                log_score_uniform=log_score(uniform, record.option),
+                shares=shares,
+            )
+        )
+    return scores
+
+
+def format_table(scores: list[DecisionScore]) -> str:
+    """A plain-text table, one block of lines per decision."""
+    header = (
+        f"{'scenario':<12} {'decision':<25} {'recorded':<22} {'P(recorded) [95% CI]':<22} "
+        f"{'modal (share)':<30} {'hours before deadline: rec | sim median [IQR]':<44} "
+        f"{'rec-opt':>8} "
+        f"{'Brier':>6} {'SQ':>6} {'unif':>6}"
+    )
+    lines = [header, "-" * len(header)]
+    for s in scores:
+        p = f"{s.p_recorded:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}]"
+        modal = f"{s.modal_outcome} ({s.p_modal:.3f})"
+        timing = (
+            f"{s.recorded_hours_before_deadline:7.1f} | {s.median_hours_before_deadline:7.1f} "
+            f"[{s.q25_hours_before_deadline:.1f}, {s.q75_hours_before_deadline:.1f}]"
+        )
+        lines.append(
+            f"{s.scenario:<12} {s.decision:<25} {s.recorded_outcome:<22} {p:<22} {modal:<30} "
+            f"{timing:<44} {s.median_hours_if_recorded_option:8.1f} {s.brier:6.3f} {s.brier_status_quo:6.3f} {s.brier_uniform:6.3f}"
+        )
+        if s.p_reached < 1.0:
+            lines.append(
+                f"{'':<12} {'':<25} reached in {s.p_reached:.1%} of {s.runs} runs "
+                "(shares are among those runs)"
+            )
+    lines.append("")
+    lines.append(
+        "Brier: multi-category, 0 best, 2 worst. SQ: all weight on the option that happens by "
+        "inaction. unif: equal weight on every option. Hours: before the decision's deadline; "
+        "rec-opt: median over the runs that chose the recorded option."
+    )
+    return "\n".join(lines)

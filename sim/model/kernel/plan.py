@@ -1,0 +1,220 @@
+"""A scenario as the arrays the step rules read: clock, casting, events, decisions.
+
+Built once per scenario (and set of constants) in plain Python; the compiled rules then read
+only arrays and numbers. Nothing here is random and nothing depends on the recorded outcome.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.model.kernel.jit import structref, types
+
+from sim.model.clock import build_clock
+from sim.model.constants import Constants
+from sim.model.draws import drawn_quantities, effect_key
+from sim.model.kernel import layout as L
+from sim.model.kernel import rules
+from sim.model.roles import ROLE_NAMES, ROLES
+from sim.model.scenario import Scenario
+
+
+class Plan(NamedTuple):
+    """Everything a member's run reads that is the same for every member (NumPy arrays; the
+    compiled rules receive them as one :class:`CompiledPlan`, see :func:`compiled`)."""
+
+    step_starts: np.ndarray  # (S,) hours since the clock's start
+    step_lengths: np.ndarray  # (S,)
+    end_h: float
+    election_proximity: np.ndarray  # (S,) the decider's, at each step start
+    keep_opinion: np.ndarray  # (S,) share of the gap to its target opinion keeps over a step
+    keep_pressure: np.ndarray  # (S,) ... pressures keep
+    keep_threat: np.ndarray  # (S,) ... perceived threat keeps
+    attention: np.ndarray  # (S, D) chance of reconsidering decision i during step k
+    has_role: np.ndarray  # (roles,) bool: is the role cast?
+    parameter_column: np.ndarray  # (N_PARAMETERS,) column of ``values``, -1 if not cast
+    fired_by_step: np.ndarray  # (S,) effects applied up to and including each step
+    effect_slot: np.ndarray  # (E,) state slot an effect changes, -1 if its actor is not cast
+    effect_adds: np.ndarray  # (E,) bool: add (else set)
+    effect_column: np.ndarray  # (E,) column of ``values`` holding the magnitude
+    opens_h: np.ndarray  # (D,)
+    deadline_h: np.ndarray  # (D,)
+    default_option: np.ndarray  # (D,)
+    n_options: np.ndarray  # (D,)
+    after_decision: np.ndarray  # (D,) -1 if the decision does not wait for an earlier one
+    after_option: np.ndarray  # (D,)
+    cooperation: np.ndarray  # (D, K), 0 beyond a decision's options
+    conditional: np.ndarray  # (D, K) bool: option waits for someone's concession
+    conditional_on_counterpart: np.ndarray  # (D, K) bool: ... for the counterpart's
+    awaits_counterpart: np.ndarray  # (D,) bool
+    n_channels: int
+
+
+@structref.register
+class CompiledPlanType(types.StructRef):
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(kind)) for name, kind in fields)
+
+
+class CompiledPlan(structref.StructRefProxy):
+    """A :class:`Plan` as one compiled record: the rules pass it by a single reference."""
+
+
+structref.define_proxy(CompiledPlan, CompiledPlanType, list(Plan._fields))
+
+
+def compiled(plan: Plan) -> CompiledPlan:
+    """The record the compiled rules read; it shares the plan's arrays (no copy)."""
+    return CompiledPlan(*plan)
+
+
+class KernelConstants(NamedTuple):
+    """The behavioural constants as the compiled rules take them (a tuple of floats)."""
+
+    temperature: float
+    w_domestic: float
+    w_alliance: float
+    w_security: float
+    w_economy: float
+    action_cost: float
+    attention_rate: float
+    attention_floor_hours: float
+    deadline_horizon_days: float
+    election_horizon_days: float
+    opinion_adjustment_days: float
+    pressure_adjustment_days: float
+    threat_decay_days: float
+
+
+def kernel_constants(constants: Constants) -> KernelConstants:
+    return KernelConstants(**{k: float(v) for k, v in dataclasses.asdict(constants).items()})
+
+
+def build_plan(scenario: Scenario, constants: Constants) -> Plan:
+    """The arrays of ``scenario`` (its recorded outcome is not read)."""
+    scenario = scenario.without_record()
+    clock = build_clock(scenario)
+    quantities = drawn_quantities(scenario)
+    column = {q.key: i for i, q in enumerate(quantities)}
+    cast = {role: scenario.actor_by_role(role) for role in ROLE_NAMES}
+    starts = clock.step_starts.astype(float)
+
+    parameter_column = np.full(L.N_PARAMETERS, -1, dtype=np.int64)
+    for (role, name), slot in L.PARAMETER_SLOTS.items():
+        actor = cast[role]
+        if actor is not None:
+            parameter_column[slot] = column[f"{actor}.{name}"]
+
+    fired, slots, adds, columns = _effects(scenario, clock, cast, column, starts)
+    decisions = scenario.decisions
+    width = max(len(d.options) for d in decisions) if decisions else 1
+    cooperation = np.zeros((len(decisions), width))
+    conditional = np.zeros((len(decisions), width), dtype=np.bool_)
+    on_counterpart = np.zeros((len(decisions), width), dtype=np.bool_)
+    index = {d.id: i for i, d in enumerate(decisions)}
+    after_decision = np.full(len(decisions), -1, dtype=np.int64)
+    after_option = np.full(len(decisions), -1, dtype=np.int64)
+    for i, d in enumerate(decisions):
+        ids = [o.id for o in d.options]
+        for k, option in enumerate(d.options):
+            cooperation[i, k] = option.cooperation
+            conditional[i, k] = option.conditional_on is not None
+            on_counterpart[i, k] = (option.conditional_on is not None
+                                    and option.conditional_on == cast["counterpart"])
+        if d.after is not None:
+            j = index[d.after.decision]
+            after_decision[i] = j
+            after_option[i] = [o.id for o in decisions[j].options].index(d.after.option)
+        assert ids  # the schema requires options
+    lengths = clock.step_lengths.astype(float)
+    deadline_h = np.array([clock.hours(d.deadline) for d in decisions], dtype=float)
+    return Plan(
+        step_starts=starts,
+        step_lengths=lengths,
+        end_h=float(clock.boundaries[-1]),
+        election_proximity=_election_proximity(scenario, clock, cast["decider"], starts, constants),
+        keep_opinion=_keep(lengths, constants.opinion_adjustment_days),
+        keep_pressure=_keep(lengths, constants.pressure_adjustment_days),
+        keep_threat=_keep(lengths, constants.threat_decay_days),
+        attention=_attention(starts, lengths, deadline_h, constants),
+        has_role=np.array([cast[r] is not None for r in ROLE_NAMES], dtype=np.bool_),
+        parameter_column=parameter_column,
+        fired_by_step=fired,
+        effect_slot=slots,
+        effect_adds=adds,
+        effect_column=columns,
+        opens_h=np.array([clock.hours(d.opens) for d in decisions], dtype=float),
+        deadline_h=deadline_h,
+        default_option=np.array([[o.id for o in d.options].index(d.default) for d in decisions],
+                                dtype=np.int64),
+        n_options=np.array([len(d.options) for d in decisions], dtype=np.int64),
+        after_decision=after_decision,
+        after_option=after_option,
+        cooperation=cooperation,
+        conditional=conditional,
+        conditional_on_counterpart=on_counterpart,
+        awaits_counterpart=on_counterpart.any(axis=1),
+        n_channels=L.N_FIXED_CHANNELS + 2 * len(decisions),
+    )
+
+
+def _effects(scenario: Scenario, clock, cast: dict[str, str | None], column: dict[str, int],
+             starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Event effects in firing order, and how many have fired by the end of each step. An
+    event applies at the first step starting at or after its time (events are not clock
+    boundaries), in time order, ties in file order."""
+    role_of = {actor: role for role, actor in cast.items() if actor is not None}
+    ordered = sorted((clock.hours(e.time), i, e) for i, e in enumerate(scenario.events))
+    fire_step, slots, adds, columns = [], [], [], []
+    for hours, _, event in ordered:
+        step = int(np.searchsorted(starts, hours, side="left"))
+        for index, effect in enumerate(event.effects):
+            actor, variable = effect.target.split(".")
+            role = role_of.get(actor)
+            slot = L.STATE_SLOTS.get((role, variable), -1) if role is not None else -1
+            fire_step.append(step)
+            slots.append(slot)
+            adds.append(effect.op == "add")
+            columns.append(column[effect_key(event.id, index)])
+    fire_step_array = np.array(fire_step, dtype=np.int64)
+    fired = np.array([int((fire_step_array <= k).sum()) for k in range(len(starts))],
+                     dtype=np.int64)
+    return (fired, np.array(slots, dtype=np.int64), np.array(adds, dtype=np.bool_),
+            np.array(columns, dtype=np.int64))
+
+
+def _keep(lengths: np.ndarray, time_constant_days: float) -> np.ndarray:
+    return np.array([rules.keep_factor(dt, time_constant_days) for dt in lengths.tolist()])
+
+
+def _attention(starts: np.ndarray, lengths: np.ndarray, deadline_h: np.ndarray,
+               constants: Constants) -> np.ndarray:
+    """Chance of reconsidering each decision during each step: it depends on the clock and
+    the constants alone, so it is computed once per scenario."""
+    table = np.zeros((len(starts), len(deadline_h)))
+    for k, (now, dt) in enumerate(zip(starts.tolist(), lengths.tolist())):
+        for i, deadline in enumerate(deadline_h.tolist()):
+            table[k, i] = rules.attention_probability(deadline - now, dt, constants.attention_rate,
+                                                      constants.attention_floor_hours)
+    return table
+
+
+def _election_proximity(scenario: Scenario, clock, decider: str | None, starts: np.ndarray,
+                        constants: Constants) -> np.ndarray:
+    """The decider's election proximity at each step start (0 with no election ahead)."""
+    dates = [clock.hours(e.date) for e in scenario.elections if e.actor == decider]
+    proximity = np.zeros(len(starts))
+    for k, now in enumerate(starts.tolist()):
+        ahead = [h for h in dates if h >= now]
+        if ahead:
+            days = (min(ahead) - now) / 24.0
+            proximity[k] = rules.election_proximity(days, constants.election_horizon_days)
+    return proximity
+
+
+def role_state_names(role: str) -> list[str]:
+    """The state variables of a role, in slot order."""
+    return list(ROLES[role].state)

@@ -1,0 +1,196 @@
+"""The model's formulas, each a pure function of plain numbers (compiled with Numba).
+
+Nothing here draws random numbers or knows a scenario: the step rules in
+:mod:`sim.model.kernel.steps` read a member's state and parameters, call these, and write the state
+back. Options are short arrays (one entry per option of a decision).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.model.kernel.jit import njit
+from sim.model.kernel.layout import (  # noqa: F401  (re-exported: the terms' names and slots)
+    N_TERMS,
+    T_ACTION_COST,
+    T_ALLIANCE,
+    T_COERCION,
+    T_DOMESTIC,
+    T_RIVAL_ECONOMY,
+    T_SECURITY,
+    UTILITY_TERMS,
+)
+
+
+@njit(cache=True)
+def keep_factor(step_hours: float, time_constant_days: float) -> float:
+    """Share of the gap to its target that a first-order adjustment keeps over one step."""
+    return math.exp(-step_hours / (24.0 * time_constant_days))
+
+
+@njit(cache=True)
+def relax(current: float, target: float, keep: float) -> float:
+    """Move ``current`` toward ``target`` by first-order adjustment, keeping ``keep`` of the
+    gap (:func:`keep_factor` of the step's length)."""
+    return target + (current - target) * keep
+
+
+@njit(cache=True)
+def clip01(value: float) -> float:
+    return min(max(value, 0.0), 1.0)
+
+
+@njit(cache=True)
+def deadline_proximity(hours_to_deadline: float, horizon_days: float) -> float:
+    """1 at the deadline, 1/2 one horizon before it, toward 0 long before."""
+    horizon = 24.0 * horizon_days
+    return horizon / (horizon + max(hours_to_deadline, 0.0))
+
+
+@njit(cache=True)
+def election_proximity(days_to_election: float, horizon_days: float) -> float:
+    """exp(-days / horizon): 1 on election day, toward 0 far ahead."""
+    return math.exp(-days_to_election / horizon_days)
+
+
+@njit(cache=True)
+def attention_probability(hours_to_deadline: float, step_hours: float, rate: float,
+                          floor_hours: float) -> float:
+    """Probability that a decision-maker reconsiders at least once during a step.
+
+    Reconsiderations arrive at hazard ``rate / (h + floor)`` per hour, ``h`` hours before the
+    deadline: attention is spread evenly over log(h + floor), so with rate 1 and a one-hour
+    floor the last day gets as many looks (about 3.2) as the 25 days before it. Integrating
+    over the step from ``h`` down to ``h - step`` gives the expression below, which does not
+    depend on how finely the step is cut.
+    """
+    h = max(hours_to_deadline, 0.0)
+    after = max(h - step_hours, 0.0)
+    return 1.0 - ((after + floor_hours) / (h + floor_hours)) ** rate
+
+
+@njit(cache=True)
+def logit_probabilities(utilities: np.ndarray, temperature: float, available: np.ndarray,
+                        out: np.ndarray) -> None:
+    """Softmax of ``utilities / temperature`` over the available options, into ``out``
+    (noisy logit choice; unavailable options get probability 0)."""
+    n = utilities.shape[0]
+    top = -np.inf
+    for i in range(n):
+        if available[i]:
+            top = max(top, utilities[i] / temperature)
+    total = 0.0
+    for i in range(n):
+        out[i] = math.exp(utilities[i] / temperature - top) if available[i] else 0.0
+        total += out[i]
+    for i in range(n):
+        out[i] = out[i] / total
+
+
+@njit(cache=True)
+def choose(probabilities: np.ndarray, uniform: float) -> int:
+    """Index of the option picked by inverse-CDF sampling with one uniform draw."""
+    n = probabilities.shape[0]
+    total = 0.0
+    for i in range(n):
+        total += probabilities[i]
+    threshold = uniform * total
+    cumulative = 0.0
+    index = 0
+    for i in range(n):
+        cumulative += probabilities[i]
+        if cumulative <= threshold:
+            index += 1
+    return min(index, n - 1)
+
+
+@njit(cache=True)
+def expected_non_cooperation(probabilities: np.ndarray, cooperation: np.ndarray) -> float:
+    """How far a choice distribution leans away from cooperating: E[1 - cooperation]."""
+    total = 0.0
+    for i in range(probabilities.shape[0]):
+        total += probabilities[i] * (1.0 - cooperation[i])
+    return total
+
+
+@njit(cache=True)
+def domestic_cost(opposition: float, salience: float, election_prox: float,
+                  grievance: float) -> float:
+    """Domestic cost of cooperating, 0..1: opposition the public can see, heavier near an
+    election and where grievance runs deep (the level-II side of Putnam's two-level game)."""
+    return salience * opposition * (1.0 + election_prox) * (1.0 + grievance) / 4.0
+
+
+@njit(cache=True)
+def option_terms(cooperation: float, conceded: float, is_default: bool, domestic: float,
+                 alliance_value: float, security_value: float, rival_economy: float,
+                 coercion: float, concession_credit: float, w_domestic: float,
+                 w_alliance: float, w_security: float, w_economy: float, action_cost: float,
+                 out: np.ndarray) -> None:
+    """The weighted utility terms of one option, into ``out`` (UTILITY_TERMS order).
+
+    ``cooperation`` is the option's degree of keeping the commitment; ``conceded`` is 1 for a
+    conditional option whose counterpart has conceded (its domestic cost and foregone leverage
+    shrink by ``concession_credit``); the option that happens by inaction carries no action
+    cost (status-quo bias).
+    """
+    offset = 1.0 - concession_credit * conceded
+    out[T_DOMESTIC] = -w_domestic * cooperation * domestic * offset
+    out[T_ALLIANCE] = w_alliance * cooperation * alliance_value
+    out[T_SECURITY] = w_security * cooperation * security_value
+    out[T_RIVAL_ECONOMY] = -w_economy * cooperation * rival_economy
+    out[T_COERCION] = -w_economy * cooperation * coercion * offset
+    out[T_ACTION_COST] = 0.0 if is_default else -action_cost
+
+
+@njit(cache=True)
+def total_utility(terms: np.ndarray) -> float:
+    total = 0.0
+    for t in range(terms.shape[0]):
+        total += terms[t]
+    return total
+
+
+@njit(cache=True)
+def counterpart_talks_utility(talks_willingness: float, hard_line: float,
+                              pressure_on_counterpart: float, responsiveness: float) -> float:
+    """Counterpart's utility of offering talks (holding firm is worth 0): its willingness plus
+    the patron's pull, less its hard line. Lifting its measures outright is a full climb-down
+    that pays the hard line twice: ``talks - hard_line``."""
+    return talks_willingness + responsiveness * pressure_on_counterpart - hard_line
+
+
+@njit(cache=True)
+def patron_target(base_pressure: float, escalation: float, lean_away: float,
+                  proximity: float) -> float:
+    """Pressure the patron works toward: its base, plus escalation as the decider leans away
+    and a deadline nears."""
+    return clip01(base_pressure + escalation * lean_away * proximity)
+
+
+@njit(cache=True)
+def rival_target(opposition: float, trade_leverage: float, lean_away: float) -> float:
+    """Counter-pressure the rival works toward: strongest when cooperation looks likely."""
+    return clip01(opposition * trade_leverage * (1.0 - lean_away))
+
+
+@njit(cache=True)
+def opinion_target(initial_opposition: float, coercion_sensitivity: float, coercion: float,
+                   pressure_backlash: float, publicity: float, excess_pressure: float) -> float:
+    """Public opposition the opinion drifts toward: its start, raised by the counterpart's
+    coercion and by visible patron pressure above its base."""
+    return clip01(initial_opposition + coercion_sensitivity * coercion
+                  + pressure_backlash * publicity * max(excess_pressure, 0.0))
+
+
+@njit(cache=True)
+def provocation_probability(rate_per_day: float, step_hours: float) -> float:
+    """Probability of a provocation during a step (at most one per step; Poisson thinning)."""
+    return 1.0 - math.exp(-rate_per_day * step_hours / 24.0)
+
+
+@njit(cache=True)
+def threat_after_provocation(threat: float, jump: float) -> float:
+    return threat + jump * (1.0 - threat)

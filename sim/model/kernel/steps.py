@@ -1,0 +1,322 @@
+"""Each role's step, written once, as a compiled function of one member.
+
+Every role step takes the step index ``k``, its start ``now`` and length ``dt`` (hours), the
+member ``m`` (a :class:`sim.model.kernel.member.CompiledMember`: drawn values, shock table, state,
+decision book, scratch), the scenario's compiled plan and the constants. A step reads the
+others' state and writes its own role's, plus the decisions it takes; ``m.report`` says what
+happened, for traces.
+
+The Mesa agents call their role's step for their member; the ensemble engine calls
+:func:`role_step` over :data:`STEP_ORDER` for every member. The order is declared only here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.kernel.jit import njit
+from sim.model.kernel import layout as L
+from sim.model.kernel import rules
+
+# Each step the actors move in this order: the provocateur's tests and the counterpart's move
+# come first, the patron and rival then respond to where the decider leaned at the last step,
+# and the decider weighs everything last.
+STEP_ORDER: tuple[str, ...] = ("provocateur", "counterpart", "patron", "rival", "decider")
+STEP_ORDER_INDEX: tuple[int, ...] = tuple(L.ROLE_INDEX[r] for r in STEP_ORDER)
+
+# m.report slots: what happened this step.
+R_PROVOKED, R_COUNTERPART_MOVE = 0, 1
+
+
+@njit(cache=True, inline="always")
+def parameter(values: np.ndarray, columns: np.ndarray, slot: int) -> float:
+    """A role parameter's drawn value (``columns`` is ``plan.parameter_column``); 0 where the
+    role is not cast."""
+    column = columns[slot]
+    return values[column] if column >= 0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def state_of(state: np.ndarray, cast: np.ndarray, role: int, slot: int) -> float:
+    """Another role's state variable (``cast`` is ``plan.has_role``); 0 where that role is not
+    cast."""
+    return state[slot] if cast[role] else 0.0
+
+
+@njit(cache=True, inline="always")
+def first_open(status: np.ndarray) -> int:
+    """Index of the first open decision, -1 if none."""
+    for i in range(status.shape[0]):
+        if status[i] == L.OPEN:
+            return i
+    return -1
+
+
+_INITIAL = tuple(L.INITIAL_STATE.items())
+
+
+@njit(cache=True)
+def initial_state(m, plan) -> None:
+    """Each state variable from the parameter it starts at, else 0."""
+    m.state[:] = 0.0
+    for slot, source in _INITIAL:
+        m.state[slot] = parameter(m.values, plan.parameter_column, source)
+
+
+# -- the clock's own moves: events and decision windows ------------------------------------
+
+
+@njit(cache=True)
+def fire_events(k, m, plan) -> None:
+    """Apply the effects of the events due at step ``k`` (kept within 0..1)."""
+    first = plan.fired_by_step[k - 1] if k > 0 else 0
+    for e in range(first, plan.fired_by_step[k]):
+        slot = plan.effect_slot[e]
+        if slot < 0:
+            continue
+        magnitude = m.values[plan.effect_column[e]]
+        value = m.state[slot] + magnitude if plan.effect_adds[e] else magnitude
+        m.state[slot] = min(1.0, max(0.0, value))
+
+
+@njit(cache=True)
+def update_decisions(now, m, plan) -> None:
+    """Close open decisions whose deadline has passed (the default happens), then open those
+    whose window has come and whose earlier decision went the required way."""
+    status, option, decided = m.status, m.option, m.decided
+    n = status.shape[0]
+    for i in range(n):
+        if status[i] == L.OPEN and plan.deadline_h[i] <= now:
+            status[i] = L.RESOLVED
+            option[i] = plan.default_option[i]
+            decided[i] = plan.deadline_h[i]
+            m.by_default[i] = True
+    for i in range(n):
+        if status[i] != L.WAITING:
+            continue
+        j = plan.after_decision[i]
+        if j >= 0:
+            if status[j] == L.NOT_REACHED or (status[j] == L.RESOLVED
+                                               and option[j] != plan.after_option[i]):
+                status[i] = L.NOT_REACHED
+                continue
+            if status[j] != L.RESOLVED or decided[j] >= now:
+                continue
+        if plan.opens_h[i] <= now < plan.deadline_h[i]:
+            status[i] = L.OPEN
+        elif now >= plan.deadline_h[i]:
+            status[i] = L.NOT_REACHED
+
+
+# -- the roles ----------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def provocateur_step(k, now, dt, m, plan, c) -> None:
+    """Provokes at random (missile or nuclear tests); each provocation raises the decider's
+    perceived threat."""
+    m.report[R_PROVOKED] = 0
+    if not plan.has_role[L.PROVOCATEUR]:
+        return
+    columns = plan.parameter_column
+    p = rules.provocation_probability(parameter(m.values, columns, L.P_PROVOCATION_RATE), dt)
+    if m.shocks[k, L.CH_PROVOCATION] < p:
+        m.report[R_PROVOKED] = 1
+        if plan.has_role[L.DECIDER]:
+            m.state[L.S_THREAT] = rules.threat_after_provocation(
+                m.state[L.S_THREAT], parameter(m.values, columns, L.P_THREAT_JUMP))
+
+
+@njit(cache=True)
+def counterpart_step(k, now, dt, m, plan, c) -> None:
+    """While a decision is open the counterpart may climb down: offer talks (when an option
+    awaits its concession) or lift its coercion altogether."""
+    m.report[R_COUNTERPART_MOVE] = -1
+    if not plan.has_role[L.COUNTERPART]:
+        return
+    first = first_open(m.status)
+    if first < 0:
+        return
+    awaited = False
+    for i in range(m.status.shape[0]):
+        if plan.awaits_counterpart[i] and m.status[i] == L.OPEN:
+            awaited = True
+    talks_open = m.state[L.S_CONCESSION] < 1.0 and awaited
+    coerced = m.state[L.S_COERCION] > 0.0
+    if not talks_open and not coerced:
+        return
+    if m.shocks[k, L.CH_COUNTERPART_ATTENTION] >= plan.attention[k, first]:
+        return
+    columns = plan.parameter_column
+    pressure_on = 0.0
+    if plan.has_role[L.PATRON]:
+        pressure_on = m.state[L.S_PATRON_PRESSURE] * parameter(m.values, columns,
+                                                               L.P_COUNTERPART_PRESSURE)
+    hard_line = parameter(m.values, columns, L.P_HARD_LINE)
+    talks = rules.counterpart_talks_utility(parameter(m.values, columns, L.P_TALKS_WILLINGNESS),
+                                            hard_line, pressure_on,
+                                            parameter(m.values, columns, L.P_RESPONSIVENESS))
+    m.move_utilities[L.HOLD] = 0.0
+    m.move_utilities[L.OFFER_TALKS] = talks
+    m.move_utilities[L.LIFT_COERCION] = talks - hard_line
+    m.move_available[L.HOLD] = True
+    m.move_available[L.OFFER_TALKS] = talks_open
+    m.move_available[L.LIFT_COERCION] = coerced
+    rules.logit_probabilities(m.move_utilities, c.temperature, m.move_available,
+                              m.move_probabilities)
+    move = rules.choose(m.move_probabilities, m.shocks[k, L.CH_COUNTERPART_CHOICE])
+    m.report[R_COUNTERPART_MOVE] = move
+    if move >= L.OFFER_TALKS:
+        m.state[L.S_CONCESSION] = 1.0
+    if move == L.LIFT_COERCION:
+        m.state[L.S_COERCION] = 0.0
+
+
+@njit(cache=True)
+def patron_step(k, now, dt, m, plan, c) -> None:
+    """Presses the decider to cooperate, harder as it leans away and a deadline nears."""
+    if not plan.has_role[L.PATRON]:
+        return
+    first = first_open(m.status)
+    proximity = 0.0
+    if first >= 0:
+        proximity = rules.deadline_proximity(plan.deadline_h[first] - now, c.deadline_horizon_days)
+    columns = plan.parameter_column
+    target = rules.patron_target(parameter(m.values, columns, L.P_BASE_PRESSURE),
+                                 parameter(m.values, columns, L.P_ESCALATION),
+                                 m.state[L.LEAN], proximity)
+    m.state[L.S_PATRON_PRESSURE] = rules.relax(m.state[L.S_PATRON_PRESSURE], target,
+                                               plan.keep_pressure[k])
+
+
+@njit(cache=True)
+def rival_step(k, now, dt, m, plan, c) -> None:
+    """Applies counter-pressure through trade leverage as cooperation looks likely."""
+    if not plan.has_role[L.RIVAL]:
+        return
+    columns = plan.parameter_column
+    target = rules.rival_target(parameter(m.values, columns, L.P_RIVAL_OPPOSITION),
+                                parameter(m.values, columns, L.P_TRADE_LEVERAGE), m.state[L.LEAN])
+    m.state[L.S_RIVAL_PRESSURE] = rules.relax(m.state[L.S_RIVAL_PRESSURE], target,
+                                              plan.keep_pressure[k])
+
+
+@njit(cache=True)
+def update_opinion(k, m, plan) -> None:
+    """Public opposition drifts toward its target; perceived threat decays to its baseline."""
+    columns, cast, state = plan.parameter_column, plan.has_role, m.state
+    coercion = state_of(state, cast, L.COUNTERPART, L.S_COERCION)
+    excess = 0.0
+    if cast[L.PATRON]:
+        excess = state[L.S_PATRON_PRESSURE] - parameter(m.values, columns, L.P_BASE_PRESSURE)
+    target = rules.opinion_target(
+        parameter(m.values, columns, L.P_INITIAL_OPPOSITION),
+        parameter(m.values, columns, L.P_COERCION_SENSITIVITY), coercion,
+        parameter(m.values, columns, L.P_PRESSURE_BACKLASH),
+        parameter(m.values, columns, L.P_PUBLICITY), excess)
+    state[L.S_OPPOSITION] = rules.relax(state[L.S_OPPOSITION], target, plan.keep_opinion[k])
+    state[L.S_THREAT] = rules.relax(state[L.S_THREAT],
+                                    parameter(m.values, columns, L.P_THREAT_PERCEPTION),
+                                    plan.keep_threat[k])
+
+
+@njit(cache=True)
+def weigh(i, k, m, plan, c, domestic) -> None:
+    """The decider's utility terms, utilities and choice probabilities over decision ``i``'s
+    options; the terms are kept when ``k`` is the decision's probed step."""
+    columns, cast, state = plan.parameter_column, plan.has_role, m.state
+    alliance_value = state[L.S_ALLIANCE_DEPENDENCE] * state_of(state, cast, L.PATRON,
+                                                               L.S_PATRON_PRESSURE)
+    security_value = state[L.S_THREAT] * parameter(m.values, columns, L.P_SECURITY_VALUE)
+    rival_economy = parameter(m.values, columns, L.P_RIVAL_EXPOSURE) * state_of(
+        state, cast, L.RIVAL, L.S_RIVAL_PRESSURE)
+    coercion = state_of(state, cast, L.COUNTERPART, L.S_COERCION)
+    conceded_by = state_of(state, cast, L.COUNTERPART, L.S_CONCESSION)
+    credit = parameter(m.values, columns, L.P_CONCESSION_CREDIT)
+    n = plan.n_options[i]
+    for j in range(n):
+        conceded = conceded_by if plan.conditional_on_counterpart[i, j] else 0.0
+        m.available[j] = (not plan.conditional[i, j]) or conceded >= 1.0
+        rules.option_terms(plan.cooperation[i, j], conceded, j == plan.default_option[i],
+                           domestic, alliance_value, security_value, rival_economy, coercion,
+                           credit, c.w_domestic, c.w_alliance, c.w_security, c.w_economy,
+                           c.action_cost, m.option_terms)
+        if m.probe[i] == k:
+            m.terms[i, :, j] = m.option_terms
+        m.utilities[i, j] = rules.total_utility(m.option_terms)
+    rules.logit_probabilities(m.utilities[i, :n], c.temperature, m.available[:n],
+                              m.probabilities[i, :n])
+    m.expected_away[i] = rules.expected_non_cooperation(m.probabilities[i, :n],
+                                                        plan.cooperation[i, :n])
+
+
+@njit(cache=True)
+def lean_away(m, plan) -> float:
+    """How far the decider publicly leans away from cooperating: the expected
+    non-cooperation of the first open decision, else of the last one resolved, else 0."""
+    first = first_open(m.status)
+    if first >= 0:
+        return m.expected_away[first]
+    last = -1
+    for i in range(m.status.shape[0]):
+        if m.status[i] == L.RESOLVED and (last < 0 or m.decided[i] > m.decided[last]):
+            last = i
+    if last >= 0:
+        return 1.0 - plan.cooperation[last, m.option[last]]
+    return 0.0
+
+
+@njit(cache=True)
+def decider_step(k, now, dt, m, plan, c) -> None:
+    """The government that decides: its opinion moves, then, at moments of attention, it makes
+    a noisy (logit) choice in each open decision, weighing domestic cost against alliance,
+    security and economic value; it acts only when the choice differs from the default."""
+    if not plan.has_role[L.DECIDER]:
+        return
+    update_opinion(k, m, plan)
+    domestic = rules.domestic_cost(m.state[L.S_OPPOSITION], m.state[L.S_SALIENCE],
+                                   plan.election_proximity[k], m.state[L.S_GRIEVANCE])
+    m.utilities[:, :] = np.nan
+    n = m.status.shape[0]
+    for i in range(n):
+        m.was_open[i] = m.status[i] == L.OPEN
+    for i in range(n):
+        if not m.was_open[i] and m.probe[i] != k:
+            continue
+        weigh(i, k, m, plan, c, domestic)
+        if not m.was_open[i]:
+            continue
+        channel = L.N_FIXED_CHANNELS + 2 * i
+        if m.shocks[k, channel] >= plan.attention[k, i]:
+            continue
+        chosen = rules.choose(m.probabilities[i, :plan.n_options[i]], m.shocks[k, channel + 1])
+        if chosen != plan.default_option[i]:
+            m.status[i] = L.RESOLVED
+            m.option[i] = chosen
+            m.decided[i] = now
+            m.by_default[i] = False
+    m.state[L.LEAN] = lean_away(m, plan)
+
+
+@njit(cache=True)
+def role_step(role, k, now, dt, m, plan, c) -> None:
+    """The step of role number ``role`` (``sim.model.kernel.layout.ROLE_INDEX``)."""
+    if role == L.PROVOCATEUR:
+        provocateur_step(k, now, dt, m, plan, c)
+    elif role == L.COUNTERPART:
+        counterpart_step(k, now, dt, m, plan, c)
+    elif role == L.PATRON:
+        patron_step(k, now, dt, m, plan, c)
+    elif role == L.RIVAL:
+        rival_step(k, now, dt, m, plan, c)
+    elif role == L.DECIDER:
+        decider_step(k, now, dt, m, plan, c)
+
+
+ROLE_STEPS = {
+    "provocateur": provocateur_step,
+    "counterpart": counterpart_step,
+    "patron": patron_step,
+    "rival": rival_step,
+    "decider": decider_step,
+}

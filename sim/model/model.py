@@ -1,0 +1,238 @@
+"""DiplomacyModel: one member of the model, stepped by Mesa agents through a scenario's clock.
+
+The model sees a scenario without its recorded outcome: it cannot read the record it is later
+compared with. It owns one member of :mod:`sim.model.kernel` (drawn values, shock table, state,
+decision book); each step it fires the due events and moves the decision windows with the
+kernel's functions, then lets its agents act in :data:`sim.model.kernel.steps.STEP_ORDER`, each
+calling its role's compiled step for this member. So the agents run exactly the code the
+ensemble engine runs; what the model adds is Mesa's agents, its data collector and the story
+of the run told in words. ``model.rng`` (Mesa's own generator) is seeded from the run's own
+stream and not used by the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.model.agents import AGENT_CLASSES, CountryAgent
+from sim.model.clock import Clock, build_clock
+from sim.model.constants import Constants
+from sim.model.draws import drawn_quantities, mesa_seed, shock_table
+from sim.model.kernel import layout as L
+from sim.model.kernel import member as kernel
+from sim.model.kernel.plan import build_plan, compiled, kernel_constants
+from sim.model.kernel.steps import STEP_ORDER, fire_events, update_decisions
+from sim.model.scenario import Decision, Scenario
+
+N_FIXED_CHANNELS = L.N_FIXED_CHANNELS
+STATUS_NAMES = {L.WAITING: "waiting", L.OPEN: "open", L.RESOLVED: "resolved",
+                L.NOT_REACHED: "not_reached"}
+
+
+class DecisionState:
+    """A decision as the run sees it, read from the member's decision book."""
+
+    def __init__(self, spec: Decision, index: int, member: kernel.Member, opens_h: float,
+                 deadline_h: float, cooperation: np.ndarray):
+        self.spec = spec
+        self.index = index
+        self._member = member
+        self.opens_h = opens_h
+        self.deadline_h = deadline_h
+        self.option_ids = [o.id for o in spec.options]
+        self.cooperation = cooperation
+        self.default_index = self.option_ids.index(spec.default)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def status(self) -> str:
+        """waiting | open | resolved | not_reached"""
+        return STATUS_NAMES[int(self._member.status[self.index])]
+
+    @property
+    def option_index(self) -> int | None:
+        return int(self._member.option[self.index]) if self.status == "resolved" else None
+
+    @property
+    def decided_h(self) -> float | None:
+        return float(self._member.decided[self.index]) if self.status == "resolved" else None
+
+    @property
+    def by_default(self) -> bool:
+        return bool(self._member.by_default[self.index])
+
+    @property
+    def outcome(self) -> str | None:
+        index = self.option_index
+        return None if index is None else self.option_ids[index]
+
+
+class DiplomacyModel(mesa.Model):
+    """Country agents stepping one member of the model through a scenario's clock."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        constants: Constants,
+        values: dict[str, float],
+        seed: int = 0,
+        run: int = 0,
+        trace: bool = False,
+    ):
+        super().__init__(rng=np.random.default_rng(mesa_seed(seed, run)))
+        self.scenario = scenario.without_record()
+        self.constants = constants
+        self.values = values
+        self.seed, self.run_number = seed, run
+        self.clock: Clock = build_clock(self.scenario)
+        self.plan = build_plan(self.scenario, constants)
+        self.compiled_plan = compiled(self.plan)
+        self.kernel_constants = kernel_constants(constants)
+        quantities = drawn_quantities(self.scenario)
+        self.member = kernel.member_for(self.plan, len(quantities))
+        self.member.values[:] = [values[q.key] for q in quantities]
+        self.member.shocks[:] = shock_table(seed, run, self.clock.n_steps, self.plan.n_channels)
+        self.record = kernel.compiled(self.member)
+        kernel.start(self.record, self.compiled_plan)
+        self.step_index = 0
+        self.decisions = [
+            DecisionState(d, i, self.member, float(self.plan.opens_h[i]),
+                          float(self.plan.deadline_h[i]), self.plan.cooperation[i, :len(d.options)])
+            for i, d in enumerate(self.scenario.decisions)
+        ]
+        self.trace = trace
+        self.story: list[tuple[float, str]] = []
+        self._event_steps = self._events_by_step()
+
+        self.by_actor: dict[str, CountryAgent] = {}
+        self.by_role: dict[str, CountryAgent] = {}
+        for role in STEP_ORDER:
+            actor_id = self.scenario.actor_by_role(role)
+            if actor_id is None:
+                continue
+            agent = AGENT_CLASSES[role](self, actor_id, self.scenario.actors[actor_id].name)
+            self.by_actor[actor_id] = agent
+            self.by_role[role] = agent
+        self._ordered = [self.by_role[r] for r in STEP_ORDER if r in self.by_role]
+        # Mesa keeps a class-level table of agent ids keyed by model: drop this model's entry
+        # once its agents exist, or every model of an ensemble stays alive (memory grows).
+        mesa.Agent._ids.pop(self, None)
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters()) if trace else None
+
+    # -- roles --------------------------------------------------------------------------------
+    @property
+    def decider(self) -> Any:
+        return self.by_role.get("decider")
+
+    @property
+    def counterpart(self) -> Any:
+        return self.by_role.get("counterpart")
+
+    @property
+    def patron(self) -> Any:
+        return self.by_role.get("patron")
+
+    @property
+    def rival(self) -> Any:
+        return self.by_role.get("rival")
+
+    @property
+    def lean_away(self) -> float:
+        return float(self.member.state[L.LEAN])
+
+    # -- time -----------------------------------------------------------------------------------
+    @property
+    def now_h(self) -> float:
+        return float(self.plan.step_starts[self.step_index])
+
+    @property
+    def step_hours(self) -> float:
+        return float(self.plan.step_lengths[self.step_index])
+
+    def moment(self, hours: float) -> datetime:
+        return self.clock.moment(hours)
+
+    # -- stepping -------------------------------------------------------------------------------
+    def step(self) -> None:
+        k, m, plan = self.step_index, self.record, self.compiled_plan
+        fire_events(k, m, plan)
+        for event in self._event_steps.get(k, ()):
+            self.log(f"EVENT {event.id}: {event.description}")
+        before = self.member.status.copy()
+        update_decisions(self.now_h, m, plan)
+        self._log_decisions(before)
+        for agent in self._ordered:
+            before = self.member.status.copy()
+            agent.step()
+            self._log_decisions(before)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
+        self.step_index += 1
+        if self.step_index >= self.clock.n_steps:
+            before = self.member.status.copy()
+            kernel.finish(m, plan)
+            self._log_decisions(before, at_end=True)
+            self.running = False
+
+    def run(self) -> list[DecisionState]:
+        """Step to the end of the clock and return the decisions as resolved."""
+        while self.running:
+            self.step()
+        return self.decisions
+
+    # -- the story, in words ------------------------------------------------------------------
+    def log(self, text: str, at_end: bool = False) -> None:
+        if self.trace:
+            hours = float(self.clock.boundaries[-1]) if at_end else self.now_h
+            self.story.append((hours, text))
+
+    def _events_by_step(self) -> dict[int, list[Any]]:
+        starts = self.plan.step_starts
+        by_step: dict[int, list[Any]] = {}
+        for hours, _, event in sorted((self.clock.hours(e.time), i, e)
+                                      for i, e in enumerate(self.scenario.events)):
+            k = int(np.searchsorted(starts, hours, side="left"))
+            if k < len(starts):
+                by_step.setdefault(k, []).append(event)
+        return by_step
+
+    def _log_decisions(self, before: np.ndarray, at_end: bool = False) -> None:
+        if not self.trace:
+            return
+        for d in self.decisions:
+            was, now = int(before[d.index]), int(self.member.status[d.index])
+            if was == now:
+                continue
+            if now == L.OPEN:
+                self.log(f"decision {d.id} is open (deadline in {d.deadline_h - self.now_h:.0f} h)")
+            elif now == L.RESOLVED:
+                how = "by default at the deadline" if d.by_default else "decides"
+                name = self.decider.name if self.decider else ""
+                self.log(f"DECISION {d.id}: {name} {how}: {d.outcome}", at_end=at_end)
+
+    # -- reporting ------------------------------------------------------------------------------
+    def _reporters(self) -> dict[str, Any]:
+        reporters: dict[str, Any] = {
+            "time": lambda m: m.clock.moment(m.now_h).isoformat(),
+            "lean_away": lambda m: m.lean_away,
+        }
+        for actor_id, agent in self.by_actor.items():
+            for variable, slot in agent.state_slots().items():
+                reporters[f"{actor_id}.{variable}"] = (
+                    lambda m, s=slot: float(m.member.state[s])
+                )
+        for d in self.decisions:
+            for k, option in enumerate(d.option_ids):
+                reporters[f"utility.{d.id}.{option}"] = (
+                    lambda m, i=d.index, k=k: (
+                        float(m.member.utilities[i, k]) if m.decider is not None else np.nan
+                    )
+                )
+        return reporters

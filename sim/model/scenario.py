@@ -1,0 +1,752 @@
+"""The scenario format: typed schema, loading with located errors, and source checks.
+
+A scenario file is data. It is read with the safe YAML loader (``sim.model.yamlmap``), validated by
+the pydantic models below, then checked for cross-references (actors, options, dates) and,
+where the source texts are at hand, for every quoted sentence appearing in its source. Any
+problem becomes one :class:`ScenarioError` naming the file, the key path and the line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import unicodedata
+from datetime import date as Date
+from datetime import datetime, time, timezone
+from pathlib import Path as FilePath
+from typing import Annotated, Any, Literal, TypeVar, Union
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from sim.model.roles import ROLES
+from sim.model.yamlmap import Path, YamlError, format_path, line_for, load_with_lines
+
+FORMAT = "diplosim/1"
+SOURCES_ENV = "DIPLOSIM_SOURCES"
+M = TypeVar("M", bound=BaseModel)
+MAX_STEPS = 100_000  # per decision window and overall; guards memory against a typo
+MAX_FILE_BYTES = 1 << 20  # scenario, overlay, spec, constants, targets; the largest ships at 16 KB
+MAX_SOURCE_BYTES = 16 << 20  # a cited source text; the shared ones are at most 31 KB
+
+
+class ScenarioError(Exception):
+    """A located problem in a scenario file: file, key path, line and what was expected."""
+
+    def __init__(self, file: str, path: Path, line: int | None, message: str):
+        self.file, self.path, self.line, self.message = file, path, line, message
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {format_path(path)}: {message}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema
+# ---------------------------------------------------------------------------------------------
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class StrictModel(BaseModel):
+    """Base of every file model: unknown keys, non-finite numbers and mutation are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class _Magnitude(StrictModel):
+    """A number that is either fixed (``value``) or drawn uniformly from ``range``."""
+
+    value: float | None = None
+    range: tuple[float, float] | None = None
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and value[0] > value[1]:
+            raise ValueError(f"range must be [lo, hi] with lo <= hi, got {list(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_of_value_or_range(self) -> _Magnitude:
+        if (self.value is None) == (self.range is None):
+            raise ValueError("give exactly one of `value` or `range`")
+        return self
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(lo, hi); equal for a fixed value."""
+        if self.range is not None:
+            return self.range
+        return (self.value, self.value)  # type: ignore[return-value]
+
+
+class Parameter(_Magnitude):
+    """A sourced number: either a ``value`` the document gives or a ``range`` its words imply."""
+
+    source: Identifier = Field(description="id of an entry in the scenario's `sources`")
+    quote: Text = Field(description="exact words in that source the number rests on")
+    note: Text = Field(description="how the words became this value or range")
+
+
+def _actor_model(role: str) -> type[BaseModel]:
+    """An actor model for one role: its parameters are exactly the role's parameters."""
+    spec = ROLES[role]
+    parameter_fields: dict[str, Any] = {
+        name: (Parameter, Field(description=p.description)) for name, p in spec.parameters.items()
+    }
+    parameters_model = create_model(  # type: ignore[call-overload]
+        f"{role.capitalize()}Parameters", __base__=StrictModel, **parameter_fields
+    )
+
+    return create_model(  # type: ignore[call-overload]
+        f"{role.capitalize()}Actor",
+        __base__=StrictModel,
+        __doc__=spec.description,
+        name=(Text, ...),
+        role=(Literal[role], ...),  # type: ignore[valid-type]
+        parameters=(parameters_model, ...),
+    )
+
+
+ACTOR_MODELS: dict[str, type[BaseModel]] = {role: _actor_model(role) for role in ROLES}
+# Make the generated classes importable by name, so scenarios pickle (e.g. to Dask workers).
+for _model in ACTOR_MODELS.values():
+    _parameters = _model.model_fields["parameters"].annotation
+    for _cls in (_model, _parameters):
+        _cls.__module__ = __name__
+        _cls.__qualname__ = _cls.__name__
+        globals()[_cls.__name__] = _cls
+Actor = Annotated[
+    Union[tuple(ACTOR_MODELS.values())],  # type: ignore[misc]
+    Field(discriminator="role"),
+]
+
+
+class Source(StrictModel):
+    """A document a scenario cites: a file under the sources folder, with its bibliography."""
+
+    id: Identifier
+    file: Text = Field(description="path relative to the sources folder (the shared folder)")
+    title: Text
+    publisher: Text
+    date: Date | None = Field(default=None, description="publication date; omit if the text gives none")
+
+
+class Clock(StrictModel):
+    """Simulated time: coarse steps, and finer steps in the hours before each deadline."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    step_hours: float = Field(gt=0, le=24 * 7)
+    fine_step_hours: float = Field(gt=0, le=24)
+    fine_window_hours: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Clock:
+        if self.start >= self.end:
+            raise ValueError("clock.start must be before clock.end")
+        if self.fine_step_hours > self.step_hours:
+            raise ValueError("fine_step_hours must not exceed step_hours")
+        span = (as_aware(self.end) - as_aware(self.start)).total_seconds() / 3600.0
+        steps = span / self.step_hours + self.fine_window_hours / self.fine_step_hours
+        if steps > MAX_STEPS:
+            raise ValueError(
+                f"the clock would take about {steps:.0f} steps; at most {MAX_STEPS} are allowed "
+                "(use longer steps or a shorter span)"
+            )
+        return self
+
+
+class Effect(_Magnitude):
+    """A change an event makes to one actor's state variable (``actor.variable``)."""
+
+    target: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
+    op: Literal["add", "set"]
+    note: Text = Field(description="how the event's words became this magnitude")
+
+    @model_validator(mode="after")
+    def _within_unit(self) -> Effect:
+        lo, hi = self.bounds
+        if lo < -1 or hi > 1:
+            raise ValueError(f"effect magnitude must lie within [-1, 1], got [{lo}, {hi}]")
+        return self
+
+
+class Event(StrictModel):
+    """A dated happening from the record, with its declared effects on agent state."""
+
+    id: Identifier
+    time: AwareDatetime
+    description: Text
+    source: Identifier
+    quote: Text
+    effects: list[Effect] = Field(default_factory=list)
+
+
+class Election(StrictModel):
+    """A scheduled election of an actor; its nearness raises that actor's domestic cost."""
+
+    actor: Identifier
+    date: Date
+    description: Text
+    source: Identifier
+    quote: Text
+
+
+class Option(StrictModel):
+    """One choice open to the decider."""
+
+    id: Identifier
+    label: Text
+    cooperation: float = Field(
+        ge=0, le=1, description="1 keeps or enters the commitment, 0 leaves or refuses it"
+    )
+    conditional_on: Identifier | None = Field(
+        default=None,
+        description="actor whose concession this option is conditional on; the option is open "
+        "only once that actor has conceded",
+    )
+
+
+class Precondition(StrictModel):
+    """A decision that is only reached if an earlier decision took a given option."""
+
+    decision: Identifier
+    option: Identifier
+
+
+class Decision(StrictModel):
+    """A pending choice: who decides, among what, by when, and what happens by default."""
+
+    id: Identifier
+    decider: Identifier
+    question: Text
+    opens: AwareDatetime
+    deadline: AwareDatetime
+    default: Identifier = Field(description="option that happens if the decider does nothing")
+    after: Precondition | None = None
+    options: list[Option] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Decision:
+        if self.opens >= self.deadline:
+            raise ValueError("opens must be before deadline")
+        return self
+
+
+class RecordedOutcome(StrictModel):
+    """What actually happened for one decision. Read only by validation, never by the model."""
+
+    option: Identifier
+    time: AwareDatetime
+    time_note: Text = Field(description="how precise the recorded time is and why")
+    source: Identifier
+    quote: Text
+
+
+class Scenario(StrictModel):
+    """A whole scenario file."""
+
+    format: Literal["diplosim/1"]
+    id: Identifier
+    title: Text
+    summary: Text
+    sources: list[Source] = Field(min_length=1)
+    clock: Clock
+    actors: dict[Identifier, Actor] = Field(min_length=1)
+    elections: list[Election] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    decisions: list[Decision] = Field(min_length=1)
+    recorded_outcome: dict[Identifier, RecordedOutcome] = Field(default_factory=dict)
+
+    # -- conveniences used by the engines ------------------------------------------------------
+    def actor_by_role(self, role: str) -> str | None:
+        """Id of the actor cast in ``role`` (at most one per role), or None."""
+        for actor_id, actor in self.actors.items():
+            if actor.role == role:
+                return actor_id
+        return None
+
+    def decision(self, decision_id: str) -> Decision:
+        for decision in self.decisions:
+            if decision.id == decision_id:
+                return decision
+        raise KeyError(decision_id)
+
+    def without_record(self) -> Scenario:
+        """The same scenario with the recorded outcomes removed (what the model may see)."""
+        return self.model_copy(update={"recorded_outcome": {}})
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+
+
+class LoadedScenario(BaseModel):
+    """A validated scenario with where it came from."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    scenario: Scenario
+    file: str
+    sha256: str
+    sources_root: str | None
+    quotes_verified: bool
+
+
+def as_aware(value: datetime | Date) -> datetime:
+    """A timezone-aware datetime (dates are midnight UTC; naive times are taken as UTC)."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0, 0))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def find_sources_root(scenario_file: str | os.PathLike[str], explicit: str | None = None) -> str | None:
+    """Where cited files live: ``explicit``, else $DIPLOSIM_SOURCES, else a ``shared`` folder
+    beside an ancestor of the scenario file (the project's checkout sits next to it)."""
+    if explicit:
+        return explicit
+    env = os.environ.get(SOURCES_ENV)
+    if env:
+        return env
+    here = FilePath(scenario_file).resolve().parent
+    for folder in (here, *here.parents):
+        candidate = folder / "shared"
+        if (candidate / "seeds").is_dir() or (candidate / "facts").is_dir():
+            return str(candidate)
+    return None
+
+
+_QUOTE_TRANSLATION = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+     "\u00a0": " "}
+)
+
+
+def normalise_text(text: str) -> str:
+    """Fold typographic quotes, dashes and runs of whitespace so a quote matches its source."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_TRANSLATION)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class UnreadableFile(Exception):
+    """A file refused before or while reading it; ``reason`` says why, in the user's terms."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def source_file_path(root: str, relative: str) -> FilePath:
+    """Where a cited file lies: a relative path that resolves (links followed) inside ``root``.
+    Anything else is refused, so a scenario cannot make the tool read a file elsewhere."""
+    base = FilePath(root).resolve()
+    given = FilePath(relative)
+    if given.is_absolute():
+        raise UnreadableFile("an absolute path; expected a path relative to the sources folder")
+    path = (base / given).resolve()
+    if not path.is_relative_to(base):
+        raise UnreadableFile("leads outside the sources folder; expected a file inside it")
+    return path
+
+
+def read_source_text(root: str, relative: str) -> str | None:
+    """Text of a cited file under ``root``, or None if it does not exist. Raises
+    :class:`UnreadableFile` for a path leading outside ``root``, or a file that is not a regular
+    file of at most MAX_SOURCE_BYTES."""
+    path = source_file_path(root, relative)
+    if not path.exists():
+        return None
+    return read_bounded(path, MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
+
+
+def read_bounded(file: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes. A folder, pipe, device or socket
+    is refused before it is opened for reading (a pipe would wait forever, ``/dev/zero`` never
+    ends), and so is a larger file; raises :class:`UnreadableFile`."""
+    try:
+        _check_regular(os.stat(file), limit)
+        # non-blocking: a pipe swapped in after the check must not hang the open
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            _check_regular(os.fstat(handle.fileno()), limit)
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise UnreadableFile(f"the file is larger than {limit:,} bytes, the most this tool reads")
+    return raw
+
+
+def _check_regular(info: os.stat_result, limit: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a folder" if stat.S_ISDIR(info.st_mode)
+            else "a named pipe" if stat.S_ISFIFO(info.st_mode)
+            else "a socket" if stat.S_ISSOCK(info.st_mode)
+            else "a device"
+        )
+        raise UnreadableFile(f"not a regular file ({kind}); expected a text file")
+    if info.st_size > limit:
+        raise UnreadableFile(
+            f"the file is {info.st_size:,} bytes; at most {limit:,} are read (expected a text file "
+            "of scenario size)"
+        )
+
+
+def read_text_file(file: str | os.PathLike[str]) -> tuple[str, str]:
+    """(text, SHA-256 of the bytes) of a UTF-8 file of at most MAX_FILE_BYTES, or a
+    ScenarioError naming it. Every YAML file kind the tool reads comes through here."""
+    name = str(file)
+    try:
+        raw = read_bounded(file, MAX_FILE_BYTES)
+    except UnreadableFile as exc:
+        raise ScenarioError(name, (), None, exc.reason) from None
+    try:
+        return raw.decode("utf-8"), hashlib.sha256(raw).hexdigest()
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(name, (), None, f"not UTF-8 text ({exc.reason})") from None
+
+
+def parse_model(text: str, name: str, model: type[M]) -> tuple[M, Any, dict[Path, int]]:
+    """Parse YAML ``text`` (from file ``name``) into ``model``: (parsed, raw data, line map).
+    Every problem becomes one located ScenarioError."""
+    try:
+        data, lines = load_with_lines(text)
+    except YamlError as exc:
+        raise ScenarioError(name, exc.path, exc.line, exc.message) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(name, (), 1, f"expected a mapping of keys, got {_kind(data)}")
+    try:
+        return model.model_validate(data), data, lines
+    except ValidationError as exc:
+        raise located_validation_error(name, exc, data, lines) from None
+
+
+def load_scenario(
+    file: str | os.PathLike[str],
+    sources_root: str | None = None,
+    verify_quotes: bool = True,
+) -> LoadedScenario:
+    """Read, validate and cross-check a scenario file. Raises :class:`ScenarioError`."""
+    text, sha256 = read_text_file(file)
+    return load_scenario_text(
+        text,
+        str(file),
+        sha256=sha256,
+        sources_root=find_sources_root(file, sources_root),
+        verify_quotes=verify_quotes,
+    )
+
+
+def load_referenced_scenario(
+    file: str | os.PathLike[str],
+    sources_root: str | None,
+    referrer: str,
+    where: Path,
+    lines: dict[Path, int],
+    what: str,
+) -> LoadedScenario:
+    """Load a scenario that another file (``referrer``, at key ``where``) names. A scenario
+    that cannot be read is reported at the referring line; a problem inside it is reported in
+    the scenario file itself. Either way the message names both files."""
+    line = line_for(lines, where)
+    try:
+        text, sha256 = read_text_file(file)
+    except ScenarioError as exc:
+        raise ScenarioError(referrer, where, line, f"{what} ({file}): {exc.message}") from None
+    try:
+        return load_scenario_text(
+            text, str(file), sha256=sha256, sources_root=find_sources_root(file, sources_root)
+        )
+    except ScenarioError as exc:
+        named_at = f"{referrer}:{line}" if line else referrer
+        raise ScenarioError(
+            exc.file, exc.path, exc.line, f"{exc.message} (in the {what} named at {named_at})"
+        ) from None
+
+
+def load_scenario_text(
+    text: str,
+    name: str,
+    sha256: str | None = None,
+    sources_root: str | None = None,
+    verify_quotes: bool = True,
+) -> LoadedScenario:
+    """Validate scenario text (already read from ``name``)."""
+    scenario, data, lines = parse_model(text, name, Scenario)
+    problems = list(_cross_check(scenario))
+    if problems:
+        path, message = problems[0]
+        raise ScenarioError(name, path, line_for(lines, path), message)
+    verified = False
+    if verify_quotes and sources_root is not None:
+        for path, message in _check_sources(scenario, data, sources_root):
+            raise ScenarioError(name, path, line_for(lines, path), message)
+        verified = True
+    return LoadedScenario(
+        scenario=scenario,
+        file=name,
+        sha256=sha256 or hashlib.sha256(text.encode()).hexdigest(),
+        sources_root=sources_root,
+        quotes_verified=verified,
+    )
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Path:
+    """Keep the parts of a pydantic error location that index into the data itself (pydantic
+    adds names of union members and validators that the file does not contain)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part.isidentifier() and not (
+            part.startswith("function-") or "[" in part
+        ) and part not in ("decider", "counterpart", "patron", "rival", "provocateur"):
+            path.append(part)  # a missing key: name it, then stop
+            break
+    return tuple(path)
+
+
+def located_validation_error(
+    name: str, exc: ValidationError, data: Any, lines: dict[Path, int]
+) -> ScenarioError:
+    """One pydantic error as a ScenarioError located at its key path and line. An unknown key
+    is reported before anything else: a misspelt key also makes the real one "missing", and
+    the misspelling is the useful message."""
+    errors = exc.errors()
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    path = _data_path(data, tuple(error["loc"]))
+    message = _explain(error)
+    return ScenarioError(name, path, line_for(lines, path), message)
+
+
+def _explain(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{error['loc'][-1]}'"
+    if kind == "missing":
+        return f"missing required key '{error['loc'][-1]}'"
+    message = error["msg"]
+    message = message.removeprefix("Value error, ")
+    given = error.get("input")
+    if kind not in ("value_error",) and not isinstance(given, (dict, list)):
+        shown = repr(given)
+        message += f" (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
+    return message
+
+
+def _cross_check(s: Scenario) -> Any:
+    """Yield (path, message) for references and dates that the schema alone cannot check."""
+    source_ids = [src.id for src in s.sources]
+    for index, source_id in enumerate(source_ids):
+        if source_ids.index(source_id) != index:
+            yield ("sources", index, "id"), f"duplicate source id '{source_id}'"
+    known_sources = set(source_ids)
+
+    def unknown_source(source_id: str) -> str:
+        return f"unknown source '{source_id}'; expected one of {sorted(known_sources)}"
+
+    roles_seen: dict[str, str] = {}
+    for actor_id, actor in s.actors.items():
+        if actor.role in roles_seen:
+            yield (
+                ("actors", actor_id, "role"),
+                f"role '{actor.role}' is already taken by '{roles_seen[actor.role]}'; "
+                "each role is cast at most once",
+            )
+        roles_seen[actor.role] = actor_id
+        for pname, param in dict(actor.parameters).items():
+            spec = ROLES[actor.role].parameters[pname]
+            lo, hi = param.bounds
+            if lo < spec.lo or hi > spec.hi:
+                key = "range" if param.range is not None else "value"
+                yield ("actors", actor_id, "parameters", pname, key), (
+                    f"must lie within [{spec.lo}, {spec.hi}], got "
+                    f"{list(param.range) if param.range is not None else param.value}"
+                )
+            if param.source not in known_sources:
+                yield ("actors", actor_id, "parameters", pname, "source"), unknown_source(
+                    param.source
+                )
+
+    start, end = as_aware(s.clock.start), as_aware(s.clock.end)
+
+    def outside(moment: datetime) -> bool:
+        return not (start <= as_aware(moment) <= end)
+
+    clock_text = f"[{s.clock.start.isoformat()}, {s.clock.end.isoformat()}]"
+
+    for index, election in enumerate(s.elections):
+        if election.actor not in s.actors:
+            yield ("elections", index, "actor"), f"unknown actor '{election.actor}'"
+        elif s.actors[election.actor].role != "decider":
+            yield ("elections", index, "actor"), (
+                f"actor '{election.actor}' is a {s.actors[election.actor].role}; only a "
+                "decider's elections enter the model"
+            )
+        if election.source not in known_sources:
+            yield ("elections", index, "source"), unknown_source(election.source)
+
+    event_ids: set[str] = set()
+    for index, event in enumerate(s.events):
+        if event.id in event_ids:
+            yield ("events", index, "id"), f"duplicate event id '{event.id}'"
+        event_ids.add(event.id)
+        if outside(event.time) or as_aware(event.time) >= end:
+            yield ("events", index, "time"), (
+                f"event dated outside the clock {clock_text} (an event at the very end would "
+                "never apply)"
+            )
+        if event.source not in known_sources:
+            yield ("events", index, "source"), unknown_source(event.source)
+        for e_index, effect in enumerate(event.effects):
+            actor_id, variable = effect.target.split(".")
+            where = ("events", index, "effects", e_index, "target")
+            if actor_id not in s.actors:
+                yield where, f"unknown actor '{actor_id}'; expected one of {sorted(s.actors)}"
+                continue
+            role = s.actors[actor_id].role
+            if variable not in ROLES[role].state:
+                yield where, (
+                    f"'{variable}' is not a state variable of a {role}; expected one of "
+                    f"{sorted(ROLES[role].state)}"
+                )
+
+    decision_ids: list[str] = []
+    options_of: dict[str, set[str]] = {}
+    for index, decision in enumerate(s.decisions):
+        where = ("decisions", index)
+        if decision.id in decision_ids:
+            yield where + ("id",), f"duplicate decision id '{decision.id}'"
+        if decision.decider not in s.actors:
+            yield where + ("decider",), f"unknown actor '{decision.decider}'"
+        elif s.actors[decision.decider].role != "decider":
+            yield where + ("decider",), (
+                f"actor '{decision.decider}' has role '{s.actors[decision.decider].role}'; "
+                "expected an actor with role 'decider'"
+            )
+        if outside(decision.opens):
+            yield where + ("opens",), f"opens outside the clock {clock_text}"
+        if outside(decision.deadline):
+            yield where + ("deadline",), f"deadline outside the clock {clock_text}"
+        option_ids = [option.id for option in decision.options]
+        for o_index, option in enumerate(decision.options):
+            if option_ids.index(option.id) != o_index:
+                yield where + ("options", o_index, "id"), f"duplicate option id '{option.id}'"
+            if option.conditional_on is not None:
+                if option.conditional_on not in s.actors:
+                    yield where + ("options", o_index, "conditional_on"), (
+                        f"unknown actor '{option.conditional_on}'"
+                    )
+                elif s.actors[option.conditional_on].role != "counterpart":
+                    yield where + ("options", o_index, "conditional_on"), (
+                        f"actor '{option.conditional_on}' is a "
+                        f"{s.actors[option.conditional_on].role}; only the counterpart can "
+                        "concede, so an option can only be conditional on the counterpart"
+                    )
+        if decision.default not in option_ids:
+            yield where + ("default",), (
+                f"unknown option '{decision.default}'; expected one of {option_ids}"
+            )
+        else:
+            default = decision.options[option_ids.index(decision.default)]
+            if default.conditional_on is not None:
+                yield where + ("default",), "the default option cannot be conditional"
+        if decision.after is not None:
+            if decision.after.decision not in options_of:
+                yield where + ("after", "decision"), (
+                    f"unknown earlier decision '{decision.after.decision}'; "
+                    f"expected one of {decision_ids}"
+                )
+            elif decision.after.option not in options_of[decision.after.decision]:
+                yield where + ("after", "option"), (
+                    f"unknown option '{decision.after.option}' of decision "
+                    f"'{decision.after.decision}'"
+                )
+        decision_ids.append(decision.id)
+        options_of[decision.id] = set(option_ids)
+
+    for decision_id, record in s.recorded_outcome.items():
+        where = ("recorded_outcome", decision_id)
+        if decision_id not in options_of:
+            yield where, f"unknown decision '{decision_id}'; expected one of {decision_ids}"
+            continue
+        if record.option not in options_of[decision_id]:
+            yield where + ("option",), (
+                f"unknown option '{record.option}'; expected one of "
+                f"{sorted(options_of[decision_id])}"
+            )
+        if record.source not in known_sources:
+            yield where + ("source",), unknown_source(record.source)
+        if outside(record.time):
+            yield where + ("time",), f"recorded time outside the clock {clock_text}"
+
+
+def _check_sources(s: Scenario, data: dict[str, Any], root: str) -> Any:
+    """Yield (path, message) for a cited file that does not exist or a quote not in its file."""
+    texts: dict[str, str] = {}
+    for index, source in enumerate(s.sources):
+        try:
+            text = read_source_text(root, source.file)
+        except UnreadableFile as exc:
+            yield ("sources", index, "file"), f"source file '{source.file}': {exc.reason}"
+            return
+        if text is None:
+            yield ("sources", index, "file"), (
+                f"source file '{source.file}' does not exist under the sources folder"
+            )
+            return
+        texts[source.id] = normalise_text(text)
+
+    def check(path: Path, source_id: str, quote: str) -> Any:
+        if normalise_text(quote) not in texts[source_id]:
+            shown = quote if len(quote) <= 80 else quote[:77] + "..."
+            yield path + ("quote",), f"quote not found in source '{source_id}': \"{shown}\""
+
+    for actor_id, actor in s.actors.items():
+        for pname, param in dict(actor.parameters).items():
+            yield from check(("actors", actor_id, "parameters", pname), param.source, param.quote)
+    for index, election in enumerate(s.elections):
+        yield from check(("elections", index), election.source, election.quote)
+    for index, event in enumerate(s.events):
+        yield from check(("events", index), event.source, event.quote)
+    for decision_id, record in s.recorded_outcome.items():
+        yield from check(("recorded_outcome", decision_id), record.source, record.quote)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the scenario format (for editor completion and validation)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "diplosim scenario"
+    return schema
+
+
+def scenario_json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,1 @@
+"""Result tables and manifests, output folders, traces and reports."""

@@ -1,0 +1,592 @@
+"""Where a command may write its results folder, and how: one policy for every command.
+
+``run --out``, ``sweep`` (the spec's ``out``), ``validate --report``, ``counterfactual --out``,
+``sensitivity --out`` and ``calibrate --out`` all go through :func:`check` before any work and
+write through :class:`Staging`:
+
+- a path that does not exist is created (with its parents), an empty folder is used;
+- a folder whose ``manifest.json`` says diplosim wrote it, of the same kind, is replaced whole
+  (the command says so); one of another kind only with ``--force``;
+- anything else is refused, with one located message, and left untouched: a regular file, a
+  symbolic link (to anything), a device, pipe or socket, a non-empty folder without a diplosim
+  manifest, an empty path, a path whose parent cannot be created or written. ``--force`` never
+  lets any of these be replaced.
+
+A result is written into a staging folder beside the target and renamed into place, so the
+target holds the earlier result or the complete new one, never half. Every way out of a write
+removes the staging folder: an error, a full disk, Ctrl-C, SIGTERM (turned into
+:class:`Terminated` by :func:`sigterm_raises`). A staging folder left by a process that was
+killed outright (SIGKILL, power loss) is removed by the next write beside it.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import stat
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Iterator, Literal, NoReturn
+
+from sim.model.scenario import ScenarioError
+
+KINDS = ("run", "sweep", "validation", "counterfactual", "sensitivity", "calibration")
+MANIFEST = "manifest.json"
+MANIFEST_LIMIT = 64 * 1024 * 1024  # bytes; a manifest diplosim writes is a few KB
+# sensitivity manifests written before every manifest carried "kind" and "package"
+_LEGACY_SENSITIVITY_KEYS = {"scenario_id", "scenario_sha256", "decision", "option", "samples",
+                            "points", "members", "seed"}
+_SIDE = re.compile(r"^\.(?P<name>.+)\.diplosim-(?P<role>staging|old)-(?P<pid>\d+)-[0-9a-f]+$")
+
+
+class OutputError(ScenarioError):
+    """An output path that cannot be used, or a write that failed: one line for the user.
+    ``located=False`` gives the bare message (e.g. "no space left writing DIR")."""
+
+    def __init__(self, file: str, path: tuple[str | int, ...], line: int | None, message: str,
+                 *, located: bool = True):
+        super().__init__(file, path, line, message)
+        if not located:
+            self.args = (message,)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the output path was given, for messages: a command-line flag, or a spec's key."""
+
+    file: str
+    key: tuple[str | int, ...]
+    line: int | None = None
+
+    @classmethod
+    def flag(cls, out: str | os.PathLike[str], flag: str = "--out") -> Where:
+        return cls(str(out), (flag,))
+
+    def names_target(self, out: str) -> bool:
+        return self.file == out
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked output path: ``state`` is new, empty, replace (an earlier diplosim result of
+    ``earlier`` kind) or resume (the same unfinished work, for sweeps)."""
+
+    given: str
+    path: Path  # absolute
+    kind: str
+    state: Literal["new", "empty", "replace", "resume"]
+    earlier: str | None
+    force: bool
+    where: Where
+
+    def replaced_note(self) -> str | None:
+        """What the command prints after replacing an earlier result, or None."""
+        if self.state != "replace":
+            return None
+        return f"replaced the earlier {self.earlier} result in {self.given}"
+
+
+# -- what a folder holds ----------------------------------------------------------------------
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The folder's manifest.json as a dict, or None when it is missing, a link, too large or
+    not a JSON object (such a folder is not one diplosim wrote)."""
+    path = folder / MANIFEST
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MANIFEST_LIMIT:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def manifest_kind(manifest: dict[str, Any], folder: Path | None = None) -> str | None:
+    """The kind of result a diplosim manifest describes, or None. Manifests written before
+    every manifest said its kind are recognised by their keys: a run has ``scenario_file`` and
+    ``runs``, a sweep ``spec_sha256``, a sensitivity its design keys (and sensitivity.csv)."""
+    kind = manifest.get("kind")
+    if manifest.get("package") == "diplosim":
+        if kind in KINDS:
+            return kind
+        if kind is None and "spec_sha256" in manifest:
+            return "sweep"
+        if kind is None and "scenario_file" in manifest and "runs" in manifest:
+            return "run"
+        return None
+    if (kind is None and _LEGACY_SENSITIVITY_KEYS <= set(manifest) and folder is not None
+            and (folder / "sensitivity.csv").is_file()):
+        return "sensitivity"
+    return None
+
+
+def folder_kind(folder: Path) -> str | None:
+    """The kind of the diplosim result in ``folder`` (a real folder), or None."""
+    manifest = read_manifest(folder)
+    return manifest_kind(manifest, folder) if manifest is not None else None
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a folder"
+
+
+# -- the policy -------------------------------------------------------------------------------
+
+
+def check(
+    out: str | os.PathLike[str],
+    kind: str,
+    *,
+    force: bool = False,
+    where: Where | None = None,
+    unfinished: Callable[[Path], str | None] | None = None,
+) -> Target:
+    """Decide whether ``out`` may receive a result of ``kind``, touching nothing.
+
+    ``unfinished`` (sweeps) tells about work written in place: it returns "same" when the
+    folder holds this very work unfinished (resumed), "other" for different unfinished work of
+    this kind (replaced only with ``force``), or None. Raises :class:`OutputError`."""
+    given = os.fspath(out)
+    where = where or Where.flag(given)
+    expected = f"expected a new folder, an empty folder or an earlier {kind} result of diplosim"
+
+    def refuse(what: str, hint: str = "") -> OutputError:
+        subject = "" if where.names_target(given) else f"{given} "
+        return OutputError(where.file, where.key, where.line,
+                           f"{subject}{what}; {hint or expected}")
+
+    if given == "":
+        _refuse_empty(where, kind)
+    path = Path(os.path.abspath(given))
+    if _holds_cwd(path):
+        raise refuse("is the current folder or holds it", f"expected a folder of its own for the "
+                     f"{kind} result")
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        _check_creatable(path, refuse)
+        return Target(given, path, kind, "new", None, force, where)
+    except OSError as exc:
+        raise refuse(f"cannot be inspected ({exc.strerror})", expected) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise refuse(f"is a symbolic link (to {os.readlink(path)}), and links are never "
+                     "followed or replaced", expected)
+    if not stat.S_ISDIR(info.st_mode):
+        raise refuse(f"is {_file_kind(info.st_mode)}", expected)
+    _check_creatable(path, refuse)
+    try:
+        with os.scandir(path) as entries:
+            empty = next(entries, None) is None
+    except OSError as exc:
+        raise refuse(f"cannot be listed ({exc.strerror})", expected) from None
+    if empty:
+        return Target(given, path, kind, "empty", None, force, where)
+    found = folder_kind(path)
+    work = unfinished(path) if unfinished is not None else None
+    if work == "same":
+        return Target(given, path, kind, "resume", kind, force, where)
+    if found == kind:
+        return Target(given, path, kind, "replace", kind, force, where)
+    if work == "other":
+        if force:
+            return Target(given, path, kind, "replace", f"unfinished {kind}", force, where)
+        raise refuse(f"holds a different unfinished {kind} (its spec or chunking differ)",
+                     f"run that {kind}'s own spec to finish it, choose another folder, or pass "
+                     "--force to replace it")
+    if found is not None:
+        if force:
+            return Target(given, path, kind, "replace", found, force, where)
+        raise refuse(f"holds an earlier {found} result of diplosim, not a {kind} result",
+                     f"choose another folder, or pass --force to replace the {found} result")
+    note = " (--force replaces only folders diplosim wrote)" if force else ""
+    raise refuse(f"is a folder that holds files diplosim did not write (no diplosim "
+                 f"{MANIFEST}){note}", expected)
+
+
+def _holds_cwd(path: Path) -> bool:
+    try:
+        return Path.cwd().is_relative_to(path)
+    except OSError:  # the working folder was removed: it is not the target
+        return False
+
+
+def _refuse_empty(where: Where, kind: str) -> NoReturn:
+    message = f"an empty path; expected the folder to write the {kind} result to"
+    if where.file:
+        raise OutputError(where.file, where.key, where.line, message)
+    raise OutputError("", where.key, None, f"{where.key[0]}: {message}", located=False)
+
+
+def _check_creatable(path: Path, refuse: Callable[..., OutputError]) -> None:
+    """The nearest existing ancestor must be a folder this process can write in (probed by
+    creating and removing a folder there: permission bits alone do not tell, e.g. in /proc)."""
+    ancestor = path.parent
+    while not os.path.lexists(ancestor):
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise refuse(f"cannot be created: {ancestor} is {_file_kind(os.lstat(ancestor).st_mode)}",
+                     "expected a path inside a folder")
+    probe = ancestor / f".diplosim-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        os.mkdir(probe)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise refuse(f"cannot be written: no folder can be created in {ancestor} "
+                     f"({exc.strerror})", "expected a path in a folder you can write to") from None
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+class Staging:
+    """The staging folder of one result: opened beside the target, committed by renaming it
+    into place, discarded (with any parent folders it created) on every other way out.
+
+    As a context manager it opens on entry, commits on a clean exit, discards otherwise, and
+    turns an OSError while writing into one :class:`OutputError` naming the target."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        self.folder: Path | None = None
+        self.committed = False
+        self._created: list[Path] = []
+
+    def __enter__(self) -> Path:
+        return self.open()
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.commit()
+            return
+        self.discard()
+        if isinstance(value, OSError) and not isinstance(value, BrokenPipeError):
+            raise write_error(self.target.given, value) from None
+
+    def open(self) -> Path:
+        """Create the parents and the staging folder; remove stale ones left by dead runs."""
+        target = self.target.path
+        try:
+            self._created = _make_parents(target.parent)
+            remove_stale(target)
+            name = f".{target.name}.diplosim-staging-{os.getpid()}-{secrets.token_hex(4)}"
+            folder = target.parent / name
+            os.mkdir(folder, 0o777)  # the umask applies, as for any folder the user makes
+            self.folder = folder
+        except OSError as exc:
+            self.discard()
+            raise write_error(self.target.given, exc) from None
+        return folder
+
+    def commit(self) -> None:
+        """Rename the staging folder into place, after checking again that the target is still
+        one the policy allows (it may have changed while the result was computed)."""
+        if self.folder is None or self.committed:
+            return
+        t = self.target
+        try:
+            check(t.given, t.kind, force=t.force, where=t.where)
+            with signals_deferred():
+                _swap_into_place(self.folder, t.path)
+                self.committed = True
+        except BaseException as exc:
+            self.discard()
+            if isinstance(exc, OSError):
+                raise write_error(t.given, exc) from None
+            raise
+        finally:
+            self._created = []  # the parents now hold the result (or were removed)
+
+    def discard(self) -> None:
+        """Remove the staging folder and any parent folders it created (idempotent)."""
+        with signals_deferred():
+            if self.folder is not None and not self.committed:
+                shutil.rmtree(self.folder, ignore_errors=True)
+                self.folder = None
+            for parent in reversed(self._created):
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
+            self._created = []
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """mkdir -p ``folder``; the folders it created, outermost first."""
+    missing = []
+    while not os.path.lexists(folder):
+        missing.append(folder)
+        folder = folder.parent
+    created = []
+    for path in reversed(missing):
+        os.mkdir(path)
+        created.append(path)
+    return created
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    """Rename ``staging`` to ``out``; an earlier result there is moved aside, then removed."""
+    if not os.path.lexists(out):
+        os.replace(staging, out)
+        return
+    old = out.parent / f".{out.name}.diplosim-old-{os.getpid()}-{secrets.token_hex(4)}"
+    os.replace(out, old)
+    try:
+        os.replace(staging, out)
+    except BaseException:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def prepare_in_place(target: Target, unfinished: Callable[[Path], str | None] | None = None
+                     ) -> None:
+    """For work written in place (a sweep's chunks): create the folder, or clear the way by
+    removing the earlier result it replaces (checked again first, with the same
+    ``unfinished`` as :func:`check`). Raises :class:`OutputError`."""
+    try:
+        remove_stale(target.path)
+        if target.state == "replace":
+            again = check(target.given, target.kind, force=target.force, where=target.where,
+                          unfinished=unfinished)
+            if again.state != "replace":
+                return prepare_in_place(again, unfinished)
+            with signals_deferred():
+                old = (target.path.parent /
+                       f".{target.path.name}.diplosim-old-{os.getpid()}-{secrets.token_hex(4)}")
+                os.replace(target.path, old)
+                shutil.rmtree(old, ignore_errors=True)
+        target.path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(target.given, exc) from None
+
+
+def owner_gone(pid: int) -> bool:
+    """Whether the process ``pid`` no longer exists (so what it left behind is stale)."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+def remove_stale(target: Path) -> None:
+    """Remove staging folders beside ``target`` left by processes that no longer run. An
+    earlier result left moved aside (a kill between the two renames of a swap) is put back
+    when nothing took its place, else removed."""
+    try:
+        with os.scandir(target.parent) as found:
+            entries = list(found)
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        match = _SIDE.match(entry.name)
+        if (not match or match["name"] != target.name or not entry.is_dir(follow_symlinks=False)
+                or not owner_gone(int(match["pid"]))):
+            continue
+        path = Path(entry.path)
+        if match["role"] == "old" and not os.path.lexists(target):
+            os.replace(path, target)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def no_space(exc: OSError) -> bool:
+    """Whether ``exc`` means the disk (or quota) is full; pyarrow says so only in words."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc)
+
+
+def write_error(out: str, exc: OSError, after: str = "") -> OutputError:
+    """One line for a failed write of the result to ``out``; ``after`` says what was kept."""
+    if no_space(exc):
+        message = f"no space left writing {out}"
+        tail = after or "the partial result was removed"
+    else:
+        name = exc.filename if exc.filename and ".diplosim-staging-" not in str(exc.filename) else out
+        message = f"cannot write {name}: {exc.strerror or exc}"
+        tail = after or f"nothing was written to {out}"
+    return OutputError(out, (), None, f"{message}; {tail}", located=False)
+
+
+def write_file(out: str | os.PathLike[str], text: str, flag: str = "--out") -> None:
+    """Write one text file atomically (temporary file beside it, then renamed). A regular file
+    there is replaced only when it is an earlier copy (a JSON object with the same "title",
+    as for ``diplosim schema``); a folder, link, device, pipe or other file is refused, as is
+    a path whose folder cannot be written. Raises :class:`OutputError`."""
+    given = os.fspath(out)
+    where = Where.flag(given, flag)
+    expected = "expected a new file or an earlier copy of this file"
+    if given == "":
+        raise OutputError("", where.key, None, f"{flag}: an empty path; expected a file name",
+                          located=False)
+    path = Path(os.path.abspath(given))
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise OutputError(given, where.key, None, f"cannot be inspected ({exc.strerror})") from None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise OutputError(given, where.key, None, f"is {_file_kind(info.st_mode)}; {expected}")
+    if info is not None and not _same_document(path, text):
+        raise OutputError(given, where.key, None, f"is a file this command did not write; {expected}")
+    tmp = path.parent / f".{path.name}.diplosim-staging-{os.getpid()}-{secrets.token_hex(4)}"
+    created: list[Path] = []
+    try:
+        created = _make_parents(path.parent)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with signals_deferred():
+            try:
+                tmp.unlink(missing_ok=True)
+                for parent in reversed(created):
+                    parent.rmdir()
+            except OSError:
+                pass
+        if isinstance(exc, OSError):
+            raise write_error(given, exc, after=f"nothing was written to {given}") from None
+        raise
+
+
+def _same_document(path: Path, text: str) -> bool:
+    """Whether the file at ``path`` is an earlier copy of the JSON document ``text``."""
+    try:
+        if path.stat().st_size > MANIFEST_LIMIT:
+            return False
+        old = json.loads(path.read_text(encoding="utf-8"))
+        new = json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(old, dict) and isinstance(new, dict) and old.get("title") == new.get("title")
+
+
+# -- manifests --------------------------------------------------------------------------------
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("diplosim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def base_manifest(kind: str) -> dict[str, Any]:
+    """What every manifest starts with: its kind, the tool and the versions that wrote it."""
+    import numpy as np
+
+    return {"kind": kind, "package": "diplosim", "version": package_version(),
+            "python": platform.python_version(), "mesa": metadata.version("mesa"),
+            "numpy": np.__version__}
+
+
+def file_hashes(folder: Path, names: list[str]) -> dict[str, str]:
+    """SHA-256 of each listed file; a listed folder (``name/``) gives every file under it."""
+    hashes: dict[str, str] = {}
+    for name in names:
+        path = folder / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest = hashlib.sha256()
+            with open(file, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            hashes[file.relative_to(folder).as_posix()] = digest.hexdigest()
+    return hashes
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` into ``folder`` with the SHA-256 of every file it lists."""
+    manifest = {**manifest, "sha256": file_hashes(folder, list(manifest.get("files", [])))}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
+                                   encoding="utf-8")
+
+
+# -- signals ----------------------------------------------------------------------------------
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so every staged write is removed on the way out."""
+
+
+class Stopped(BaseException):
+    """Ctrl-C or SIGTERM, with a note of what was kept (e.g. a sweep's finished chunks)."""
+
+    def __init__(self, cause: BaseException, note: str = ""):
+        self.code = 143 if isinstance(cause, Terminated) else 130
+        what = "terminated (SIGTERM)" if self.code == 143 else "interrupted (Ctrl-C)"
+        super().__init__(f"{what}; {note}" if note else what)
+
+
+def _on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` instead of ending the process at
+    once, so clean-up code runs as it does for Ctrl-C."""
+    if not _on_main_thread():
+        yield
+        return
+
+    def raise_terminated(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then deliver them as they would have been:
+    a rename pair or a clean-up runs whole."""
+    if not _on_main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in held}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught:
+            handler = previous[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(caught[0])

@@ -1,0 +1,195 @@
+"""Writing an ensemble's results: tidy tables and a manifest, all or nothing.
+
+Everything is written into a staging folder beside the target, then renamed into place, so
+an interrupted run leaves either the previous result or the complete new one, never half;
+which targets may be written at all is :mod:`sim.outputs.output_folder`'s policy.
+Floats are written with Python's shortest round-trip repr, so the same seed gives
+byte-identical tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from sim.model.constants import Constants
+from sim.outputs.output_folder import (  # noqa: F401 - package_version, _swap_into_place: used elsewhere
+    Staging,
+    _swap_into_place,
+    base_manifest,
+    check,
+    package_version,
+    write_error,
+    write_manifest,
+)
+from sim.engine.runner import RUN_COLUMNS
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    return str(value)
+
+
+def csv_text(columns: list[str] | tuple[str, ...] | None, rows: list[list[Any]]) -> str:
+    """CSV lines for ``rows``, preceded by a header when ``columns`` is given."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if columns is not None:
+        writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+class ResultWriter:
+    """Streams an ensemble's tables into a staging folder beside ``out`` and renames it into
+    place when finished; on any error the staging folder is removed and ``out`` is untouched.
+    ``out`` must pass the output-folder policy (:func:`sim.outputs.output_folder.check`), checked
+    here, before any run.
+
+    Files: runs.csv (one row per run and decision), draws.csv (one row per run: the value of
+    every drawn quantity), Parquet copies of both when pyarrow is installed, manifest.json
+    (with the SHA-256 of each table).
+    """
+
+    def __init__(self, out: str | os.PathLike[str], scenario_id: str, draw_keys: list[str],
+                 *, force: bool = False):
+        self.target = check(out, "run", force=force)
+        self.out = self.target.path
+        self.scenario_id = scenario_id
+        self.draw_keys = list(draw_keys)
+        self._staging = Staging(self.target)
+        self._csv: dict[str, Any] = {}
+        self._parquet: dict[str, Any] = {}
+        self.staging = self._staging.open()
+        with self._writing():
+            for name, header in (("runs", ["scenario", *RUN_COLUMNS]), ("draws", ["run", *self.draw_keys])):
+                self._csv[name] = open(self.staging / f"{name}.csv", "w", encoding="utf-8", newline="")
+                self._csv[name].write(csv_text(header, []))
+        self._count = 0
+        self._sum = np.zeros(len(self.draw_keys))
+        self._min = np.full(len(self.draw_keys), np.inf)
+        self._max = np.full(len(self.draw_keys), -np.inf)
+
+    @property
+    def committed(self) -> bool:
+        """Whether the result is in place."""
+        return self._staging.committed
+
+    def __enter__(self) -> ResultWriter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self.abort()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """On any exception, remove the staging folder; an OSError becomes one OutputError."""
+        try:
+            yield
+        except OSError as exc:
+            self.abort()
+            raise write_error(self.target.given, exc) from None
+        except BaseException:
+            self.abort()
+            raise
+
+    def add(self, rows: list[dict[str, Any]], run_ids: list[int], draws: np.ndarray) -> None:
+        """Append one block of runs."""
+        with self._writing():
+            run_rows = [[self.scenario_id, *(r[c] for c in RUN_COLUMNS)] for r in rows]
+            draw_rows = [[run, *values] for run, values in zip(run_ids, draws.tolist(), strict=True)]
+            self._csv["runs"].write(csv_text(None, run_rows))
+            self._csv["draws"].write(csv_text(None, draw_rows))
+            self._parquet_add("runs", ["scenario", *RUN_COLUMNS], run_rows)
+            self._parquet_add("draws", ["run", *self.draw_keys], draw_rows)
+        if len(run_ids):
+            self._count += len(run_ids)
+            self._sum += draws.sum(axis=0)
+            self._min = np.minimum(self._min, draws.min(axis=0))
+            self._max = np.maximum(self._max, draws.max(axis=0))
+
+    def _parquet_add(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            return
+        table = pa.table({c: [row[i] for row in rows] for i, c in enumerate(columns)})
+        if name not in self._parquet:
+            self._parquet[name] = pq.ParquetWriter(self.staging / f"{name}.parquet", table.schema)
+        self._parquet[name].write_table(table)
+
+    def draws_summary(self) -> dict[str, dict[str, float]]:
+        if not self._count:
+            return {}
+        mean = self._sum / self._count
+        return {
+            key: {"min": float(self._min[i]), "mean": float(mean[i]), "max": float(self._max[i])}
+            for i, key in enumerate(self.draw_keys)
+        }
+
+    def finish(self, manifest: dict[str, Any]) -> list[str]:
+        """Close the tables, write the manifest, and move the result into place."""
+        with self._writing():
+            for handle in self._csv.values():
+                handle.close()
+            for writer in self._parquet.values():
+                writer.close()
+            files = sorted(p.name for p in self.staging.iterdir())
+            write_manifest(self.staging, {**manifest, "parameter_draws": self.draws_summary(),
+                                          "files": files})
+            self._staging.commit()
+        return sorted([*files, "manifest.json"])
+
+    def abort(self) -> None:
+        """Drop the staging folder (idempotent); a full disk may fail the closing flushes."""
+        for handle in self._csv.values():
+            try:
+                handle.close()
+            except OSError:
+                pass
+        for writer in self._parquet.values():
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - the folder is being discarded anyway
+                pass
+        self._staging.discard()
+
+
+def run_manifest(
+    *,
+    scenario_id: str,
+    scenario_file: str,
+    scenario_sha256: str,
+    quotes_verified: bool,
+    seed: int,
+    runs: int,
+    engine: str,
+    constants: Constants,
+    wall_time_s: float,
+) -> dict[str, Any]:
+    """The manifest of a run, less what the writer adds (draw summary, file list)."""
+    return {
+        **base_manifest("run"),
+        "scenario_id": scenario_id,
+        "scenario_file": Path(scenario_file).name,
+        "scenario_sha256": scenario_sha256,
+        "quotes_verified": quotes_verified,
+        "seed": seed,
+        "runs": runs,
+        "engine": engine,
+        "constants": {k: getattr(constants, k) for k in constants.__dataclass_fields__},
+        "wall_time_s": round(wall_time_s, 3),
+    }
