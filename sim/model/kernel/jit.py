@@ -19,7 +19,7 @@ import numba
 from numba import types
 from numba.experimental import structref
 
-__all__ = ["njit", "structref", "types"]
+__all__ = ["Record", "njit", "structref", "types"]
 
 _KERNEL = Path(__file__).resolve().parent
 
@@ -35,6 +35,15 @@ def _source_hash() -> str:
 def _cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "diplosim" / "numba"
+
+
+class Record(types.StructRef):
+    """Base of the compiled records (a scenario's plan, a member): a StructRef passes all its
+    arrays by one reference, so a call between compiled functions costs one reference count
+    however many arrays the record holds."""
+
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(kind)) for name, kind in fields)
 
 
 def njit(*args, **options):

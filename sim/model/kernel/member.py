@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model.kernel.jit import njit, structref, types
+from sim.model.kernel.jit import Record, njit, structref
 from sim.model.kernel import layout as L
 from sim.model.kernel import rules
 from sim.model.kernel.steps import STEP_ORDER_INDEX, fire_events, initial_state, role_step, update_decisions
@@ -44,9 +44,8 @@ class Member(NamedTuple):
 
 
 @structref.register
-class CompiledMemberType(types.StructRef):
-    def preprocess_fields(self, fields):
-        return tuple((name, types.unliteral(kind)) for name, kind in fields)
+class CompiledMemberType(Record):
+    pass
 
 
 class CompiledMember(structref.StructRefProxy):

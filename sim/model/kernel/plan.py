@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model.kernel.jit import structref, types
+from sim.model.kernel.jit import Record, structref
 
 from sim.model.clock import build_clock
 from sim.model.constants import Constants
@@ -54,9 +54,8 @@ class Plan(NamedTuple):
 
 
 @structref.register
-class CompiledPlanType(types.StructRef):
-    def preprocess_fields(self, fields):
-        return tuple((name, types.unliteral(kind)) for name, kind in fields)
+class CompiledPlanType(Record):
+    pass
 
 
 class CompiledPlan(structref.StructRefProxy):
@@ -71,22 +70,11 @@ def compiled(plan: Plan) -> CompiledPlan:
     return CompiledPlan(*plan)
 
 
-class KernelConstants(NamedTuple):
-    """The behavioural constants as the compiled rules take them (a tuple of floats)."""
-
-    temperature: float
-    w_domestic: float
-    w_alliance: float
-    w_security: float
-    w_economy: float
-    action_cost: float
-    attention_rate: float
-    attention_floor_hours: float
-    deadline_horizon_days: float
-    election_horizon_days: float
-    opinion_adjustment_days: float
-    pressure_adjustment_days: float
-    threat_decay_days: float
+# The behavioural constants as the compiled rules take them: a tuple of floats with the fields
+# of :class:`~sim.model.constants.Constants`, in the same order.
+KernelConstants = NamedTuple(  # type: ignore[misc]
+    "KernelConstants", [(f.name, float) for f in dataclasses.fields(Constants)]
+)
 
 
 def kernel_constants(constants: Constants) -> KernelConstants:
