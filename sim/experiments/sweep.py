@@ -120,9 +120,11 @@ def run_points(
     point_ids: list[int],
     members: int,
     seed: int,
+    threads: int | None = None,
 ) -> dict[str, list[Any]]:
-    """Tidy rows (as columns) for a block of points: one row per point, decision and option."""
-    engine = VectorEngine(scenario, constants)
+    """Tidy rows (as columns) for a block of points: one row per point, decision and option.
+    ``threads`` caps the engine's threads (one per Dask worker: the cluster is the parallelism)."""
+    engine = VectorEngine(scenario, constants, threads=threads)
     columns: dict[str, list[Any]] = {"point": [], **{name: [] for name in names}}
     columns.update({c: [] for c in DATASET_COLUMNS if c != "point"})
     base = engine.inputs(seed, range(members))
@@ -372,7 +374,7 @@ class SweepRunner:
                 client.submit(
                     run_points, self.scenario, self.constants, self.names,
                     self.points[self.chunks[i]], self.chunks[i], self.spec.members,
-                    self.spec.seed, key=f"diplosim-chunk-{self.spec_sha[:12]}-{i}", pure=False,
+                    self.spec.seed, 1, key=f"diplosim-chunk-{self.spec_sha[:12]}-{i}", pure=False,
                 )
                 for i in pending
             ]
