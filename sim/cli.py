@@ -422,7 +422,10 @@ def _validate(args) -> int:
         if args.report is not None:
             validated.append(ValidatedScenario(loaded, constants, ensemble, engine,
                                                time.perf_counter() - started))
-    table = f"{format_table(scores)}\n{args.runs} runs per scenario, seed {args.seed}"
+    from sim.experiments.scoreboard import format_scoreboard, scoreboard
+
+    table = (f"{format_table(scores)}\n\n{format_scoreboard(scoreboard(scores, args.seed))}\n\n"
+             f"{args.runs} runs per scenario, seed {args.seed}")
     if args.json:
         print(_strict_json([s.as_dict() for s in scores]))
     else:
