@@ -65,12 +65,16 @@ def choices(scenario_dir: Path = SCENARIO_DIR, overlay_dir: Path = OVERLAY_DIR) 
 
 def _overlay_base(path: Path) -> str:
     """The overlay's base file name as written ("" when the file cannot be read: the overlay is
-    then not offered; ``diplosim check`` or ``counterfactual`` says what is wrong with it)."""
-    import yaml
+    then not offered; ``diplosim check`` or ``counterfactual`` says what is wrong with it).
+    Read through the same bounded reader as every other file, so a hostile overlay in the
+    folder cannot stall the page."""
+    from sim.model.scenario import ScenarioError, read_text_file
+    from sim.model.yamlmap import YamlError, load_with_lines
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        text, _ = read_text_file(path)
+        data, _ = load_with_lines(text)
+    except (ScenarioError, YamlError):
         return ""
     return str(data.get("base", "")) if isinstance(data, dict) else ""
 

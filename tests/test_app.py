@@ -119,3 +119,22 @@ def test_a_malformed_file_is_reported_on_the_page_not_raised(tmp_path):
     (tmp_path / "counterfactuals").mkdir()
     (tmp_path / "counterfactuals" / "bad.yaml").write_text("base: [unclosed\n", encoding="utf-8")
     assert [c.label for c in choices(tmp_path, tmp_path / "counterfactuals")] == ["broken"]
+
+
+def test_a_hostile_overlay_beside_the_scenarios_is_not_offered_and_does_not_stall(tmp_path):
+    """An alias bomb in the overlays folder is skipped quickly by the page's scenario picker."""
+    import shutil
+    import time
+
+    from sim.app import choices
+
+    shutil.copy(SCENARIOS / "gsomia_2019.yaml", tmp_path / "gsomia_2019.yaml")
+    folder = tmp_path / "counterfactuals"
+    folder.mkdir()
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9))
+    (folder / "bomb.yaml").write_text(bomb, encoding="utf-8")
+    started = time.perf_counter()
+    offered = choices(tmp_path, folder)
+    assert time.perf_counter() - started < 5
+    assert [c.label for c in offered] == ["gsomia_2019"]
