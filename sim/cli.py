@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.paths import CALIBRATION, SCENARIOS
+from sim.paths import CALIBRATION_RESULTS, SCENARIOS, shipped_file
 
 DEFAULT_SEED = 20190822
 MAX_SEED = 2**63 - 1  # seeds are non-negative 64-bit integers (NumPy refuses negative ones)
@@ -17,7 +17,6 @@ MAX_RUNS = 10_000_000  # runs of one ensemble (--runs)
 MAX_MEMBERS = 1_000_000  # members per point or draw (--members), as in a sweep spec
 MAX_SAMPLES = 1_000_000  # Saltelli base samples (--samples)
 SCENARIO_DIR = SCENARIOS
-CALIBRATION_RESULTS = CALIBRATION / "results"
 
 
 def _whole_number(low: int, high: int):
@@ -196,6 +195,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="address to listen on (default 127.0.0.1: this machine only)")
     app.add_argument("--port", type=int, default=8765, help="port (default 8765)")
 
+    sub.add_parser("scenarios", help="list the shipped scenarios and overlays (name them by stem)")
+    init = sub.add_parser("init", help="copy the shipped scenarios, overlays, constants and "
+                          "targets into a new folder, to edit")
+    init.add_argument("folder", metavar="DIR")
+
     check = sub.add_parser("check", help="validate scenario files without running them")
     check.add_argument("scenarios", nargs="+")
     check.add_argument("--sources")
@@ -209,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     from contextlib import nullcontext
 
     args = _parser().parse_args(argv)
+    _shipped_names(args)
     from sim.outputs.output_folder import Stopped, Terminated, sigterm_raises
     from sim.model.scenario import ScenarioError
 
@@ -223,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         "discover": _discover,
         "calibrate": _calibrate,
         "check": _check,
+        "scenarios": _scenarios,
+        "init": _init,
         "app": _app,
     }[args.command]
     try:
@@ -422,6 +429,11 @@ def _validate(args) -> int:
         if args.report is not None:
             validated.append(ValidatedScenario(loaded, constants, ensemble, engine,
                                                time.perf_counter() - started))
+    if not scores:
+        where = ", ".join(paths) if args.scenarios else f"the shipped scenarios in {SCENARIO_DIR}"
+        print(f"diplosim: error: nothing to score: no recorded outcome in {where or SCENARIO_DIR}; "
+              "expected scenario files with a recorded_outcome", file=sys.stderr)
+        return 2
     from sim.experiments.scoreboard import format_scoreboard, scoreboard
 
     table = (f"{format_table(scores)}\n\n{format_scoreboard(scoreboard(scores, args.seed))}\n\n"
@@ -663,8 +675,61 @@ def _check(args) -> int:
 
     for path in args.scenarios:
         loaded = load_scenario(path, sources_root=args.sources)
-        status = "quotes verified" if loaded.quotes_verified else "quotes NOT checked (no sources)"
+        status = (f"quotes verified against {loaded.sources_root}" if loaded.quotes_verified
+                  else "quotes NOT checked: no sources folder found (--sources or $DIPLOSIM_SOURCES)")
         print(f"{path}: ok ({status})")
+    return 0
+
+
+def _shipped_names(args) -> None:
+    """Let a shipped scenario or overlay be named by its stem (``gsomia_2019``)."""
+    for attr in ("scenario", "overlay"):
+        value = getattr(args, attr, None)
+        if isinstance(value, str):
+            setattr(args, attr, shipped_file(value))
+    if getattr(args, "scenarios", None):
+        args.scenarios = [shipped_file(p) for p in args.scenarios]
+
+
+def _scenarios(args) -> int:
+    """List the shipped scenarios and overlays, by the names the commands accept."""
+    from sim.model.scenario import ScenarioError, load_scenario
+    from sim.paths import OVERLAYS, shipped_overlays, shipped_scenarios
+
+    print(f"scenarios in {SCENARIO_DIR}:")
+    for path in shipped_scenarios():
+        try:
+            title = load_scenario(path, verify_quotes=False).scenario.title
+        except ScenarioError as exc:
+            title = f"(does not load: {exc.message})"
+        print(f"  {path.stem:<34} {title}")
+    print(f"counterfactual overlays in {OVERLAYS}:")
+    for path in shipped_overlays():
+        print(f"  {path.stem}")
+    print("name one by its stem (diplosim run gsomia_2019) or copy them out with diplosim init DIR")
+    return 0
+
+
+def _init(args) -> int:
+    """Copy the shipped scenarios, overlays, constants and targets into a new folder."""
+    import shutil
+
+    from sim.paths import CALIBRATION, OVERLAYS, shipped_overlays, shipped_scenarios
+
+    target = Path(args.folder)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        print(f"diplosim: error: {target}: exists and is not an empty folder; expected a new "
+              "folder to copy the scenarios into", file=sys.stderr)
+        return 2
+    (target / "scenarios" / OVERLAYS.name).mkdir(parents=True, exist_ok=True)
+    (target / "calibration").mkdir(exist_ok=True)
+    for path in shipped_scenarios():
+        shutil.copyfile(path, target / "scenarios" / path.name)
+    for path in shipped_overlays():
+        shutil.copyfile(path, target / "scenarios" / OVERLAYS.name / path.name)
+    for name in ("constants.yaml", "targets.yaml"):
+        shutil.copyfile(CALIBRATION / name, target / "calibration" / name)
+    print(f"copied the scenarios, overlays, constants and targets to {target}")
     return 0
 
 

@@ -317,14 +317,17 @@ def as_aware(value: datetime | Date) -> datetime:
 
 def find_sources_root(scenario_file: str | os.PathLike[str], explicit: str | None = None) -> str | None:
     """Where cited files live: ``explicit``, else $DIPLOSIM_SOURCES, else a ``shared`` folder
-    beside an ancestor of the scenario file (the project's checkout sits next to it)."""
+    beside an ancestor of the scenario file (the project's checkout sits next to it), else
+    beside the working directory or one of its ancestors (for an installed package, whose
+    scenarios sit elsewhere)."""
     if explicit:
         return explicit
     env = os.environ.get(SOURCES_ENV)
     if env:
         return env
     here = FilePath(scenario_file).resolve().parent
-    for folder in (here, *here.parents):
+    cwd = FilePath.cwd().resolve()
+    for folder in dict.fromkeys((here, *here.parents, cwd, *cwd.parents)):
         candidate = folder / "shared"
         if (candidate / "seeds").is_dir() or (candidate / "facts").is_dir():
             return str(candidate)

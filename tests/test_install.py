@@ -1,0 +1,76 @@
+"""The package works outside its source tree: a regular (non-editable) install, run from
+another folder, finds its shipped scenarios, constants and targets, and names them plainly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SOURCES
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A non-editable build of this checkout, installed into a folder of its own (the
+    dependencies come from the test environment)."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--target", str(target), str(ROOT)], check=True, capture_output=True)
+    return target
+
+
+def _diplosim(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(installed)}
+    env.pop("DIPLOSIM_SOURCES", None)
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_installed_copy_is_the_one_that_runs(installed, tmp_path):
+    done = subprocess.run([sys.executable, "-c", "import sim.paths as p; print(p.__file__, p.IN_CHECKOUT, p.SCENARIOS)"], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(installed)}, capture_output=True,
+                          text=True, check=True)
+    where, in_checkout, scenarios = done.stdout.split()
+    assert where.startswith(str(installed)) and in_checkout == "False"
+    assert scenarios.startswith(str(installed))
+
+
+def test_shipped_scenarios_run_by_name_from_another_folder(installed, tmp_path):
+    listed = _diplosim(installed, tmp_path, "scenarios")
+    assert listed.returncode == 0, listed.stderr
+    assert "gsomia_2019" in listed.stdout and "no_us_pressure_2019" in listed.stdout
+    run = _diplosim(installed, tmp_path, "run", "gsomia_2019", "--runs", "20", "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert "termination_notice" in run.stdout
+    counterfactual = _diplosim(installed, tmp_path, "counterfactual", "no_us_pressure_2019", "--runs", "20")
+    assert counterfactual.returncode == 0, counterfactual.stderr
+    validate = _diplosim(installed, tmp_path, "validate", "--runs", "20", "--quiet")
+    assert validate.returncode == 0, validate.stderr
+    assert "gsomia_2012" in validate.stdout and "scoreboard" in validate.stdout
+
+
+def test_validate_with_nothing_to_score_says_where_it_looked(installed, tmp_path):
+    (tmp_path / "init").mkdir()
+    copied = _diplosim(installed, tmp_path, "init", "copy")
+    assert copied.returncode == 0, copied.stderr
+    scenario = tmp_path / "copy" / "scenarios" / "gsomia_2012.yaml"
+    text = scenario.read_text(encoding="utf-8")
+    scenario.write_text(text[: text.index("recorded_outcome:")], encoding="utf-8")
+    done = _diplosim(installed, tmp_path, "validate", str(scenario), "--runs", "5", "--quiet")
+    assert done.returncode == 2
+    assert "nothing to score" in done.stderr and "gsomia_2012.yaml" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(SOURCES is None, reason="the shared source texts are not beside the project")
+def test_the_sources_folder_is_found_from_the_working_directory_and_named(installed, tmp_path):
+    work = Path(SOURCES).parent  # the folder that holds shared/
+    done = _diplosim(installed, work, "check", "gsomia_2012")
+    assert done.returncode == 0, done.stderr
+    assert f"quotes verified against {Path(SOURCES).resolve()}" in done.stdout
+    elsewhere = _diplosim(installed, tmp_path, "check", "gsomia_2012")
+    assert "quotes NOT checked" in elsewhere.stdout
