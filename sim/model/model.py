@@ -28,7 +28,6 @@ from sim.model.kernel.plan import build_plan, compiled, kernel_constants
 from sim.model.kernel.steps import STEP_ORDER, fire_events, update_decisions
 from sim.model.scenario import Decision, Scenario
 
-N_FIXED_CHANNELS = L.N_FIXED_CHANNELS
 STATUS_NAMES = {L.WAITING: "waiting", L.OPEN: "open", L.RESOLVED: "resolved",
                 L.NOT_REACHED: "not_reached"}
 

@@ -94,7 +94,6 @@ WAITING, OPEN, RESOLVED, NOT_REACHED = 0, 1, 2, 3
 
 # The counterpart's moves.
 HOLD, OFFER_TALKS, LIFT_COERCION = 0, 1, 2
-COUNTERPART_MOVES = ("hold", "offer_talks", "lift_coercion")
 
 # The decider's utility terms, in the order they are summed and reported.
 UTILITY_TERMS: tuple[str, ...] = (

@@ -15,7 +15,6 @@ import numpy as np
 
 from sim.model.kernel.jit import Record, njit, structref
 from sim.model.kernel import layout as L
-from sim.model.kernel import rules
 from sim.model.kernel.steps import STEP_ORDER_INDEX, fire_events, initial_state, role_step, update_decisions
 
 
@@ -64,9 +63,9 @@ def new_member(n_quantities: int, n_steps: int, n_channels: int, n_decisions: in
         state=np.zeros(L.N_STATE), status=np.zeros(d, dtype=np.int64),
         option=np.full(d, -1, dtype=np.int64), decided=np.full(d, np.nan),
         by_default=np.zeros(d, dtype=np.bool_), probabilities=np.zeros((d, k)),
-        utilities=np.full((d, k), np.nan), terms=np.full((d, rules.N_TERMS, k), np.nan),
+        utilities=np.full((d, k), np.nan), terms=np.full((d, L.N_TERMS, k), np.nan),
         probe=np.full(d, -1, dtype=np.int64), expected_away=np.zeros(d),
-        was_open=np.zeros(d, dtype=np.bool_), option_terms=np.zeros(rules.N_TERMS),
+        was_open=np.zeros(d, dtype=np.bool_), option_terms=np.zeros(L.N_TERMS),
         available=np.zeros(k, dtype=np.bool_), move_utilities=np.zeros(3),
         move_available=np.zeros(3, dtype=np.bool_), move_probabilities=np.zeros(3),
         report=np.zeros(2, dtype=np.int64),

@@ -70,14 +70,6 @@ def philox_block(k0: np.uint64, k1: np.uint64, c0: np.uint64, c1: np.uint64, c2:
 
 
 @njit(cache=True)
-def uniform(k0: np.uint64, k1: np.uint64, run: np.int64, stream: np.int64, index: np.int64) -> float:
-    """Uniform number ``index`` of stream ``stream`` of run ``run``, in [0, 1)."""
-    words = philox_block(k0, k1, np.uint64(index // 4), np.uint64(run), np.uint64(stream),
-                         np.uint64(0))
-    return (words[index % 4] >> _S11) * _TO_UNIT
-
-
-@njit(cache=True)
 def fill_one(k0: np.uint64, k1: np.uint64, run: np.int64, stream: np.int64, out: np.ndarray) -> None:
     """``out[j]`` = uniform ``j`` of ``stream`` of run ``run`` (one member, one call)."""
     n = out.shape[0]

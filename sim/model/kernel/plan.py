@@ -18,7 +18,7 @@ from sim.model.constants import Constants
 from sim.model.draws import drawn_quantities, effect_key
 from sim.model.kernel import layout as L
 from sim.model.kernel import rules
-from sim.model.roles import ROLE_NAMES, ROLES
+from sim.model.roles import ROLE_NAMES
 from sim.model.scenario import Scenario
 
 
@@ -202,7 +202,3 @@ def _election_proximity(scenario: Scenario, clock, decider: str | None, starts: 
             proximity[k] = rules.election_proximity(days, constants.election_horizon_days)
     return proximity
 
-
-def role_state_names(role: str) -> list[str]:
-    """The state variables of a role, in slot order."""
-    return list(ROLES[role].state)

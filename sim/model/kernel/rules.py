@@ -12,15 +12,13 @@ import math
 import numpy as np
 
 from sim.model.kernel.jit import njit
-from sim.model.kernel.layout import (  # noqa: F401  (re-exported: the terms' names and slots)
-    N_TERMS,
+from sim.model.kernel.layout import (
     T_ACTION_COST,
     T_ALLIANCE,
     T_COERCION,
     T_DOMESTIC,
     T_RIVAL_ECONOMY,
     T_SECURITY,
-    UTILITY_TERMS,
 )
 
 

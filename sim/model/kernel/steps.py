@@ -312,11 +312,3 @@ def role_step(role, k, now, dt, m, plan, c) -> None:
     elif role == L.DECIDER:
         decider_step(k, now, dt, m, plan, c)
 
-
-ROLE_STEPS = {
-    "provocateur": provocateur_step,
-    "counterpart": counterpart_step,
-    "patron": patron_step,
-    "rival": rival_step,
-    "decider": decider_step,
-}
