@@ -12,6 +12,7 @@ from sim.model.scenario import find_sources_root, load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 SCENARIO_2012 = SCENARIOS / "gsomia_2012.yaml"
+SCENARIO_2016 = SCENARIOS / "gsomia_2016.yaml"
 SCENARIO_2019 = SCENARIOS / "gsomia_2019.yaml"
 SOURCES = find_sources_root(SCENARIO_2012)
 
@@ -29,6 +30,11 @@ def constants():
 @pytest.fixture(scope="session")
 def scenario_2012():
     return load_scenario(SCENARIO_2012, verify_quotes=False).scenario
+
+
+@pytest.fixture(scope="session")
+def scenario_2016():
+    return load_scenario(SCENARIO_2016, verify_quotes=False).scenario
 
 
 @pytest.fixture(scope="session")

@@ -50,9 +50,11 @@ def _compare(scenario, constants, seed: int, members: int) -> None:
     assert len(vector_rows) == members * n_decisions
 
 
-@pytest.mark.parametrize("name", ["gsomia_2012", "gsomia_2019"])
-def test_engines_agree_on_shipped_scenarios(name, scenario_2012, scenario_2019, constants):
-    scenario = scenario_2012 if name == "gsomia_2012" else scenario_2019
+@pytest.mark.parametrize("name", ["gsomia_2012", "gsomia_2016", "gsomia_2019"])
+def test_engines_agree_on_shipped_scenarios(name, scenario_2012, scenario_2016, scenario_2019,
+                                            constants):
+    scenario = {"gsomia_2012": scenario_2012, "gsomia_2016": scenario_2016,
+                "gsomia_2019": scenario_2019}[name]
     _compare(scenario, constants, seed=2024, members=500)
 
 
@@ -82,8 +84,13 @@ def random_scenarios(draw):
             effect["range"] = [min(a, b), max(a, b)]
             effect["op"] = draw(st.sampled_from(["add", "set"]))
     for decision in data["decisions"]:
+        decision["attention"] = draw(st.sampled_from(["deadline", "even"]))
         for option in decision["options"]:
             option["cooperation"] = draw(st.floats(0, 1))
+            if draw(st.booleans()):
+                option.update(home_signal=draw(st.floats(0, 1)), reversible=draw(st.floats(0, 1)),
+                              source="record", quote="x", note="drawn")
+    _add_domestic_players(draw, data, start, span)
     for role_actor in ("china", "north_korea", "united_states"):
         if draw(st.booleans()):
             del data["actors"][role_actor]
@@ -93,6 +100,31 @@ def random_scenarios(draw):
             ]
     data["clock"]["fine_step_hours"] = draw(st.sampled_from([0.5, 1.0, 2.0]))
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _add_domestic_players(draw, data, start, span) -> None:
+    """Up to two domestic players: random stance, leverage, veto, an election and an event
+    that changes how hard each presses."""
+    data.setdefault("elections", [])
+    for index in range(draw(st.integers(0, 2))):
+        player = f"party_{index}"
+        parameters = {}
+        for name in ("opposition", "leverage", "initial_pressing"):
+            a, b = draw(st.floats(0, 1)), draw(st.floats(0, 1))
+            parameters[name] = {"range": [min(a, b), max(a, b)], "source": "record",
+                                "quote": "x", "note": "drawn"}
+        data["actors"][player] = {"name": player, "role": "domestic", "veto": draw(st.booleans()),
+                                  "parameters": parameters}
+        if draw(st.booleans()):
+            data["elections"].append({"actor": player, "date": (start + timedelta(
+                days=draw(st.integers(1, 400)))).date(), "description": "an election",
+                "source": "record", "quote": "x"})
+        data["events"].append({
+            "id": f"{player}_presses", "description": "presses", "source": "record", "quote": "x",
+            "time": start + timedelta(hours=draw(st.floats(0, span - 1))),
+            "effects": [{"target": f"{player}.pressing", "op": draw(st.sampled_from(["add", "set"])),
+                         "range": sorted([draw(st.floats(-1, 1)), draw(st.floats(-1, 1))]),
+                         "note": "drawn"}]})
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

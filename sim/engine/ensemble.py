@@ -81,7 +81,8 @@ class VectorEngine:
         self.deadline_h = self.plan.deadline_h
         self.option_ids = [[o.id for o in d.options] for d in self.decisions]
         self.cooperation = [self.plan.cooperation[i, :len(ids)] for i, ids in enumerate(self.option_ids)]
-        self.roles = {role: self.scenario.actor_by_role(role) for role in L.ROLE_INDEX}
+        self.roles = {role: self.scenario.actor_by_role(role) for role in L.ROLE_INDEX
+                      if role != "domestic"}
 
     # -- inputs -----------------------------------------------------------------------------------
     def inputs(self, seed: int, runs: np.ndarray | range) -> MemberInputs:
@@ -118,7 +119,7 @@ class VectorEngine:
             by_default=np.zeros((M, D), dtype=np.bool_),
             probed_terms=np.full((M, D, L.N_TERMS, width), np.nan) if probe is not None else None,
         )
-        trajectories = np.zeros((M if record else 0, self.clock.n_steps, L.N_STATE))
+        trajectories = np.zeros((M if record else 0, self.clock.n_steps, self.plan.n_state))
         probe_array = (np.ascontiguousarray(probe, dtype=np.int64) if probe is not None
                        else np.zeros((M, 0), dtype=np.int64))
         terms = out.probed_terms if probe is not None else np.zeros((M, 0, L.N_TERMS, width))
@@ -161,6 +162,9 @@ class VectorEngine:
             actor = self.roles.get(role)
             if actor is not None:
                 out[f"{actor}.{variable}"] = table[:, :, slot]
+        for player, actor in enumerate(self.scenario.actors_in_role("domestic")):
+            for variable in L.PLAYER_STATE:
+                out[f"{actor}.{variable}"] = table[:, :, L.player_state_slot(player, variable)]
         out["lean_away"] = table[:, :, L.LEAN]
         return out
 

@@ -37,10 +37,9 @@ class CountryAgent(mesa.Agent):
         """This actor's drawn parameters, by name."""
         return {name: self.model.values[f"{self.actor_id}.{name}"] for name in ROLES[self.role].parameters}
 
-    @classmethod
-    def state_slots(cls) -> dict[str, int]:
+    def state_slots(self) -> dict[str, int]:
         """The role's state variables and where they live in the member's state."""
-        return {name: L.STATE_SLOTS[(cls.role, name)] for name in ROLES[cls.role].state}
+        return {name: L.STATE_SLOTS[(self.role, name)] for name in ROLES[self.role].state}
 
     def state(self) -> dict[str, float]:
         """The state variables events may change (for traces and the data collector)."""
@@ -48,7 +47,9 @@ class CountryAgent(mesa.Agent):
 
     def __getattr__(self, name: str) -> float:
         # A state variable by name (agent.opposition, agent.pressure): read from the member.
-        slots = type(self).state_slots()
+        if name.startswith("_") or name in ("model", "actor_id", "name", "player"):
+            raise AttributeError(name)
+        slots = self.state_slots()
         if name in slots:
             return float(self.model.member.state[slots[name]])
         raise AttributeError(name)
@@ -130,7 +131,29 @@ class DeciderAgent(CountryAgent):
         return out
 
 
+class DomesticAgent(CountryAgent):
+    """A player in the decider's own country (a party, an opposition, a legislature): its
+    stance follows the public as its own election nears; events make it press or fall
+    silent. It is the ``player``-th domestic actor of the scenario."""
+
+    role = "domestic"
+
+    def __init__(self, model: DiplomacyModel, actor_id: str, name: str, player: int = 0):
+        super().__init__(model, actor_id, name)
+        self.player = player
+
+    def state_slots(self) -> dict[str, int]:
+        return {name: L.player_state_slot(self.player, name) for name in ROLES[self.role].state}
+
+    def step(self) -> None:
+        m = self.model
+        steps.domestic_step(m.step_index, m.now_h, m.step_hours, m.record, m.compiled_plan,
+                            m.kernel_constants, self.player)
+        self.tell()
+
+
 AGENT_CLASSES: dict[str, type[CountryAgent]] = {
     cls.role: cls
-    for cls in (DeciderAgent, CounterpartAgent, PatronAgent, RivalAgent, ProvocateurAgent)
+    for cls in (DeciderAgent, CounterpartAgent, PatronAgent, RivalAgent, ProvocateurAgent,
+                DomesticAgent)
 }

@@ -26,6 +26,7 @@ from sim.model.kernel import layout as L
 from sim.model.kernel import member as kernel
 from sim.model.kernel.plan import build_plan, compiled, kernel_constants
 from sim.model.kernel.steps import STEP_ORDER, fire_events, update_decisions
+from sim.model.roles import MULTI_ROLES
 from sim.model.scenario import Decision, Scenario
 
 STATUS_NAMES = {L.WAITING: "waiting", L.OPEN: "open", L.RESOLVED: "resolved",
@@ -112,14 +113,15 @@ class DiplomacyModel(mesa.Model):
 
         self.by_actor: dict[str, CountryAgent] = {}
         self.by_role: dict[str, CountryAgent] = {}
+        self._ordered: list[CountryAgent] = []
         for role in STEP_ORDER:
-            actor_id = self.scenario.actor_by_role(role)
-            if actor_id is None:
-                continue
-            agent = AGENT_CLASSES[role](self, actor_id, self.scenario.actors[actor_id].name)
-            self.by_actor[actor_id] = agent
-            self.by_role[role] = agent
-        self._ordered = [self.by_role[r] for r in STEP_ORDER if r in self.by_role]
+            for player, actor_id in enumerate(self.scenario.actors_in_role(role)):
+                name = self.scenario.actors[actor_id].name
+                agent = (AGENT_CLASSES[role](self, actor_id, name, player) if role in MULTI_ROLES
+                         else AGENT_CLASSES[role](self, actor_id, name))
+                self.by_actor[actor_id] = agent
+                self.by_role.setdefault(role, agent)
+                self._ordered.append(agent)
         # Mesa keeps a class-level table of agent ids keyed by model: drop this model's entry
         # once its agents exist, or every model of an ensemble stays alive (memory grows).
         mesa.Agent._ids.pop(self, None)

@@ -71,6 +71,14 @@ ROLES: dict[str, RoleSpec] = {
                 "Share of domestic cost and lost leverage that a counterpart concession offsets "
                 "for a conditional option."
             ),
+            "public_accountability": ParameterSpec(
+                "How much the executive answers to the public directly (re-election "
+                "eligibility, term, approval); 1/2 is Model 1's fixed share."
+            ),
+            "leader_preference": ParameterSpec(
+                "The leader's own preference for cooperating, apart from opinion (-1 wants out, "
+                "+1 wants in).", -1.0, 1.0
+            ),
         },
         state={
             "opposition": "public opposition to cooperating, 0..1",
@@ -141,4 +149,29 @@ ROLES: dict[str, RoleSpec] = {
     ),
 }
 
+ROLES["domestic"] = RoleSpec(
+    description="A player in the decider's own country (a ruling party, an opposition, a "
+    "faction, a legislature): its stance follows the public as its own election nears, and "
+    "the executive weighs the cost it can impose while it presses; with a veto, its consent is "
+    "needed for any step more cooperative than the default.",
+    parameters={
+        "opposition": ParameterSpec("Its own stance against cooperating, 0..1."),
+        "leverage": ParameterSpec(
+            "What defying it costs the executive, on the scale where a fully visible, fully "
+            "opposed, fully aggrieved public costs 1."
+        ),
+        "initial_pressing": ParameterSpec(
+            "How actively it presses at the start (0 silent, 1 a public demand)."
+        ),
+    },
+    state={
+        "pressing": "how actively it presses the executive, 0..1",
+        "stance": "its effective stance against cooperating, 0..1 (follows the public as its "
+        "election nears)",
+    },
+)
+
 ROLE_NAMES: tuple[str, ...] = tuple(ROLES)
+MULTI_ROLES: tuple[str, ...] = ("domestic",)
+"""Roles that may be cast more than once (every other role at most once)."""
+SINGLE_ROLES: tuple[str, ...] = tuple(r for r in ROLE_NAMES if r not in MULTI_ROLES)

@@ -30,10 +30,19 @@ from pydantic import (
     model_validator,
 )
 
-from sim.model.roles import ROLES
+from sim.model.roles import MULTI_ROLES, ROLES
 from sim.model.yamlmap import Path, YamlError, format_path, line_for, load_with_lines
 
-FORMAT = "diplosim/1"
+FORMAT = "diplosim/2"
+OLD_FORMATS = {
+    "diplosim/1": (
+        "this file is in the diplosim/1 format; diplosim/2 (Model 2) needs: `format: "
+        "diplosim/2`, and two more decider parameters, `public_accountability` (1/2 is "
+        "diplosim/1's fixed share) and `leader_preference` (-1 .. 1; 0 for none), each with "
+        "its source, quote and note; domestic players, option `home_signal`/`reversible` and "
+        "decision `attention` are optional (docs/scenario-format.md, 'From diplosim/1')"
+    ),
+}
 SOURCES_ENV = "DIPLOSIM_SOURCES"
 M = TypeVar("M", bound=BaseModel)
 MAX_STEPS = 100_000  # per decision window and overall; guards memory against a typo
@@ -109,6 +118,11 @@ def _actor_model(role: str) -> type[BaseModel]:
         f"{role.capitalize()}Parameters", __base__=StrictModel, **parameter_fields
     )
 
+    extra: dict[str, Any] = {}
+    if role in MULTI_ROLES:
+        extra["veto"] = (bool, Field(default=False, description=(
+            "its consent is needed for any option more cooperative than the default "
+            "(ratification); it withholds it while its stance exceeds one half")))
     return create_model(  # type: ignore[call-overload]
         f"{role.capitalize()}Actor",
         __base__=StrictModel,
@@ -116,6 +130,7 @@ def _actor_model(role: str) -> type[BaseModel]:
         name=(Text, ...),
         role=(Literal[role], ...),  # type: ignore[valid-type]
         parameters=(parameters_model, ...),
+        **extra,
     )
 
 
@@ -195,7 +210,8 @@ class Event(StrictModel):
 
 
 class Election(StrictModel):
-    """A scheduled election of an actor; its nearness raises that actor's domestic cost."""
+    """A scheduled election of the decider or one of its domestic players: its nearness makes
+    the decider answer to the public, and a player's stance follow the public."""
 
     actor: Identifier
     date: Date
@@ -217,6 +233,28 @@ class Option(StrictModel):
         description="actor whose concession this option is conditional on; the option is open "
         "only once that actor has conceded",
     )
+    home_signal: float | None = Field(
+        default=None, ge=0, le=1,
+        description="how far the step reads at home as giving in (the domestic cost scales "
+        "with it); defaults to `cooperation`",
+    )
+    reversible: float = Field(
+        default=0.0, ge=0, le=1,
+        description="how easily the step can be undone (1: at any time, at no cost); an "
+        "irreversible step forfeits what waiting for a concession could bring",
+    )
+    source: Identifier | None = Field(
+        default=None, description="source of `home_signal` and `reversible` (required with them)")
+    quote: Text | None = Field(default=None, description="exact words they rest on")
+    note: Text | None = Field(default=None, description="how the words became these numbers")
+
+    @model_validator(mode="after")
+    def _attributes_sourced(self) -> Option:
+        if (self.home_signal is not None or self.reversible != 0.0) and None in (
+                self.source, self.quote, self.note):
+            raise ValueError("an option with `home_signal` or `reversible` needs `source`, "
+                             "`quote` and `note` saying where the numbers come from")
+        return self
 
 
 class Precondition(StrictModel):
@@ -236,6 +274,11 @@ class Decision(StrictModel):
     deadline: AwareDatetime
     default: Identifier = Field(description="option that happens if the decider does nothing")
     after: Precondition | None = None
+    attention: Literal["deadline", "even"] = Field(
+        default="deadline",
+        description="deadline: reconsiderations concentrate before the deadline; even: a "
+        "window without a fixed moment, the same number of looks spread evenly",
+    )
     options: list[Option] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -258,7 +301,7 @@ class RecordedOutcome(StrictModel):
 class Scenario(StrictModel):
     """A whole scenario file."""
 
-    format: Literal["diplosim/1"]
+    format: Literal["diplosim/2"]
     id: Identifier
     title: Text
     summary: Text
@@ -271,8 +314,12 @@ class Scenario(StrictModel):
     recorded_outcome: dict[Identifier, RecordedOutcome] = Field(default_factory=dict)
 
     # -- conveniences used by the engines ------------------------------------------------------
+    def actors_in_role(self, role: str) -> list[str]:
+        """Ids of the actors cast in ``role``, in file order."""
+        return [actor_id for actor_id, actor in self.actors.items() if actor.role == role]
+
     def actor_by_role(self, role: str) -> str | None:
-        """Id of the actor cast in ``role`` (at most one per role), or None."""
+        """Id of the actor cast in ``role`` (the first, for a role cast many times), or None."""
         for actor_id, actor in self.actors.items():
             if actor.role == role:
                 return actor_id
@@ -491,6 +538,7 @@ def load_scenario_text(
     verify_quotes: bool = True,
 ) -> LoadedScenario:
     """Validate scenario text (already read from ``name``)."""
+    _refuse_old_format(text, name)
     scenario, data, lines = parse_model(text, name, Scenario)
     problems = list(_cross_check(scenario))
     if problems:
@@ -508,6 +556,18 @@ def load_scenario_text(
         sources_root=sources_root,
         quotes_verified=verified,
     )
+
+
+def _refuse_old_format(text: str, name: str) -> None:
+    """A file in an earlier format gets one message saying what to change."""
+    try:
+        data, lines = load_with_lines(text)
+    except YamlError:
+        return  # parse_model reports it, located
+    if isinstance(data, dict) and isinstance(data.get("format"), str):
+        message = OLD_FORMATS.get(data["format"])
+        if message is not None:
+            raise ScenarioError(name, ("format",), line_for(lines, ("format",)), message)
 
 
 def _kind(value: Any) -> str:
@@ -577,7 +637,12 @@ def _cross_check(s: Scenario) -> Any:
 
     roles_seen: dict[str, str] = {}
     for actor_id, actor in s.actors.items():
-        if actor.role in roles_seen:
+        if actor.role in MULTI_ROLES and not s.actors_in_role("decider"):
+            yield ("actors", actor_id, "role"), (
+                f"a {actor.role} player belongs to the decider's country, but no actor has "
+                "role 'decider'"
+            )
+        if actor.role in roles_seen and actor.role not in MULTI_ROLES:
             yield (
                 ("actors", actor_id, "role"),
                 f"role '{actor.role}' is already taken by '{roles_seen[actor.role]}'; "
@@ -608,10 +673,10 @@ def _cross_check(s: Scenario) -> Any:
     for index, election in enumerate(s.elections):
         if election.actor not in s.actors:
             yield ("elections", index, "actor"), f"unknown actor '{election.actor}'"
-        elif s.actors[election.actor].role != "decider":
+        elif s.actors[election.actor].role not in ("decider",) + MULTI_ROLES:
             yield ("elections", index, "actor"), (
-                f"actor '{election.actor}' is a {s.actors[election.actor].role}; only a "
-                "decider's elections enter the model"
+                f"actor '{election.actor}' is a {s.actors[election.actor].role}; only the "
+                "elections of the decider and its domestic players enter the model"
             )
         if election.source not in known_sources:
             yield ("elections", index, "source"), unknown_source(election.source)
@@ -635,6 +700,13 @@ def _cross_check(s: Scenario) -> Any:
                 yield where, f"unknown actor '{actor_id}'; expected one of {sorted(s.actors)}"
                 continue
             role = s.actors[actor_id].role
+            if role in MULTI_ROLES and variable == "stance":
+                yield where, (
+                    "a domestic player's stance is derived each step (its opposition, moving "
+                    "toward the public's as its election nears); an event may change "
+                    "'pressing'"
+                )
+                continue
             if variable not in ROLES[role].state:
                 yield where, (
                     f"'{variable}' is not a state variable of a {role}; expected one of "
@@ -662,6 +734,8 @@ def _cross_check(s: Scenario) -> Any:
         for o_index, option in enumerate(decision.options):
             if option_ids.index(option.id) != o_index:
                 yield where + ("options", o_index, "id"), f"duplicate option id '{option.id}'"
+            if option.source is not None and option.source not in known_sources:
+                yield where + ("options", o_index, "source"), unknown_source(option.source)
             if option.conditional_on is not None:
                 if option.conditional_on not in s.actors:
                     yield where + ("options", o_index, "conditional_on"), (
@@ -739,6 +813,11 @@ def _check_sources(s: Scenario, data: dict[str, Any], root: str) -> Any:
         yield from check(("elections", index), election.source, election.quote)
     for index, event in enumerate(s.events):
         yield from check(("events", index), event.source, event.quote)
+    for index, decision in enumerate(s.decisions):
+        for o_index, option in enumerate(decision.options):
+            if option.source is not None and option.quote is not None:
+                yield from check(("decisions", index, "options", o_index), option.source,
+                                 option.quote)
     for decision_id, record in s.recorded_outcome.items():
         yield from check(("recorded_outcome", decision_id), record.source, record.quote)
 

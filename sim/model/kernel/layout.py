@@ -8,25 +8,41 @@ the step rules read slots by these constant names, which Numba folds in at compi
 
 from __future__ import annotations
 
-from sim.model.roles import ROLE_NAMES, ROLES
+from sim.model.roles import ROLE_NAMES, ROLES, SINGLE_ROLES
 
 ROLE_INDEX: dict[str, int] = {role: i for i, role in enumerate(ROLE_NAMES)}
-DECIDER, COUNTERPART, PATRON, RIVAL, PROVOCATEUR = (
-    ROLE_INDEX[r] for r in ("decider", "counterpart", "patron", "rival", "provocateur")
+DECIDER, COUNTERPART, PATRON, RIVAL, PROVOCATEUR, DOMESTIC = (
+    ROLE_INDEX[r] for r in ("decider", "counterpart", "patron", "rival", "provocateur",
+                            "domestic")
 )
 
+# Roles cast at most once have fixed slots; the players of a role cast many times (domestic)
+# have theirs after the fixed state, player by player (see player_state_slot).
 PARAMETER_SLOTS: dict[tuple[str, str], int] = {}
-for _role in ROLE_NAMES:
+for _role in SINGLE_ROLES:
     for _name in ROLES[_role].parameters:
         PARAMETER_SLOTS[(_role, _name)] = len(PARAMETER_SLOTS)
 
 STATE_SLOTS: dict[tuple[str, str], int] = {}
-for _role in ROLE_NAMES:
+for _role in SINGLE_ROLES:
     for _name in ROLES[_role].state:
         STATE_SLOTS[(_role, _name)] = len(STATE_SLOTS)
 LEAN = len(STATE_SLOTS)  # how far the decider publicly leans away from cooperating
-N_STATE = LEAN + 1
+N_STATE = LEAN + 1  # the fixed state; a member's state adds N_PLAYER_STATE per domestic player
 N_PARAMETERS = len(PARAMETER_SLOTS)
+
+# A domestic player's parameters (columns of plan.player_column) and state (offsets).
+PLAYER_PARAMETERS: tuple[str, ...] = tuple(ROLES["domestic"].parameters)
+PLAYER_STATE: tuple[str, ...] = tuple(ROLES["domestic"].state)
+PP_OPPOSITION, PP_LEVERAGE, PP_INITIAL_PRESSING = (
+    PLAYER_PARAMETERS.index(n) for n in ("opposition", "leverage", "initial_pressing"))
+PS_PRESSING, PS_STANCE = (PLAYER_STATE.index(n) for n in ("pressing", "stance"))
+N_PLAYER_STATE = len(PLAYER_STATE)
+
+
+def player_state_slot(player: int, variable: str) -> int:
+    """Where domestic player number ``player`` keeps state ``variable``."""
+    return N_STATE + N_PLAYER_STATE * player + PLAYER_STATE.index(variable)
 
 
 def _p(role: str, name: str) -> int:
@@ -48,6 +64,8 @@ P_RIVAL_EXPOSURE = _p("decider", "rival_trade_exposure")
 P_COERCION_SENSITIVITY = _p("decider", "coercion_sensitivity")
 P_PRESSURE_BACKLASH = _p("decider", "pressure_backlash")
 P_CONCESSION_CREDIT = _p("decider", "concession_credit")
+P_ACCOUNTABILITY = _p("decider", "public_accountability")
+P_LEADER_PREFERENCE = _p("decider", "leader_preference")
 S_OPPOSITION = _s("decider", "opposition")
 S_SALIENCE = _s("decider", "salience")
 S_THREAT = _s("decider", "threat")
@@ -95,9 +113,12 @@ WAITING, OPEN, RESOLVED, NOT_REACHED = 0, 1, 2, 3
 # The counterpart's moves.
 HOLD, OFFER_TALKS, LIFT_COERCION = 0, 1, 2
 
+# Attention schedules of a decision.
+ATTENTION_DEADLINE, ATTENTION_EVEN = 0, 1
+
 # The decider's utility terms, in the order they are summed and reported.
 UTILITY_TERMS: tuple[str, ...] = (
-    "domestic", "alliance", "security", "rival_economy", "coercion", "action_cost",
+    "domestic", "alliance", "security", "rival_economy", "coercion", "leader", "action_cost",
 )
-T_DOMESTIC, T_ALLIANCE, T_SECURITY, T_RIVAL_ECONOMY, T_COERCION, T_ACTION_COST = range(6)
+T_DOMESTIC, T_ALLIANCE, T_SECURITY, T_RIVAL_ECONOMY, T_COERCION, T_LEADER, T_ACTION_COST = range(7)
 N_TERMS = len(UTILITY_TERMS)

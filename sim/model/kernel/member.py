@@ -23,7 +23,7 @@ class Member(NamedTuple):
 
     values: np.ndarray  # (Q,) drawn quantities, ``drawn_quantities`` order
     shocks: np.ndarray  # (S, C) uniform shocks by step and channel
-    state: np.ndarray  # (N_STATE,)
+    state: np.ndarray  # (plan.n_state,) fixed state, then each domestic player's
     status: np.ndarray  # (D,) WAITING / OPEN / RESOLVED / NOT_REACHED
     option: np.ndarray  # (D,) chosen option, -1 while unresolved
     decided: np.ndarray  # (D,) hours at which it was decided, NaN while unresolved
@@ -39,6 +39,7 @@ class Member(NamedTuple):
     move_utilities: np.ndarray  # (3,) the counterpart's, scratch
     move_available: np.ndarray  # (3,) bool, scratch
     move_probabilities: np.ndarray  # (3,) scratch
+    counterpart_chance: np.ndarray  # (3,) its chance of each move at a look this step
     report: np.ndarray  # (2,) what happened this step: provoked (0/1), counterpart move (-1)
 
 
@@ -55,12 +56,12 @@ structref.define_proxy(CompiledMember, CompiledMemberType, list(Member._fields))
 
 
 def new_member(n_quantities: int, n_steps: int, n_channels: int, n_decisions: int,
-               width: int) -> Member:
+               width: int, n_state: int = L.N_STATE) -> Member:
     """A member's arrays, allocated once and refilled for every run."""
     d, k = n_decisions, width
     return Member(
         values=np.zeros(n_quantities), shocks=np.zeros((n_steps, n_channels)),
-        state=np.zeros(L.N_STATE), status=np.zeros(d, dtype=np.int64),
+        state=np.zeros(n_state), status=np.zeros(d, dtype=np.int64),
         option=np.full(d, -1, dtype=np.int64), decided=np.full(d, np.nan),
         by_default=np.zeros(d, dtype=np.bool_), probabilities=np.zeros((d, k)),
         utilities=np.full((d, k), np.nan), terms=np.full((d, L.N_TERMS, k), np.nan),
@@ -68,6 +69,7 @@ def new_member(n_quantities: int, n_steps: int, n_channels: int, n_decisions: in
         was_open=np.zeros(d, dtype=np.bool_), option_terms=np.zeros(L.N_TERMS),
         available=np.zeros(k, dtype=np.bool_), move_utilities=np.zeros(3),
         move_available=np.zeros(3, dtype=np.bool_), move_probabilities=np.zeros(3),
+        counterpart_chance=np.zeros(3),
         report=np.zeros(2, dtype=np.int64),
     )
 
@@ -75,7 +77,8 @@ def new_member(n_quantities: int, n_steps: int, n_channels: int, n_decisions: in
 def member_for(plan, n_quantities: int) -> Member:
     """A member shaped for ``plan`` (a :class:`sim.model.kernel.plan.Plan`) and its quantities."""
     n_decisions, width = plan.cooperation.shape
-    return new_member(n_quantities, len(plan.step_starts), plan.n_channels, n_decisions, width)
+    return new_member(n_quantities, len(plan.step_starts), plan.n_channels, n_decisions, width,
+                      plan.n_state)
 
 
 def compiled(member: Member) -> CompiledMember:

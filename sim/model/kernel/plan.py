@@ -18,7 +18,7 @@ from sim.model.constants import Constants
 from sim.model.draws import drawn_quantities, effect_key
 from sim.model.kernel import layout as L
 from sim.model.kernel import rules
-from sim.model.roles import ROLE_NAMES
+from sim.model.roles import ROLE_NAMES, SINGLE_ROLES
 from sim.model.scenario import Scenario
 
 
@@ -50,6 +50,15 @@ class Plan(NamedTuple):
     conditional: np.ndarray  # (D, K) bool: option waits for someone's concession
     conditional_on_counterpart: np.ndarray  # (D, K) bool: ... for the counterpart's
     awaits_counterpart: np.ndarray  # (D,) bool
+    home_signal: np.ndarray  # (D, K) how far each option reads at home as giving in
+    reversible: np.ndarray  # (D, K) how easily each option can be undone, 0..1
+    more_cooperative: np.ndarray  # (D, K) bool: cooperation above the default's (a veto's reach)
+    no_later_look: np.ndarray  # (S, D) chance of no look at decision i after step k
+    player_column: np.ndarray  # (P, 3) columns of ``values``: opposition, leverage, initial_pressing
+    player_veto: np.ndarray  # (P,) bool
+    player_election: np.ndarray  # (S, P) each domestic player's election proximity
+    n_players: int
+    n_state: int
     n_channels: int
 
 
@@ -87,7 +96,8 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
     clock = build_clock(scenario)
     quantities = drawn_quantities(scenario)
     column = {q.key: i for i, q in enumerate(quantities)}
-    cast = {role: scenario.actor_by_role(role) for role in ROLE_NAMES}
+    cast = {role: scenario.actor_by_role(role) for role in SINGLE_ROLES}
+    players = scenario.actors_in_role("domestic")
     starts = clock.step_starts.astype(float)
 
     parameter_column = np.full(L.N_PARAMETERS, -1, dtype=np.int64)
@@ -96,12 +106,15 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
         if actor is not None:
             parameter_column[slot] = column[f"{actor}.{name}"]
 
-    fired, slots, adds, columns = _effects(scenario, clock, cast, column, starts)
+    fired, slots, adds, columns = _effects(scenario, clock, cast, players, column, starts)
     decisions = scenario.decisions
     width = max(len(d.options) for d in decisions) if decisions else 1
     cooperation = np.zeros((len(decisions), width))
     conditional = np.zeros((len(decisions), width), dtype=np.bool_)
     on_counterpart = np.zeros((len(decisions), width), dtype=np.bool_)
+    home_signal = np.zeros((len(decisions), width))
+    reversible = np.zeros((len(decisions), width))
+    more_cooperative = np.zeros((len(decisions), width), dtype=np.bool_)
     index = {d.id: i for i, d in enumerate(decisions)}
     after_decision = np.full(len(decisions), -1, dtype=np.int64)
     after_option = np.full(len(decisions), -1, dtype=np.int64)
@@ -112,6 +125,12 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
             conditional[i, k] = option.conditional_on is not None
             on_counterpart[i, k] = (option.conditional_on is not None
                                     and option.conditional_on == cast["counterpart"])
+            home_signal[i, k] = (option.home_signal if option.home_signal is not None
+                                 else option.cooperation)
+            reversible[i, k] = option.reversible
+        default_cooperation = cooperation[i, ids.index(d.default)]
+        for k, option in enumerate(d.options):
+            more_cooperative[i, k] = option.cooperation > default_cooperation
         if d.after is not None:
             j = index[d.after.decision]
             after_decision[i] = j
@@ -119,6 +138,9 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
         assert ids  # the schema requires options
     lengths = clock.step_lengths.astype(float)
     deadline_h = np.array([clock.hours(d.deadline) for d in decisions], dtype=float)
+    opens_h = np.array([clock.hours(d.opens) for d in decisions], dtype=float)
+    even = np.array([d.attention == "even" for d in decisions], dtype=np.bool_)
+    attention = _attention(starts, lengths, opens_h, deadline_h, even, constants)
     return Plan(
         step_starts=starts,
         step_lengths=lengths,
@@ -127,14 +149,15 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
         keep_opinion=_keep(lengths, constants.opinion_adjustment_days),
         keep_pressure=_keep(lengths, constants.pressure_adjustment_days),
         keep_threat=_keep(lengths, constants.threat_decay_days),
-        attention=_attention(starts, lengths, deadline_h, constants),
-        has_role=np.array([cast[r] is not None for r in ROLE_NAMES], dtype=np.bool_),
+        attention=attention,
+        has_role=np.array([cast[r] is not None if r in cast else bool(players)
+                           for r in ROLE_NAMES], dtype=np.bool_),
         parameter_column=parameter_column,
         fired_by_step=fired,
         effect_slot=slots,
         effect_adds=adds,
         effect_column=columns,
-        opens_h=np.array([clock.hours(d.opens) for d in decisions], dtype=float),
+        opens_h=opens_h,
         deadline_h=deadline_h,
         default_option=np.array([[o.id for o in d.options].index(d.default) for d in decisions],
                                 dtype=np.int64),
@@ -145,12 +168,22 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
         conditional=conditional,
         conditional_on_counterpart=on_counterpart,
         awaits_counterpart=on_counterpart.any(axis=1),
+        home_signal=home_signal,
+        reversible=reversible,
+        more_cooperative=more_cooperative,
+        no_later_look=_no_later_look(attention),
+        player_column=np.array([[column[f"{p}.{n}"] for n in L.PLAYER_PARAMETERS]
+                                for p in players], dtype=np.int64).reshape(len(players), 3),
+        player_veto=np.array([scenario.actors[p].veto for p in players], dtype=np.bool_),
+        player_election=_election_table(scenario, clock, players, starts, constants),
+        n_players=len(players),
+        n_state=L.N_STATE + L.N_PLAYER_STATE * len(players),
         n_channels=L.N_FIXED_CHANNELS + 2 * len(decisions),
     )
 
 
-def _effects(scenario: Scenario, clock, cast: dict[str, str | None], column: dict[str, int],
-             starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _effects(scenario: Scenario, clock, cast: dict[str, str | None], players: list[str],
+             column: dict[str, int], starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Event effects in firing order, and how many have fired by the end of each step. An
     event applies at the first step starting at or after its time (events are not clock
     boundaries), in time order, ties in file order."""
@@ -163,6 +196,8 @@ def _effects(scenario: Scenario, clock, cast: dict[str, str | None], column: dic
             actor, variable = effect.target.split(".")
             role = role_of.get(actor)
             slot = L.STATE_SLOTS.get((role, variable), -1) if role is not None else -1
+            if actor in players:
+                slot = L.player_state_slot(players.index(actor), variable)
             fire_step.append(step)
             slots.append(slot)
             adds.append(effect.op == "add")
@@ -178,27 +213,46 @@ def _keep(lengths: np.ndarray, time_constant_days: float) -> np.ndarray:
     return np.array([rules.keep_factor(dt, time_constant_days) for dt in lengths.tolist()])
 
 
-def _attention(starts: np.ndarray, lengths: np.ndarray, deadline_h: np.ndarray,
-               constants: Constants) -> np.ndarray:
+def _attention(starts: np.ndarray, lengths: np.ndarray, opens_h: np.ndarray,
+               deadline_h: np.ndarray, even: np.ndarray, constants: Constants) -> np.ndarray:
     """Chance of reconsidering each decision during each step: it depends on the clock and
-    the constants alone, so it is computed once per scenario."""
+    the constants alone, so it is computed once per scenario. A decision with even attention
+    has a constant hazard over its window (none after its deadline)."""
+    rate, floor = constants.attention_rate, constants.attention_floor_hours
     table = np.zeros((len(starts), len(deadline_h)))
-    for k, (now, dt) in enumerate(zip(starts.tolist(), lengths.tolist())):
-        for i, deadline in enumerate(deadline_h.tolist()):
-            table[k, i] = rules.attention_probability(deadline - now, dt, constants.attention_rate,
-                                                      constants.attention_floor_hours)
+    for i, deadline in enumerate(deadline_h.tolist()):
+        hazard = rules.even_attention_rate(deadline - opens_h[i], rate, floor)
+        for k, (now, dt) in enumerate(zip(starts.tolist(), lengths.tolist())):
+            if not even[i]:
+                table[k, i] = rules.attention_probability(deadline - now, dt, rate, floor)
+            elif now < deadline:
+                table[k, i] = rules.even_attention_probability(min(dt, deadline - now), hazard)
     return table
+
+
+def _no_later_look(attention: np.ndarray) -> np.ndarray:
+    """(S, D): the chance of no look at each decision in the steps after step k."""
+    out = np.ones_like(attention)
+    for k in range(attention.shape[0] - 2, -1, -1):
+        out[k] = out[k + 1] * (1.0 - attention[k + 1])
+    return out
 
 
 def _election_proximity(scenario: Scenario, clock, decider: str | None, starts: np.ndarray,
                         constants: Constants) -> np.ndarray:
     """The decider's election proximity at each step start (0 with no election ahead)."""
-    dates = [clock.hours(e.date) for e in scenario.elections if e.actor == decider]
-    proximity = np.zeros(len(starts))
-    for k, now in enumerate(starts.tolist()):
-        ahead = [h for h in dates if h >= now]
-        if ahead:
-            days = (min(ahead) - now) / 24.0
-            proximity[k] = rules.election_proximity(days, constants.election_horizon_days)
-    return proximity
+    return _election_table(scenario, clock, [decider], starts, constants)[:, 0]
 
+
+def _election_table(scenario: Scenario, clock, actors: list[str | None], starts: np.ndarray,
+                    constants: Constants) -> np.ndarray:
+    """(S, actors): each actor's election proximity at each step start (0 with none ahead)."""
+    proximity = np.zeros((len(starts), len(actors)))
+    for a, actor in enumerate(actors):
+        dates = [clock.hours(e.date) for e in scenario.elections if e.actor == actor]
+        for k, now in enumerate(starts.tolist()):
+            ahead = [h for h in dates if h >= now]
+            if ahead:
+                days = (min(ahead) - now) / 24.0
+                proximity[k, a] = rules.election_proximity(days, constants.election_horizon_days)
+    return proximity

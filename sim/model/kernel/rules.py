@@ -17,6 +17,7 @@ from sim.model.kernel.layout import (
     T_ALLIANCE,
     T_COERCION,
     T_DOMESTIC,
+    T_LEADER,
     T_RIVAL_ECONOMY,
     T_SECURITY,
 )
@@ -114,33 +115,91 @@ def expected_non_cooperation(probabilities: np.ndarray, cooperation: np.ndarray)
 
 
 @njit(cache=True)
-def domestic_cost(opposition: float, salience: float, election_prox: float,
-                  grievance: float) -> float:
-    """Domestic cost of cooperating, 0..1: opposition the public can see, heavier near an
-    election and where grievance runs deep (the level-II side of Putnam's two-level game)."""
-    return salience * opposition * (1.0 + election_prox) * (1.0 + grievance) / 4.0
+def even_attention_rate(window_hours: float, rate: float, floor_hours: float) -> float:
+    """Hazard per hour of a decision without a fixed moment: the expected number of looks the
+    deadline schedule gives over the window (``rate · ln((W + floor)/floor)``), spread evenly."""
+    w = max(window_hours, 1e-9)
+    return rate * math.log((w + floor_hours) / floor_hours) / w
 
 
 @njit(cache=True)
-def option_terms(cooperation: float, conceded: float, is_default: bool, domestic: float,
-                 alliance_value: float, security_value: float, rival_economy: float,
-                 coercion: float, concession_credit: float, w_domestic: float,
-                 w_alliance: float, w_security: float, w_economy: float, action_cost: float,
+def even_attention_probability(step_hours: float, hazard_per_hour: float) -> float:
+    return 1.0 - math.exp(-hazard_per_hour * step_hours)
+
+
+@njit(cache=True)
+def public_cost(opposition: float, salience: float, election_prox: float, grievance: float,
+                accountability: float) -> float:
+    """Domestic cost of cooperating that the public imposes, 0..1: opposition it can see,
+    heavier where grievance runs deep, borne as far as the executive answers to the public
+    (its accountability, rising to 1 as its own election nears). With accountability 1/2 this
+    is Model 1's ``salience · opposition · (1 + E)(1 + grievance)/4``."""
+    answer = accountability + (1.0 - accountability) * election_prox
+    return salience * opposition * (1.0 + grievance) / 2.0 * answer
+
+
+@njit(cache=True)
+def player_stance(own_opposition: float, election_prox: float, public_opposition: float) -> float:
+    """A domestic player's effective stance: its own, moving toward the public's as its own
+    election nears (a party facing voters follows them)."""
+    return own_opposition + election_prox * (public_opposition - own_opposition)
+
+
+@njit(cache=True)
+def player_cost(leverage: float, stance: float, pressing: float) -> float:
+    """What a domestic player's opposition costs the executive: its leverage times its stance,
+    while it presses."""
+    return leverage * stance * pressing
+
+
+@njit(cache=True)
+def option_terms(cooperation: float, home_signal: float, conceded: float, is_default: bool,
+                 domestic: float, alliance_value: float, security_value: float,
+                 rival_economy: float, coercion: float, concession_credit: float,
+                 leader_preference: float, w_domestic: float, w_alliance: float,
+                 w_security: float, w_economy: float, action_cost: float,
                  out: np.ndarray) -> None:
     """The weighted utility terms of one option, into ``out`` (UTILITY_TERMS order).
 
-    ``cooperation`` is the option's degree of keeping the commitment; ``conceded`` is 1 for a
+    ``cooperation`` is what the step gives the partner and the patron; ``home_signal`` how far
+    it reads at home as giving in (the domestic cost scales with it); ``conceded`` is 1 for a
     conditional option whose counterpart has conceded (its domestic cost and foregone leverage
-    shrink by ``concession_credit``); the option that happens by inaction carries no action
-    cost (status-quo bias).
+    shrink by ``concession_credit``); the leader's own preference weighs like the domestic
+    cost; the option that happens by inaction carries no action cost (status-quo bias).
     """
     offset = 1.0 - concession_credit * conceded
-    out[T_DOMESTIC] = -w_domestic * cooperation * domestic * offset
+    out[T_DOMESTIC] = -w_domestic * home_signal * domestic * offset
     out[T_ALLIANCE] = w_alliance * cooperation * alliance_value
     out[T_SECURITY] = w_security * cooperation * security_value
     out[T_RIVAL_ECONOMY] = -w_economy * cooperation * rival_economy
     out[T_COERCION] = -w_economy * cooperation * coercion * offset
+    out[T_LEADER] = w_domestic * leader_preference * cooperation
     out[T_ACTION_COST] = 0.0 if is_default else -action_cost
+
+
+@njit(cache=True)
+def acts_now(gain_over_default: float, no_further_look: float, wait_chance: float,
+             forfeit: float) -> bool:
+    """The value of waiting: act now when what waiting risks (the default happens if no look
+    comes again before the deadline) outweighs what acting now forfeits (the gain an expected
+    concession would bring, lost by an irreversible step).
+
+    ``wait_chance`` is the chance the other side moves first; ``forfeit`` is
+    ``(1 - reversible) · Σ_m q_m (U*_m - U_j)``.
+    """
+    return (1.0 - wait_chance) * no_further_look * gain_over_default >= forfeit
+
+
+@njit(cache=True)
+def chance_before_deadline(per_look: float, no_further_look: float) -> float:
+    """Chance that an actor who takes a step with probability ``per_look`` at each look does
+    so before the deadline, given its chance of no further look (``1 - P_n ** per_look``:
+    exact when looks are rare)."""
+    if per_look <= 0.0:
+        return 0.0
+    if no_further_look <= 0.0:
+        return 1.0
+    return 1.0 - no_further_look ** per_look
 
 
 @njit(cache=True)

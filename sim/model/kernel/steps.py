@@ -20,8 +20,10 @@ from sim.model.kernel import rules
 
 # Each step the actors move in this order: the provocateur's tests and the counterpart's move
 # come first, the patron and rival then respond to where the decider leaned at the last step,
-# and the decider weighs everything last.
-STEP_ORDER: tuple[str, ...] = ("provocateur", "counterpart", "patron", "rival", "decider")
+# the domestic players take their stance on last step's opinion, and the decider weighs
+# everything last. Domestic players move in the order they are cast.
+STEP_ORDER: tuple[str, ...] = ("provocateur", "counterpart", "patron", "rival", "domestic",
+                               "decider")
 STEP_ORDER_INDEX: tuple[int, ...] = tuple(L.ROLE_INDEX[r] for r in STEP_ORDER)
 
 # m.report slots: what happened this step.
@@ -61,6 +63,10 @@ def initial_state(m, plan) -> None:
     m.state[:] = 0.0
     for slot, source in _INITIAL:
         m.state[slot] = parameter(m.values, plan.parameter_column, source)
+    for p in range(plan.n_players):
+        base = L.N_STATE + L.N_PLAYER_STATE * p
+        m.state[base + L.PS_PRESSING] = m.values[plan.player_column[p, L.PP_INITIAL_PRESSING]]
+        m.state[base + L.PS_STANCE] = m.values[plan.player_column[p, L.PP_OPPOSITION]]
 
 
 # -- the clock's own moves: events and decision windows ------------------------------------
@@ -128,25 +134,9 @@ def provocateur_step(k, now, dt, m, plan, c) -> None:
 
 
 @njit(cache=True)
-def counterpart_step(k, now, dt, m, plan, c) -> None:
-    """While a decision is open the counterpart may climb down: offer talks (when an option
-    awaits its concession) or lift its coercion altogether."""
-    m.report[R_COUNTERPART_MOVE] = -1
-    if not plan.has_role[L.COUNTERPART]:
-        return
-    first = first_open(m.status)
-    if first < 0:
-        return
-    awaited = False
-    for i in range(m.status.shape[0]):
-        if plan.awaits_counterpart[i] and m.status[i] == L.OPEN:
-            awaited = True
-    talks_open = m.state[L.S_CONCESSION] < 1.0 and awaited
-    coerced = m.state[L.S_COERCION] > 0.0
-    if not talks_open and not coerced:
-        return
-    if m.shocks[k, L.CH_COUNTERPART_ATTENTION] >= plan.attention[k, first]:
-        return
+def counterpart_move_chances(m, plan, c, talks_open, coerced) -> None:
+    """The counterpart's chance of each move (hold, offer talks, lift its coercion) at a look,
+    into ``m.move_probabilities``."""
     columns = plan.parameter_column
     pressure_on = 0.0
     if plan.has_role[L.PATRON]:
@@ -164,6 +154,32 @@ def counterpart_step(k, now, dt, m, plan, c) -> None:
     m.move_available[L.LIFT_COERCION] = coerced
     rules.logit_probabilities(m.move_utilities, c.temperature, m.move_available,
                               m.move_probabilities)
+
+
+@njit(cache=True)
+def counterpart_step(k, now, dt, m, plan, c) -> None:
+    """While a decision is open the counterpart may climb down: offer talks (when an option
+    awaits its concession) or lift its coercion altogether. Its chance of each move at a look
+    is kept in ``m.counterpart_chance`` (the decider's estimate of what waiting may bring)."""
+    m.report[R_COUNTERPART_MOVE] = -1
+    m.counterpart_chance[:] = 0.0
+    if not plan.has_role[L.COUNTERPART]:
+        return
+    first = first_open(m.status)
+    if first < 0:
+        return
+    awaited = False
+    for i in range(m.status.shape[0]):
+        if plan.awaits_counterpart[i] and m.status[i] == L.OPEN:
+            awaited = True
+    talks_open = m.state[L.S_CONCESSION] < 1.0 and awaited
+    coerced = m.state[L.S_COERCION] > 0.0
+    if not talks_open and not coerced:
+        return
+    counterpart_move_chances(m, plan, c, talks_open, coerced)
+    m.counterpart_chance[:] = m.move_probabilities
+    if m.shocks[k, L.CH_COUNTERPART_ATTENTION] >= plan.attention[k, first]:
+        return
     move = rules.choose(m.move_probabilities, m.shocks[k, L.CH_COUNTERPART_CHOICE])
     m.report[R_COUNTERPART_MOVE] = move
     if move >= L.OFFER_TALKS:
@@ -202,6 +218,46 @@ def rival_step(k, now, dt, m, plan, c) -> None:
 
 
 @njit(cache=True)
+def domestic_step(k, now, dt, m, plan, c, p) -> None:
+    """Domestic player ``p`` takes its stance: its own, moving toward the public's opposition
+    as its own election nears. How hard it presses changes only by dated events."""
+    base = L.N_STATE + L.N_PLAYER_STATE * p
+    public = state_of(m.state, plan.has_role, L.DECIDER, L.S_OPPOSITION)
+    own = m.values[plan.player_column[p, L.PP_OPPOSITION]]
+    m.state[base + L.PS_STANCE] = rules.player_stance(own, plan.player_election[k, p], public)
+
+
+@njit(cache=True)
+def domestic_players_step(k, now, dt, m, plan, c) -> None:
+    for p in range(plan.n_players):
+        domestic_step(k, now, dt, m, plan, c, p)
+
+
+@njit(cache=True)
+def domestic_cost(k, m, plan) -> float:
+    """The executive's domestic cost of cooperating: the public's, plus each domestic
+    player's while it presses."""
+    columns, state = plan.parameter_column, m.state
+    total = rules.public_cost(state[L.S_OPPOSITION], state[L.S_SALIENCE],
+                              plan.election_proximity[k], state[L.S_GRIEVANCE],
+                              parameter(m.values, columns, L.P_ACCOUNTABILITY))
+    for p in range(plan.n_players):
+        base = L.N_STATE + L.N_PLAYER_STATE * p
+        total += rules.player_cost(m.values[plan.player_column[p, L.PP_LEVERAGE]],
+                                   state[base + L.PS_STANCE], state[base + L.PS_PRESSING])
+    return total
+
+
+@njit(cache=True)
+def vetoed(m, plan) -> bool:
+    """Does a veto player withhold its consent (its stance above one half)?"""
+    for p in range(plan.n_players):
+        if plan.player_veto[p] and m.state[L.N_STATE + L.N_PLAYER_STATE * p + L.PS_STANCE] > 0.5:
+            return True
+    return False
+
+
+@njit(cache=True)
 def update_opinion(k, m, plan) -> None:
     """Public opposition drifts toward its target; perceived threat decays to its baseline."""
     columns, cast, state = plan.parameter_column, plan.has_role, m.state
@@ -221,9 +277,9 @@ def update_opinion(k, m, plan) -> None:
 
 
 @njit(cache=True)
-def weigh(i, k, m, plan, c, domestic) -> None:
-    """The decider's utility terms, utilities and choice probabilities over decision ``i``'s
-    options; the terms are kept when ``k`` is the decision's probed step."""
+def drivers(m, plan) -> tuple:
+    """What the decider weighs: alliance value, security value, rival economy, coercion, the
+    counterpart's concession, its concession credit and the leader's own preference."""
     columns, cast, state = plan.parameter_column, plan.has_role, m.state
     alliance_value = state[L.S_ALLIANCE_DEPENDENCE] * state_of(state, cast, L.PATRON,
                                                                L.S_PATRON_PRESSURE)
@@ -232,14 +288,47 @@ def weigh(i, k, m, plan, c, domestic) -> None:
         state, cast, L.RIVAL, L.S_RIVAL_PRESSURE)
     coercion = state_of(state, cast, L.COUNTERPART, L.S_COERCION)
     conceded_by = state_of(state, cast, L.COUNTERPART, L.S_CONCESSION)
-    credit = parameter(m.values, columns, L.P_CONCESSION_CREDIT)
+    return (alliance_value, security_value, rival_economy, coercion, conceded_by,
+            parameter(m.values, columns, L.P_CONCESSION_CREDIT),
+            parameter(m.values, columns, L.P_LEADER_PREFERENCE))
+
+
+@njit(cache=True)
+def best_utility(i, m, plan, c, domestic, blocked, coercion, conceded_by) -> float:
+    """The decider's best utility over decision ``i``'s available options, were coercion and
+    the counterpart's concession as given (a hypothetical for the value of waiting)."""
+    alliance_value, security_value, rival_economy, _, _, credit, leader = drivers(m, plan)
+    best = -np.inf
+    for j in range(plan.n_options[i]):
+        conceded = conceded_by if plan.conditional_on_counterpart[i, j] else 0.0
+        if plan.conditional[i, j] and conceded < 1.0:
+            continue
+        if blocked and plan.more_cooperative[i, j]:
+            continue
+        rules.option_terms(plan.cooperation[i, j], plan.home_signal[i, j], conceded,
+                           j == plan.default_option[i], domestic, alliance_value,
+                           security_value, rival_economy, coercion, credit, leader,
+                           c.w_domestic, c.w_alliance, c.w_security, c.w_economy,
+                           c.action_cost, m.option_terms)
+        best = max(best, rules.total_utility(m.option_terms))
+    return best
+
+
+@njit(cache=True)
+def weigh(i, k, m, plan, c, domestic, blocked) -> None:
+    """The decider's utility terms, utilities and choice probabilities over decision ``i``'s
+    options; the terms are kept when ``k`` is the decision's probed step."""
+    alliance_value, security_value, rival_economy, coercion, conceded_by, credit, leader = \
+        drivers(m, plan)
     n = plan.n_options[i]
     for j in range(n):
         conceded = conceded_by if plan.conditional_on_counterpart[i, j] else 0.0
-        m.available[j] = (not plan.conditional[i, j]) or conceded >= 1.0
-        rules.option_terms(plan.cooperation[i, j], conceded, j == plan.default_option[i],
-                           domestic, alliance_value, security_value, rival_economy, coercion,
-                           credit, c.w_domestic, c.w_alliance, c.w_security, c.w_economy,
+        m.available[j] = ((not plan.conditional[i, j]) or conceded >= 1.0) and not (
+            blocked and plan.more_cooperative[i, j])
+        rules.option_terms(plan.cooperation[i, j], plan.home_signal[i, j], conceded,
+                           j == plan.default_option[i], domestic, alliance_value,
+                           security_value, rival_economy, coercion, credit, leader,
+                           c.w_domestic, c.w_alliance, c.w_security, c.w_economy,
                            c.action_cost, m.option_terms)
         if m.probe[i] == k:
             m.terms[i, :, j] = m.option_terms
@@ -248,6 +337,29 @@ def weigh(i, k, m, plan, c, domestic) -> None:
                               m.probabilities[i, :n])
     m.expected_away[i] = rules.expected_non_cooperation(m.probabilities[i, :n],
                                                         plan.cooperation[i, :n])
+
+
+@njit(cache=True)
+def acts_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
+    """The value of waiting (docs/model.md, M4): take option ``j`` of decision ``i`` now, or
+    wait while the counterpart may still concede?"""
+    talks, lift = m.counterpart_chance[L.OFFER_TALKS], m.counterpart_chance[L.LIFT_COERCION]
+    no_look = plan.no_later_look[k, i]
+    u_j = m.utilities[i, j]
+    gain = u_j - m.utilities[i, plan.default_option[i]]
+    if talks + lift <= 0.0:
+        return True
+    q = rules.chance_before_deadline(talks + lift, no_look)
+    coercion = state_of(m.state, plan.has_role, L.COUNTERPART, L.S_COERCION)
+    forfeit = 0.0
+    if talks > 0.0:
+        u_talks = best_utility(i, m, plan, c, domestic, blocked, coercion, 1.0)
+        forfeit += q * talks / (talks + lift) * (u_talks - u_j)
+    if lift > 0.0:
+        u_lift = best_utility(i, m, plan, c, domestic, blocked, 0.0, 1.0)
+        forfeit += q * lift / (talks + lift) * (u_lift - u_j)
+    forfeit *= 1.0 - plan.reversible[i, j]
+    return rules.acts_now(gain, no_look, q, forfeit)
 
 
 @njit(cache=True)
@@ -274,8 +386,8 @@ def decider_step(k, now, dt, m, plan, c) -> None:
     if not plan.has_role[L.DECIDER]:
         return
     update_opinion(k, m, plan)
-    domestic = rules.domestic_cost(m.state[L.S_OPPOSITION], m.state[L.S_SALIENCE],
-                                   plan.election_proximity[k], m.state[L.S_GRIEVANCE])
+    domestic = domestic_cost(k, m, plan)
+    blocked = vetoed(m, plan)
     m.utilities[:, :] = np.nan
     n = m.status.shape[0]
     for i in range(n):
@@ -283,14 +395,15 @@ def decider_step(k, now, dt, m, plan, c) -> None:
     for i in range(n):
         if not m.was_open[i] and m.probe[i] != k:
             continue
-        weigh(i, k, m, plan, c, domestic)
+        weigh(i, k, m, plan, c, domestic, blocked)
         if not m.was_open[i]:
             continue
         channel = L.N_FIXED_CHANNELS + 2 * i
         if m.shocks[k, channel] >= plan.attention[k, i]:
             continue
         chosen = rules.choose(m.probabilities[i, :plan.n_options[i]], m.shocks[k, channel + 1])
-        if chosen != plan.default_option[i]:
+        if chosen != plan.default_option[i] and acts_now(i, chosen, k, m, plan, c, domestic,
+                                                          blocked):
             m.status[i] = L.RESOLVED
             m.option[i] = chosen
             m.decided[i] = now
@@ -309,6 +422,8 @@ def role_step(role, k, now, dt, m, plan, c) -> None:
         patron_step(k, now, dt, m, plan, c)
     elif role == L.RIVAL:
         rival_step(k, now, dt, m, plan, c)
+    elif role == L.DOMESTIC:
+        domestic_players_step(k, now, dt, m, plan, c)
     elif role == L.DECIDER:
         decider_step(k, now, dt, m, plan, c)
 

@@ -1,0 +1,200 @@
+"""Model 2's mechanisms, each tested for the behaviour it promises with every other random
+input held fixed (common random numbers): domestic players and their veto, the value of
+waiting, option attributes, and decisions without a fixed moment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.engine.ensemble import VectorEngine
+from sim.model.kernel import layout as L
+
+MEMBERS = 3000
+SEED = 11
+
+
+def _run(scenario, constants, fixed: dict[str, float] | None = None, members: int = MEMBERS):
+    engine = VectorEngine(scenario, constants)
+    inputs = engine.inputs(SEED, range(members))
+    if fixed:
+        inputs = engine.at_point(inputs, list(fixed), np.array(list(fixed.values())))
+    return engine, engine.run(inputs)
+
+
+def _share(engine, out, decision: str, option: str) -> float:
+    i = [d.id for d in engine.decisions].index(decision)
+    k = engine.option_ids[i].index(option)
+    return float(np.mean((out.status[:, i] == L.RESOLVED) & (out.option_index[:, i] == k)))
+
+
+def _hours_before(engine, out, decision: str, option: str) -> np.ndarray:
+    i = [d.id for d in engine.decisions].index(decision)
+    k = engine.option_ids[i].index(option)
+    chosen = (out.status[:, i] == L.RESOLVED) & (out.option_index[:, i] == k)
+    return engine.deadline_h[i] - out.decided_h[chosen, i]
+
+
+def _without_effect(scenario, event_id: str, target: str):
+    events = []
+    for event in scenario.events:
+        if event.id == event_id:
+            event = event.model_copy(update={"effects": [e for e in event.effects
+                                                         if e.target != target]})
+        events.append(event)
+    return scenario.model_copy(update={"events": events})
+
+
+def _with_actor(scenario, actor_id: str, **update):
+    actors = dict(scenario.actors)
+    actors[actor_id] = actors[actor_id].model_copy(update=update)
+    return scenario.model_copy(update={"actors": actors})
+
+
+def _with_options(scenario, decision_id: str, **update):
+    decisions = []
+    for d in scenario.decisions:
+        if d.id == decision_id:
+            options = [o if o.id == d.default else o.model_copy(update=update) for o in d.options]
+            d = d.model_copy(update={"options": options})
+        decisions.append(d)
+    return scenario.model_copy(update={"decisions": decisions})
+
+
+# -- M1: domestic players -----------------------------------------------------------------------
+
+
+def test_a_ruling_party_demand_raises_p_postpone(scenario_2012, constants):
+    """2012 with and without the ruling party's demand (its `pressing` set to 1 at 14:30),
+    everything else equal."""
+    silent = _without_effect(scenario_2012, "ruling_party_request", "saenuri.pressing")
+    engine, with_demand = _run(scenario_2012, constants)
+    _, without = _run(silent, constants)
+    p_with = _share(engine, with_demand, "signing", "postpone")
+    p_without = _share(engine, without, "signing", "postpone")
+    assert p_with > p_without + 0.05, (p_with, p_without)
+
+
+def test_more_leverage_never_lowers_p_postpone(scenario_2012, constants):
+    shares = [_share(*_run(scenario_2012, constants, {"saenuri.leverage": level}),
+                     "signing", "postpone") for level in (0.0, 0.5, 1.0)]
+    assert shares[0] <= shares[1] <= shares[2] and shares[2] > shares[0], shares
+
+
+def test_an_opposition_that_cannot_block_does_not_stop_a_signing(scenario_2016, constants):
+    """With no veto, even a fully opposed, fully pressing opposition only adds cost; with a
+    veto, the same opposition stops every signing."""
+    loud = {"opposition_parties.opposition": 1.0}
+    engine, no_veto = _run(scenario_2016, constants, loud)
+    vetoing = _with_actor(scenario_2016, "opposition_parties", veto=True)
+    _, veto = _run(vetoing, constants, loud)
+    assert _share(engine, no_veto, "signing", "sign") > 0.5
+    assert _share(engine, veto, "signing", "sign") == 0.0
+
+
+def test_a_party_follows_the_public_as_its_election_nears(scenario_2012, constants):
+    """Without its December election, the ruling party's stance stays its own, below the
+    public's: fewer postponements."""
+    engine, with_election = _run(scenario_2012, constants)
+    _, without = _run(scenario_2012.model_copy(update={"elections": []}), constants)
+    assert (_share(engine, with_election, "signing", "postpone")
+            > _share(engine, without, "signing", "postpone"))
+
+
+# -- M2: the leader's own motive ----------------------------------------------------------------
+
+
+def test_the_leaders_own_preference_moves_the_choice(scenario_2016, constants):
+    shares = [_share(*_run(scenario_2016, constants, {"south_korea.leader_preference": v}),
+                     "signing", "sign") for v in (-1.0, 0.0, 1.0)]
+    assert shares[0] < shares[1] < shares[2], shares
+
+
+# -- M3 and M4: option attributes and the value of waiting --------------------------------------
+
+
+def test_the_waiting_rule_moves_decisions_toward_the_deadline(scenario_2019, constants):
+    """A leader who wants the pact kept would withdraw the notice; while Tokyo may still offer
+    talks, an irreversible withdrawal forfeits the better, conditional step, so the decider
+    waits. Making the withdrawal reversible removes that forfeit: the decisions come earlier."""
+    keen = {"south_korea.leader_preference": 1.0}
+    (november,) = [d.model_copy(update={"after": None}) for d in scenario_2019.decisions
+                   if d.id == "termination_takes_effect"]
+    alone = scenario_2019.model_copy(update={"decisions": [november]})
+    engine, waiting = _run(alone, constants, keen)
+    reversible = _with_options(alone, "termination_takes_effect", reversible=1.0,
+                               source="kbs_2019", quote="x", note="test")
+    _, eager = _run(reversible, constants, keen)
+    i = 0
+    acted = lambda out: engine.deadline_h[i] - out.decided_h[  # noqa: E731
+        (out.status[:, i] == L.RESOLVED) & ~out.by_default[:, i], i]
+    assert len(acted(waiting)) > 100 and len(acted(eager)) > 100
+    assert np.median(acted(waiting)) < np.median(acted(eager)), (
+        np.median(acted(waiting)), np.median(acted(eager)))
+
+
+def test_an_earlier_concession_moves_the_decision_earlier(scenario_2019, constants):
+    """Japan's talks forced by an event on 10 November instead of 20 November: the
+    conditional suspension comes earlier."""
+    from sim.model.scenario import Event, Effect
+
+    def conceding(day: int):
+        moment = scenario_2019.clock.start.replace(month=11, day=day, hour=12)
+        event = Event(id="talks_offered", time=moment, description="talks", source="record",
+                      quote="x", effects=[Effect(target="japan.concession", op="set", value=1.0,
+                                                 note="test")])
+        return scenario_2019.model_copy(update={"events": [*scenario_2019.events, event]})
+
+    engine, early = _run(conceding(10), constants)
+    _, late = _run(conceding(20), constants)
+    h_early = _hours_before(engine, early, "termination_takes_effect", "suspend_conditionally")
+    h_late = _hours_before(engine, late, "termination_takes_effect", "suspend_conditionally")
+    assert len(h_early) > 100 and len(h_late) > 100
+    assert np.median(h_early) > np.median(h_late), (np.median(h_early), np.median(h_late))
+
+
+def test_a_lower_home_signal_makes_the_middle_option_win_more(scenario_2019, constants):
+    engine, as_sourced = _run(scenario_2019, constants)
+    plain = _with_options(scenario_2019, "termination_takes_effect", home_signal=None,
+                          reversible=0.0)
+    _, linear = _run(plain, constants)
+    assert (_share(engine, as_sourced, "termination_takes_effect", "suspend_conditionally")
+            > _share(engine, linear, "termination_takes_effect", "suspend_conditionally"))
+
+
+# -- M5: decisions without a fixed moment -------------------------------------------------------
+
+
+def test_even_attention_spreads_decisions_over_the_window(scenario_2016, constants):
+    deadline = [d.model_copy(update={"attention": "deadline"}) for d in scenario_2016.decisions]
+    engine, even = _run(scenario_2016, constants)
+    _, bunched = _run(scenario_2016.model_copy(update={"decisions": deadline}), constants)
+    h_even = _hours_before(engine, even, "signing", "sign")
+    h_bunched = _hours_before(engine, bunched, "signing", "sign")
+    assert np.median(h_even) > np.median(h_bunched), (np.median(h_even), np.median(h_bunched))
+
+
+# -- the format ---------------------------------------------------------------------------------
+
+
+def test_an_old_format_file_says_what_to_change(tmp_path):
+    from sim.model.scenario import ScenarioError, load_scenario
+
+    path = tmp_path / "old.yaml"
+    path.write_text("# an old file\nformat: diplosim/1\nid: old\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path, verify_quotes=False)
+    text = str(error.value)
+    assert "old.yaml:2" in text and "diplosim/2" in text
+    assert "public_accountability" in text and "leader_preference" in text
+
+
+def test_a_domestic_players_stance_is_not_an_event_target(scenario_2012):
+    from sim.model.scenario import ScenarioError, load_scenario_text
+    import yaml
+    from tests.conftest import SCENARIO_2012
+
+    data = yaml.safe_load(SCENARIO_2012.read_text(encoding="utf-8"))
+    data["events"][0]["effects"][0]["target"] = "saenuri.stance"
+    with pytest.raises(ScenarioError, match="stance is derived each step"):
+        load_scenario_text(yaml.safe_dump(data), "x.yaml", verify_quotes=False)
