@@ -83,6 +83,13 @@ def random_scenarios(draw):
             effect.pop("value", None)
             effect["range"] = [min(a, b), max(a, b)]
             effect["op"] = draw(st.sampled_from(["add", "set"]))
+    if draw(st.booleans()):  # an event that changes a parameter (kept within its bounds)
+        data["events"].append({
+            "id": "parameter_change", "description": "x", "source": "record", "quote": "x",
+            "time": start + timedelta(hours=draw(st.floats(0, span - 1))),
+            "effects": [{"target": "japan.hard_line", "op": draw(st.sampled_from(["add", "set"])),
+                         "range": sorted([draw(st.floats(-1, 1)), draw(st.floats(-1, 1))]),
+                         "note": "drawn"}]})
     for decision in data["decisions"]:
         decision["attention"] = draw(st.sampled_from(["deadline", "even"]))
         for option in decision["options"]:

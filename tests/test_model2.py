@@ -198,3 +198,33 @@ def test_a_domestic_players_stance_is_not_an_event_target(scenario_2012):
     data["events"][0]["effects"][0]["target"] = "saenuri.stance"
     with pytest.raises(ScenarioError, match="stance is derived each step"):
         load_scenario_text(yaml.safe_dump(data), "x.yaml", verify_quotes=False)
+
+
+# -- M6 and M7 (round 2) ------------------------------------------------------------------------
+
+
+def test_a_reversible_option_is_worth_more_when_the_choice_is_close(scenario_2012, constants):
+    """The postponement keeps the choice open (reversible 1): taking that away lowers
+    P(postpone), everything else equal."""
+    engine, reversible = _run(scenario_2012, constants)
+    fixed = _with_options(scenario_2012, "signing", reversible=0.0)
+    _, irreversible = _run(fixed, constants)
+    assert (_share(engine, reversible, "signing", "postpone")
+            > _share(engine, irreversible, "signing", "postpone"))
+
+
+def test_an_event_can_change_a_parameter(scenario_2019, constants):
+    """A new government in the patron's capital: base pressure set to 0 from 1 August lowers
+    the pact's survival."""
+    from sim.model.scenario import Effect, Event
+
+    moment = scenario_2019.clock.start.replace(month=8, day=1)
+    event = Event(id="new_patron_government", time=moment, description="a new government",
+                  source="record", quote="x",
+                  effects=[Effect(target="united_states.base_pressure", op="set", value=0.0,
+                                  note="test")])
+    quiet = scenario_2019.model_copy(update={"events": [*scenario_2019.events, event]})
+    engine, as_is = _run(scenario_2019, constants)
+    _, changed = _run(quiet, constants)
+    assert (_share(engine, changed, "termination_notice", "renew")
+            < _share(engine, as_is, "termination_notice", "renew"))

@@ -184,7 +184,8 @@ class Clock(StrictModel):
 
 
 class Effect(_Magnitude):
-    """A change an event makes to one actor's state variable (``actor.variable``)."""
+    """A change an event makes to one actor's state variable or parameter
+    (``actor.variable``); a parameter keeps within its role's bounds."""
 
     target: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
     op: Literal["add", "set"]
@@ -590,7 +591,7 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path:
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and part.isidentifier() and not (
             part.startswith("function-") or "[" in part
-        ) and part not in ("decider", "counterpart", "patron", "rival", "provocateur"):
+        ) and part not in ROLES:
             path.append(part)  # a missing key: name it, then stop
             break
     return tuple(path)
@@ -707,10 +708,11 @@ def _cross_check(s: Scenario) -> Any:
                     "'pressing'"
                 )
                 continue
-            if variable not in ROLES[role].state:
+            if variable not in ROLES[role].state and variable not in ROLES[role].parameters:
                 yield where, (
-                    f"'{variable}' is not a state variable of a {role}; expected one of "
-                    f"{sorted(ROLES[role].state)}"
+                    f"'{variable}' is neither a state variable nor a parameter of a {role}; "
+                    f"expected one of {sorted(ROLES[role].state)} or "
+                    f"{sorted(ROLES[role].parameters)}"
                 )
 
     decision_ids: list[str] = []

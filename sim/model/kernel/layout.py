@@ -118,7 +118,9 @@ ATTENTION_DEADLINE, ATTENTION_EVEN = 0, 1
 
 # The decider's utility terms, in the order they are summed and reported.
 UTILITY_TERMS: tuple[str, ...] = (
-    "domestic", "alliance", "security", "rival_economy", "coercion", "leader", "action_cost",
+    "domestic", "alliance", "security", "rival_economy", "coercion", "leader", "flexibility",
+    "action_cost",
 )
-T_DOMESTIC, T_ALLIANCE, T_SECURITY, T_RIVAL_ECONOMY, T_COERCION, T_LEADER, T_ACTION_COST = range(7)
+(T_DOMESTIC, T_ALLIANCE, T_SECURITY, T_RIVAL_ECONOMY, T_COERCION, T_LEADER, T_FLEXIBILITY,
+ T_ACTION_COST) = range(8)
 N_TERMS = len(UTILITY_TERMS)

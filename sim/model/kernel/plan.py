@@ -18,7 +18,7 @@ from sim.model.constants import Constants
 from sim.model.draws import drawn_quantities, effect_key
 from sim.model.kernel import layout as L
 from sim.model.kernel import rules
-from sim.model.roles import ROLE_NAMES, SINGLE_ROLES
+from sim.model.roles import ROLE_NAMES, ROLES, SINGLE_ROLES
 from sim.model.scenario import Scenario
 
 
@@ -40,6 +40,9 @@ class Plan(NamedTuple):
     effect_slot: np.ndarray  # (E,) state slot an effect changes, -1 if its actor is not cast
     effect_adds: np.ndarray  # (E,) bool: add (else set)
     effect_column: np.ndarray  # (E,) column of ``values`` holding the magnitude
+    effect_parameter: np.ndarray  # (E,) column of ``values`` the effect changes, -1 for state
+    effect_lo: np.ndarray  # (E,) bounds of that parameter
+    effect_hi: np.ndarray  # (E,)
     opens_h: np.ndarray  # (D,)
     deadline_h: np.ndarray  # (D,)
     default_option: np.ndarray  # (D,)
@@ -106,7 +109,8 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
         if actor is not None:
             parameter_column[slot] = column[f"{actor}.{name}"]
 
-    fired, slots, adds, columns = _effects(scenario, clock, cast, players, column, starts)
+    fired, slots, adds, columns, targets, lo, hi = _effects(scenario, clock, cast, players,
+                                                           column, starts)
     decisions = scenario.decisions
     width = max(len(d.options) for d in decisions) if decisions else 1
     cooperation = np.zeros((len(decisions), width))
@@ -157,6 +161,9 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
         effect_slot=slots,
         effect_adds=adds,
         effect_column=columns,
+        effect_parameter=targets,
+        effect_lo=lo,
+        effect_hi=hi,
         opens_h=opens_h,
         deadline_h=deadline_h,
         default_option=np.array([[o.id for o in d.options].index(d.default) for d in decisions],
@@ -183,21 +190,29 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
 
 
 def _effects(scenario: Scenario, clock, cast: dict[str, str | None], players: list[str],
-             column: dict[str, int], starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+             column: dict[str, int], starts: np.ndarray) -> tuple[np.ndarray, ...]:
     """Event effects in firing order, and how many have fired by the end of each step. An
     event applies at the first step starting at or after its time (events are not clock
     boundaries), in time order, ties in file order."""
     role_of = {actor: role for role, actor in cast.items() if actor is not None}
     ordered = sorted((clock.hours(e.time), i, e) for i, e in enumerate(scenario.events))
-    fire_step, slots, adds, columns = [], [], [], []
+    fire_step, slots, adds, columns, targets, lo, hi = [], [], [], [], [], [], []
     for hours, _, event in ordered:
         step = int(np.searchsorted(starts, hours, side="left"))
         for index, effect in enumerate(event.effects):
             actor, variable = effect.target.split(".")
             role = role_of.get(actor)
             slot = L.STATE_SLOTS.get((role, variable), -1) if role is not None else -1
-            if actor in players:
+            if actor in players and variable in L.PLAYER_STATE:
                 slot = L.player_state_slot(players.index(actor), variable)
+            actor_role = scenario.actors[actor].role if actor in scenario.actors else None
+            # A name that is both (salience) is the state variable; a parameter otherwise.
+            is_state = actor_role is not None and variable in ROLES[actor_role].state
+            spec = (ROLES[actor_role].parameters.get(variable)
+                    if actor_role and not is_state else None)
+            targets.append(column[f"{actor}.{variable}"] if spec is not None else -1)
+            lo.append(spec.lo if spec is not None else 0.0)
+            hi.append(spec.hi if spec is not None else 1.0)
             fire_step.append(step)
             slots.append(slot)
             adds.append(effect.op == "add")
@@ -206,7 +221,8 @@ def _effects(scenario: Scenario, clock, cast: dict[str, str | None], players: li
     fired = np.array([int((fire_step_array <= k).sum()) for k in range(len(starts))],
                      dtype=np.int64)
     return (fired, np.array(slots, dtype=np.int64), np.array(adds, dtype=np.bool_),
-            np.array(columns, dtype=np.int64))
+            np.array(columns, dtype=np.int64), np.array(targets, dtype=np.int64),
+            np.array(lo, dtype=float), np.array(hi, dtype=float))
 
 
 def _keep(lengths: np.ndarray, time_constant_days: float) -> np.ndarray:

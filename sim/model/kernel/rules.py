@@ -17,6 +17,7 @@ from sim.model.kernel.layout import (
     T_ALLIANCE,
     T_COERCION,
     T_DOMESTIC,
+    T_FLEXIBILITY,
     T_LEADER,
     T_RIVAL_ECONOMY,
     T_SECURITY,
@@ -174,6 +175,7 @@ def option_terms(cooperation: float, home_signal: float, conceded: float, is_def
     out[T_RIVAL_ECONOMY] = -w_economy * cooperation * rival_economy
     out[T_COERCION] = -w_economy * cooperation * coercion * offset
     out[T_LEADER] = w_domestic * leader_preference * cooperation
+    out[T_FLEXIBILITY] = 0.0  # set once every option is weighed (choice_value)
     out[T_ACTION_COST] = 0.0 if is_default else -action_cost
 
 
@@ -200,6 +202,24 @@ def chance_before_deadline(per_look: float, no_further_look: float) -> float:
     if no_further_look <= 0.0:
         return 1.0
     return 1.0 - no_further_look ** per_look
+
+
+@njit(cache=True)
+def choice_value(utilities: np.ndarray, available: np.ndarray, temperature: float) -> float:
+    """The value of a choice still to be made, above its best option: the inclusive value
+    ``T · ln Σ exp(U/T)`` less ``max U`` over the available options (McFadden's expected
+    maximum utility of a logit choice); at most ``T · ln K``, most when the options are close."""
+    top = -np.inf
+    for i in range(utilities.shape[0]):
+        if available[i]:
+            top = max(top, utilities[i])
+    if top == -np.inf:
+        return 0.0
+    total = 0.0
+    for i in range(utilities.shape[0]):
+        if available[i]:
+            total += math.exp((utilities[i] - top) / temperature)
+    return temperature * math.log(total)
 
 
 @njit(cache=True)

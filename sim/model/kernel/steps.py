@@ -74,13 +74,19 @@ def initial_state(m, plan) -> None:
 
 @njit(cache=True)
 def fire_events(k, m, plan) -> None:
-    """Apply the effects of the events due at step ``k`` (kept within 0..1)."""
+    """Apply the effects of the events due at step ``k``: a state variable kept within 0..1,
+    a parameter (the member's drawn value, from now on) within its role's bounds."""
     first = plan.fired_by_step[k - 1] if k > 0 else 0
     for e in range(first, plan.fired_by_step[k]):
+        magnitude = m.values[plan.effect_column[e]]
+        target = plan.effect_parameter[e]
+        if target >= 0:  # a parameter: within its role's bounds
+            value = m.values[target] + magnitude if plan.effect_adds[e] else magnitude
+            m.values[target] = min(plan.effect_hi[e], max(plan.effect_lo[e], value))
+            continue
         slot = plan.effect_slot[e]
         if slot < 0:
             continue
-        magnitude = m.values[plan.effect_column[e]]
         value = m.state[slot] + magnitude if plan.effect_adds[e] else magnitude
         m.state[slot] = min(1.0, max(0.0, value))
 
@@ -294,23 +300,44 @@ def drivers(m, plan) -> tuple:
 
 
 @njit(cache=True)
-def best_utility(i, m, plan, c, domestic, blocked, coercion, conceded_by) -> float:
-    """The decider's best utility over decision ``i``'s available options, were coercion and
-    the counterpart's concession as given (a hypothetical for the value of waiting)."""
+def option_utilities(i, k, m, plan, c, domestic, blocked, coercion, conceded_by, utilities,
+                     available, keep_terms) -> None:
+    """The decider's utility of each of decision ``i``'s options, and which are available,
+    were coercion and the counterpart's concession as given; with ``keep_terms`` the terms
+    go to ``m.terms`` (the decision's probed step). A reversible option adds the value of
+    keeping the choice open (docs/model.md, M6)."""
     alliance_value, security_value, rival_economy, _, _, credit, leader = drivers(m, plan)
-    best = -np.inf
-    for j in range(plan.n_options[i]):
+    n = plan.n_options[i]
+    for j in range(n):
         conceded = conceded_by if plan.conditional_on_counterpart[i, j] else 0.0
-        if plan.conditional[i, j] and conceded < 1.0:
-            continue
-        if blocked and plan.more_cooperative[i, j]:
-            continue
+        available[j] = ((not plan.conditional[i, j]) or conceded >= 1.0) and not (
+            blocked and plan.more_cooperative[i, j])
         rules.option_terms(plan.cooperation[i, j], plan.home_signal[i, j], conceded,
                            j == plan.default_option[i], domestic, alliance_value,
                            security_value, rival_economy, coercion, credit, leader,
                            c.w_domestic, c.w_alliance, c.w_security, c.w_economy,
                            c.action_cost, m.option_terms)
-        best = max(best, rules.total_utility(m.option_terms))
+        if keep_terms:
+            m.terms[i, :, j] = m.option_terms
+        utilities[j] = rules.total_utility(m.option_terms)
+    open_value = rules.choice_value(utilities[:n], available[:n], c.temperature)
+    for j in range(n):
+        flexibility = plan.reversible[i, j] * open_value
+        utilities[j] += flexibility
+        if keep_terms:
+            m.terms[i, L.T_FLEXIBILITY, j] = flexibility
+
+
+@njit(cache=True)
+def best_utility(i, k, m, plan, c, domestic, blocked, coercion, conceded_by) -> float:
+    """The decider's best utility over decision ``i``'s available options, were coercion and
+    the counterpart's concession as given (a hypothetical for the value of waiting)."""
+    option_utilities(i, k, m, plan, c, domestic, blocked, coercion, conceded_by,
+                     m.hypothetical, m.hypothetical_available, False)
+    best = -np.inf
+    for j in range(plan.n_options[i]):
+        if m.hypothetical_available[j]:
+            best = max(best, m.hypothetical[j])
     return best
 
 
@@ -318,21 +345,11 @@ def best_utility(i, m, plan, c, domestic, blocked, coercion, conceded_by) -> flo
 def weigh(i, k, m, plan, c, domestic, blocked) -> None:
     """The decider's utility terms, utilities and choice probabilities over decision ``i``'s
     options; the terms are kept when ``k`` is the decision's probed step."""
-    alliance_value, security_value, rival_economy, coercion, conceded_by, credit, leader = \
-        drivers(m, plan)
+    coercion = state_of(m.state, plan.has_role, L.COUNTERPART, L.S_COERCION)
+    conceded_by = state_of(m.state, plan.has_role, L.COUNTERPART, L.S_CONCESSION)
     n = plan.n_options[i]
-    for j in range(n):
-        conceded = conceded_by if plan.conditional_on_counterpart[i, j] else 0.0
-        m.available[j] = ((not plan.conditional[i, j]) or conceded >= 1.0) and not (
-            blocked and plan.more_cooperative[i, j])
-        rules.option_terms(plan.cooperation[i, j], plan.home_signal[i, j], conceded,
-                           j == plan.default_option[i], domestic, alliance_value,
-                           security_value, rival_economy, coercion, credit, leader,
-                           c.w_domestic, c.w_alliance, c.w_security, c.w_economy,
-                           c.action_cost, m.option_terms)
-        if m.probe[i] == k:
-            m.terms[i, :, j] = m.option_terms
-        m.utilities[i, j] = rules.total_utility(m.option_terms)
+    option_utilities(i, k, m, plan, c, domestic, blocked, coercion, conceded_by,
+                     m.utilities[i], m.available, m.probe[i] == k)
     rules.logit_probabilities(m.utilities[i, :n], c.temperature, m.available[:n],
                               m.probabilities[i, :n])
     m.expected_away[i] = rules.expected_non_cooperation(m.probabilities[i, :n],
@@ -353,10 +370,10 @@ def acts_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
     coercion = state_of(m.state, plan.has_role, L.COUNTERPART, L.S_COERCION)
     forfeit = 0.0
     if talks > 0.0:
-        u_talks = best_utility(i, m, plan, c, domestic, blocked, coercion, 1.0)
+        u_talks = best_utility(i, k, m, plan, c, domestic, blocked, coercion, 1.0)
         forfeit += q * talks / (talks + lift) * (u_talks - u_j)
     if lift > 0.0:
-        u_lift = best_utility(i, m, plan, c, domestic, blocked, 0.0, 1.0)
+        u_lift = best_utility(i, k, m, plan, c, domestic, blocked, 0.0, 1.0)
         forfeit += q * lift / (talks + lift) * (u_lift - u_j)
     forfeit *= 1.0 - plan.reversible[i, j]
     return rules.acts_now(gain, no_look, q, forfeit)
