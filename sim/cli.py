@@ -402,7 +402,7 @@ def _outcome_table(scenario, tally) -> str:
 
 
 def _validate(args) -> int:
-    from sim.experiments.validate import format_table, recorded_decisions, score
+    from sim.experiments.validate import forced_paths, format_table, recorded_decisions, score
 
     _check_runs(args.runs)
     if args.report is not None:
@@ -426,6 +426,9 @@ def _validate(args) -> int:
         ensemble, engine = _ensemble(args, scenario.without_record(), constants, update)
         close()
         scores.extend(score(scenario, ensemble))
+        for decision_id, forced in forced_paths(scenario):
+            forced_ensemble, _ = _ensemble(args, forced.without_record(), constants, None)
+            scores.extend(score(forced, forced_ensemble, only=decision_id, path="forced"))
         if args.report is not None:
             validated.append(ValidatedScenario(loaded, constants, ensemble, engine,
                                                time.perf_counter() - started))
@@ -436,7 +439,8 @@ def _validate(args) -> int:
         return 2
     from sim.experiments.scoreboard import format_scoreboard, scoreboard
 
-    table = (f"{format_table(scores)}\n\n{format_scoreboard(scoreboard(scores, args.seed))}\n\n"
+    reached = [s for s in scores if s.path == "reached"]
+    table = (f"{format_table(scores)}\n\n{format_scoreboard(scoreboard(reached, args.seed))}\n\n"
              f"{args.runs} runs per scenario, seed {args.seed}")
     if args.json:
         print(_strict_json([s.as_dict() for s in scores]))

@@ -98,6 +98,12 @@ def random_scenarios(draw):
                 option.update(home_signal=draw(st.floats(0, 1)), reversible=draw(st.floats(0, 1)),
                               source="record", quote="x", note="drawn")
     _add_domestic_players(draw, data, start, span)
+    if draw(st.booleans()):  # the first decision imposed at a time in its window
+        first = data["decisions"][0]
+        opens, deadline = first["opens"], first["deadline"]
+        hours = (deadline - opens).total_seconds() / 3600
+        first["imposed"] = {"option": draw(st.sampled_from([o["id"] for o in first["options"]])),
+                            "time": opens + timedelta(hours=draw(st.floats(0, hours)))}
     for role_actor in ("china", "north_korea", "united_states"):
         if draw(st.booleans()):
             del data["actors"][role_actor]

@@ -228,3 +228,37 @@ def test_an_event_can_change_a_parameter(scenario_2019, constants):
     _, changed = _run(quiet, constants)
     assert (_share(engine, changed, "termination_notice", "renew")
             < _share(engine, as_is, "termination_notice", "renew"))
+
+
+# -- imposed decisions and scoring along the recorded path ---------------------------------------
+
+
+def test_forced_path_reaches_the_later_decision_in_every_run(scenario_2019, constants):
+    from sim.experiments.validate import forced_paths
+
+    ((decision_id, forced),) = forced_paths(scenario_2019)
+    assert decision_id == "termination_takes_effect"
+    engine, out = _run(forced.without_record(), constants, members=500)
+    notice = [d.id for d in engine.decisions].index("termination_notice")
+    recorded = scenario_2019.recorded_outcome["termination_notice"]
+    expected_h = engine.clock.hours(recorded.time)
+    assert (out.status[:, notice] == L.RESOLVED).all()
+    assert (out.option_index[:, notice] == engine.option_ids[notice].index("terminate")).all()
+    assert np.allclose(out.decided_h[:, notice], expected_h)
+    assert (out.status[:, 1] == L.RESOLVED).all()  # reached, then resolved, in every run
+
+
+def test_validate_scores_the_later_decision_twice(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "sim.cli", "validate", "gsomia_2019",
+                             "--runs", "200", "--json"], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    paths = [(r["decision"], r["path"]) for r in rows]
+    assert paths == [("termination_notice", "reached"), ("termination_takes_effect", "reached"),
+                     ("termination_takes_effect", "forced")]
+    assert rows[2]["p_reached"] == 1.0

@@ -51,6 +51,11 @@ class DecisionScore:
     log_score_status_quo: float
     log_score_uniform: float
     shares: dict[str, float]
+    path: str = "reached"  # "reached": the runs that reached it; "forced": along the record
+
+    @property
+    def label(self) -> str:
+        return self.decision if self.path == "reached" else f"{self.decision} (forced)"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -71,10 +76,33 @@ def recorded_decisions(scenario: Scenario) -> list[str]:
     return [d.id for d in scenario.decisions if d.id in scenario.recorded_outcome]
 
 
-def score(scenario: Scenario, ensemble: Ensemble) -> list[DecisionScore]:
-    """Scores of every recorded decision of ``scenario`` against the ensemble's runs."""
+def forced_paths(scenario: Scenario) -> list[tuple[str, Scenario]]:
+    """For every recorded decision that follows earlier recorded ones, the scenario with those
+    earlier decisions imposed as recorded (option and time): the decision is then reached in
+    every run that the record's path allows, and scored on all of them."""
+    from sim.model.scenario import Imposed
+
+    out = []
+    recorded = scenario.recorded_outcome
+    for index, decision in enumerate(scenario.decisions):
+        earlier = [d for d in scenario.decisions[:index] if d.id in recorded]
+        if decision.id not in recorded or decision.after is None or not earlier:
+            continue
+        imposed = {d.id: d.model_copy(update={"imposed": Imposed(
+            option=recorded[d.id].option, time=recorded[d.id].time)}) for d in earlier}
+        decisions = [imposed.get(d.id, d) for d in scenario.decisions]
+        out.append((decision.id, scenario.model_copy(update={"decisions": decisions})))
+    return out
+
+
+def score(scenario: Scenario, ensemble: Ensemble, only: str | None = None,
+          path: str = "reached") -> list[DecisionScore]:
+    """Scores of every recorded decision of ``scenario`` (or only decision ``only``) against
+    the ensemble's runs; ``path`` says whether they ran freely or along the record."""
     scores = []
     for decision_id in recorded_decisions(scenario):
+        if only is not None and decision_id != only:
+            continue
         decision = scenario.decision(decision_id)
         record = scenario.recorded_outcome[decision_id]
         summary = ensemble.summary(decision_id)
@@ -116,6 +144,7 @@ def score(scenario: Scenario, ensemble: Ensemble) -> list[DecisionScore]:
                 log_score_status_quo=log_score(status_quo, record.option),
                 log_score_uniform=log_score(uniform, record.option),
                 shares=shares,
+                path=path,
             )
         )
     return scores
@@ -124,7 +153,7 @@ def score(scenario: Scenario, ensemble: Ensemble) -> list[DecisionScore]:
 def format_table(scores: list[DecisionScore]) -> str:
     """A plain-text table, one block of lines per decision."""
     header = (
-        f"{'scenario':<12} {'decision':<25} {'recorded':<22} {'P(recorded) [95% CI]':<22} "
+        f"{'scenario':<12} {'decision':<34} {'recorded':<22} {'P(recorded) [95% CI]':<22} "
         f"{'modal (share)':<30} {'hours before deadline: rec | sim median [IQR]':<44} "
         f"{'rec-opt':>8} "
         f"{'Brier':>6} {'SQ':>6} {'unif':>6}"
@@ -138,18 +167,19 @@ def format_table(scores: list[DecisionScore]) -> str:
             f"[{s.q25_hours_before_deadline:.1f}, {s.q75_hours_before_deadline:.1f}]"
         )
         lines.append(
-            f"{s.scenario:<12} {s.decision:<25} {s.recorded_outcome:<22} {p:<22} {modal:<30} "
+            f"{s.scenario:<12} {s.label:<34} {s.recorded_outcome:<22} {p:<22} {modal:<30} "
             f"{timing:<44} {s.median_hours_if_recorded_option:8.1f} {s.brier:6.3f} {s.brier_status_quo:6.3f} {s.brier_uniform:6.3f}"
         )
         if s.p_reached < 1.0:
             lines.append(
-                f"{'':<12} {'':<25} reached in {s.p_reached:.1%} of {s.runs} runs "
+                f"{'':<12} {'':<34} reached in {s.p_reached:.1%} of {s.runs} runs "
                 "(shares are among those runs)"
             )
     lines.append("")
     lines.append(
         "Brier: multi-category, 0 best, 2 worst. SQ: all weight on the option that happens by "
         "inaction. unif: equal weight on every option. Hours: before the decision's deadline; "
-        "rec-opt: median over the runs that chose the recorded option."
+        "rec-opt: median over the runs that chose the recorded option. (forced): scored on "
+        "runs with the earlier recorded decisions imposed as recorded."
     )
     return "\n".join(lines)

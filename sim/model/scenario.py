@@ -265,6 +265,14 @@ class Precondition(StrictModel):
     option: Identifier
 
 
+class Imposed(StrictModel):
+    """A decision taken by the scenario, not the model: this option at this time (to run
+    along a recorded path, or to ask what follows from a choice)."""
+
+    option: Identifier
+    time: AwareDatetime
+
+
 class Decision(StrictModel):
     """A pending choice: who decides, among what, by when, and what happens by default."""
 
@@ -281,11 +289,18 @@ class Decision(StrictModel):
         "window without a fixed moment, the same number of looks spread evenly",
     )
     options: list[Option] = Field(min_length=2)
+    imposed: Imposed | None = Field(
+        default=None,
+        description="the decision is taken by the scenario, not the model: its option at its "
+        "time (once the decision is open)",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Decision:
         if self.opens >= self.deadline:
             raise ValueError("opens must be before deadline")
+        if self.imposed is not None and not (self.opens <= self.imposed.time <= self.deadline):
+            raise ValueError("imposed.time must lie within the decision's window [opens, deadline]")
         return self
 
 
@@ -749,6 +764,10 @@ def _cross_check(s: Scenario) -> Any:
                         f"{s.actors[option.conditional_on].role}; only the counterpart can "
                         "concede, so an option can only be conditional on the counterpart"
                     )
+        if decision.imposed is not None and decision.imposed.option not in option_ids:
+            yield where + ("imposed", "option"), (
+                f"unknown option '{decision.imposed.option}'; expected one of {option_ids}"
+            )
         if decision.default not in option_ids:
             yield where + ("default",), (
                 f"unknown option '{decision.default}'; expected one of {option_ids}"

@@ -57,6 +57,8 @@ class Plan(NamedTuple):
     reversible: np.ndarray  # (D, K) how easily each option can be undone, 0..1
     more_cooperative: np.ndarray  # (D, K) bool: cooperation above the default's (a veto's reach)
     no_later_look: np.ndarray  # (S, D) chance of no look at decision i after step k
+    imposed_option: np.ndarray  # (D,) option the scenario imposes, -1 for none
+    imposed_h: np.ndarray  # (D,) when
     player_column: np.ndarray  # (P, 3) columns of ``values``: opposition, leverage, initial_pressing
     player_veto: np.ndarray  # (P,) bool
     player_election: np.ndarray  # (S, P) each domestic player's election proximity
@@ -179,6 +181,11 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
         reversible=reversible,
         more_cooperative=more_cooperative,
         no_later_look=_no_later_look(attention),
+        imposed_option=np.array([[o.id for o in d.options].index(d.imposed.option)
+                                 if d.imposed is not None else -1 for d in decisions],
+                                dtype=np.int64),
+        imposed_h=np.array([clock.hours(d.imposed.time) if d.imposed is not None else np.inf
+                            for d in decisions], dtype=float),
         player_column=np.array([[column[f"{p}.{n}"] for n in L.PLAYER_PARAMETERS]
                                 for p in players], dtype=np.int64).reshape(len(players), 3),
         player_veto=np.array([scenario.actors[p].veto for p in players], dtype=np.bool_),

@@ -94,7 +94,8 @@ def fire_events(k, m, plan) -> None:
 @njit(cache=True)
 def update_decisions(now, m, plan) -> None:
     """Close open decisions whose deadline has passed (the default happens), then open those
-    whose window has come and whose earlier decision went the required way."""
+    whose window has come and whose earlier decision went the required way, and take the
+    imposed ones whose time has come."""
     status, option, decided = m.status, m.option, m.decided
     n = status.shape[0]
     for i in range(n):
@@ -118,6 +119,12 @@ def update_decisions(now, m, plan) -> None:
             status[i] = L.OPEN
         elif now >= plan.deadline_h[i]:
             status[i] = L.NOT_REACHED
+    for i in range(n):  # a decision the scenario imposes is taken at its time once open
+        if status[i] == L.OPEN and plan.imposed_option[i] >= 0 and plan.imposed_h[i] <= now:
+            status[i] = L.RESOLVED
+            option[i] = plan.imposed_option[i]
+            decided[i] = plan.imposed_h[i]
+            m.by_default[i] = False
 
 
 # -- the roles ----------------------------------------------------------------------------
@@ -413,7 +420,7 @@ def decider_step(k, now, dt, m, plan, c) -> None:
         if not m.was_open[i] and m.probe[i] != k:
             continue
         weigh(i, k, m, plan, c, domestic, blocked)
-        if not m.was_open[i]:
+        if not m.was_open[i] or plan.imposed_option[i] >= 0:
             continue
         channel = L.N_FIXED_CHANNELS + 2 * i
         if m.shocks[k, channel] >= plan.attention[k, i]:
