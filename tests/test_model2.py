@@ -262,3 +262,48 @@ def test_validate_scores_the_later_decision_twice(tmp_path):
     assert paths == [("termination_notice", "reached"), ("termination_takes_effect", "reached"),
                      ("termination_takes_effect", "forced")]
     assert rows[2]["p_reached"] == 1.0
+
+
+# -- one actor in two roles -----------------------------------------------------------------
+
+
+def _treaty_partner_as_patron():
+    """2019 with Japan holding the patron's role too (the United States left out): the shape
+    of an alliance crisis with the patron itself across the table."""
+    import copy
+
+    import yaml
+    from tests.conftest import SCENARIO_2019
+
+    data = yaml.safe_load(SCENARIO_2019.read_text(encoding="utf-8"))
+    patron = data["actors"].pop("united_states")
+    data["actors"]["japan"]["also"] = [{"role": "patron",
+                                        "parameters": copy.deepcopy(patron["parameters"])}]
+    for event in data["events"]:
+        for effect in event["effects"]:
+            effect["target"] = effect["target"].replace("united_states.", "japan.")
+    return data
+
+
+def test_one_actor_can_hold_two_roles_in_both_engines(constants):
+    import yaml
+    from sim.model.scenario import load_scenario_text
+    from tests.test_engines import _compare
+
+    text = yaml.safe_dump(_treaty_partner_as_patron(), sort_keys=False, allow_unicode=True)
+    scenario = load_scenario_text(text, "two_roles.yaml", verify_quotes=False).scenario
+    assert scenario.actor_by_role("patron") == scenario.actor_by_role("counterpart") == "japan"
+    _compare(scenario, constants, seed=3, members=60)
+    engine, out = _run(scenario, constants, members=300)
+    assert 0.0 < _share(engine, out, "termination_notice", "terminate") < 1.0
+
+
+def test_two_roles_that_share_a_name_are_refused():
+    import yaml
+    from sim.model.scenario import ScenarioError, load_scenario_text
+
+    data = _treaty_partner_as_patron()
+    rival = data["actors"].pop("china")
+    data["actors"]["japan"]["also"].append({"role": "rival", "parameters": rival["parameters"]})
+    with pytest.raises(ScenarioError, match="belongs to both the patron and the rival role"):
+        load_scenario_text(yaml.safe_dump(data), "x.yaml", verify_quotes=False)

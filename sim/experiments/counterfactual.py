@@ -21,7 +21,6 @@ from pydantic import AwareDatetime, Field
 from sim.model.constants import Constants
 from sim.model.draws import drawn_quantities
 from sim.engine.ensemble import RESOLVED, MemberInputs, VectorEngine
-from sim.model.roles import ROLES
 from sim.engine.runner import wilson_interval
 from sim.model.scenario import (
     Effect,
@@ -159,7 +158,7 @@ def quantity_bounds(scenario: Scenario, key: str) -> tuple[float, float]:
     if key.startswith("event."):
         return (-1.0, 1.0)  # Effect's own bounds in the scenario schema
     actor_id, name = key.split(".", 1)
-    spec = ROLES[scenario.actors[actor_id].role].parameters[name]
+    spec = scenario.actors[actor_id].parameter_spec(name)
     return (spec.lo, spec.hi)
 
 

@@ -32,7 +32,7 @@ def drawn_quantities(scenario: Scenario) -> list[DrawnQuantity]:
     """Every actor parameter and event-effect magnitude, in a fixed order."""
     out: list[DrawnQuantity] = []
     for actor_id, actor in scenario.actors.items():
-        for name, param in dict(actor.parameters).items():
+        for name, param in actor.all_parameters().items():
             lo, hi = param.bounds
             out.append(DrawnQuantity(f"{actor_id}.{name}", lo, hi))
     for event in scenario.events:

@@ -119,7 +119,7 @@ class DiplomacyModel(mesa.Model):
                 name = self.scenario.actors[actor_id].name
                 agent = (AGENT_CLASSES[role](self, actor_id, name, player) if role in MULTI_ROLES
                          else AGENT_CLASSES[role](self, actor_id, name))
-                self.by_actor[actor_id] = agent
+                self.by_actor.setdefault(actor_id, agent)  # an actor in two roles: its first
                 self.by_role.setdefault(role, agent)
                 self._ordered.append(agent)
         # Mesa keeps a class-level table of agent ids keyed by model: drop this model's entry
@@ -224,9 +224,9 @@ class DiplomacyModel(mesa.Model):
             "time": lambda m: m.clock.moment(m.now_h).isoformat(),
             "lean_away": lambda m: m.lean_away,
         }
-        for actor_id, agent in self.by_actor.items():
+        for agent in self._ordered:  # every role of every actor
             for variable, slot in agent.state_slots().items():
-                reporters[f"{actor_id}.{variable}"] = (
+                reporters[f"{agent.actor_id}.{variable}"] = (
                     lambda m, s=slot: float(m.member.state[s])
                 )
         for d in self.decisions:

@@ -108,40 +108,104 @@ class Parameter(_Magnitude):
     note: Text = Field(description="how the words became this value or range")
 
 
-def _actor_model(role: str) -> type[BaseModel]:
-    """An actor model for one role: its parameters are exactly the role's parameters."""
+# Roles an actor may hold besides its own (`also`): one actor as treaty partner and patron.
+SECOND_ROLES: tuple[str, ...] = ("counterpart", "patron", "rival", "provocateur")
+
+
+class _ActorBase(StrictModel):
+    """What every actor model shares: its roles and their parameters, however many it holds."""
+
+    def role_blocks(self) -> list[tuple[str, Path, Any]]:
+        """(role, key path within the actor, parameters) for its own role and each `also`."""
+        blocks: list[tuple[str, Path, Any]] = [(self.role, ("parameters",), self.parameters)]
+        for index, block in enumerate(getattr(self, "also", [])):
+            blocks.append((block.role, ("also", index, "parameters"), block.parameters))
+        return blocks
+
+    @property
+    def roles(self) -> list[str]:
+        return [role for role, _, _ in self.role_blocks()]
+
+    def all_parameters(self) -> dict[str, Parameter]:
+        """Every parameter of every role it holds, by name (names never clash: checked)."""
+        out: dict[str, Parameter] = {}
+        for _, _, parameters in self.role_blocks():
+            out.update(dict(parameters))
+        return out
+
+    def parameter_spec(self, name: str) -> Any:
+        """The bounds and meaning of parameter ``name`` in whichever role holds it."""
+        for role, _, parameters in self.role_blocks():
+            if name in ROLES[role].parameters:
+                return ROLES[role].parameters[name]
+        raise KeyError(name)
+
+    def role_with_state(self, variable: str) -> str | None:
+        for role in self.roles:
+            if variable in ROLES[role].state:
+                return role
+        return None
+
+
+def _parameters_model(role: str) -> type[BaseModel]:
     spec = ROLES[role]
     parameter_fields: dict[str, Any] = {
         name: (Parameter, Field(description=p.description)) for name, p in spec.parameters.items()
     }
-    parameters_model = create_model(  # type: ignore[call-overload]
+    return create_model(  # type: ignore[call-overload]
         f"{role.capitalize()}Parameters", __base__=StrictModel, **parameter_fields
     )
 
+
+PARAMETER_MODELS: dict[str, type[BaseModel]] = {role: _parameters_model(role) for role in ROLES}
+
+
+def _role_block_model(role: str) -> type[BaseModel]:
+    """A second role an actor holds (`also`): the role and its parameters."""
+    return create_model(  # type: ignore[call-overload]
+        f"{role.capitalize()}RoleBlock",
+        __base__=StrictModel,
+        role=(Literal[role], ...),  # type: ignore[valid-type]
+        parameters=(PARAMETER_MODELS[role], ...),
+    )
+
+
+ROLE_BLOCK_MODELS: dict[str, type[BaseModel]] = {r: _role_block_model(r) for r in SECOND_ROLES}
+RoleBlock = Annotated[
+    Union[tuple(ROLE_BLOCK_MODELS.values())],  # type: ignore[misc]
+    Field(discriminator="role"),
+]
+
+
+def _actor_model(role: str) -> type[BaseModel]:
+    """An actor model for one role: its parameters are exactly the role's parameters."""
+    spec = ROLES[role]
     extra: dict[str, Any] = {}
     if role in MULTI_ROLES:
         extra["veto"] = (bool, Field(default=False, description=(
             "its consent is needed for any option more cooperative than the default "
             "(ratification); it withholds it while its stance exceeds one half")))
+    if role in SECOND_ROLES:
+        extra["also"] = (list[RoleBlock], Field(default_factory=list, description=(
+            "further roles the same actor holds (for example a treaty partner that is also "
+            "the patron), each with that role's parameters")))
     return create_model(  # type: ignore[call-overload]
         f"{role.capitalize()}Actor",
-        __base__=StrictModel,
+        __base__=_ActorBase,
         __doc__=spec.description,
         name=(Text, ...),
         role=(Literal[role], ...),  # type: ignore[valid-type]
-        parameters=(parameters_model, ...),
+        parameters=(PARAMETER_MODELS[role], ...),
         **extra,
     )
 
 
 ACTOR_MODELS: dict[str, type[BaseModel]] = {role: _actor_model(role) for role in ROLES}
 # Make the generated classes importable by name, so scenarios pickle (e.g. to Dask workers).
-for _model in ACTOR_MODELS.values():
-    _parameters = _model.model_fields["parameters"].annotation
-    for _cls in (_model, _parameters):
-        _cls.__module__ = __name__
-        _cls.__qualname__ = _cls.__name__
-        globals()[_cls.__name__] = _cls
+for _cls in (*ACTOR_MODELS.values(), *PARAMETER_MODELS.values(), *ROLE_BLOCK_MODELS.values()):
+    _cls.__module__ = __name__
+    _cls.__qualname__ = _cls.__name__
+    globals()[_cls.__name__] = _cls
 Actor = Annotated[
     Union[tuple(ACTOR_MODELS.values())],  # type: ignore[misc]
     Field(discriminator="role"),
@@ -332,14 +396,12 @@ class Scenario(StrictModel):
     # -- conveniences used by the engines ------------------------------------------------------
     def actors_in_role(self, role: str) -> list[str]:
         """Ids of the actors cast in ``role``, in file order."""
-        return [actor_id for actor_id, actor in self.actors.items() if actor.role == role]
+        return [actor_id for actor_id, actor in self.actors.items() if role in actor.roles]
 
     def actor_by_role(self, role: str) -> str | None:
         """Id of the actor cast in ``role`` (the first, for a role cast many times), or None."""
-        for actor_id, actor in self.actors.items():
-            if actor.role == role:
-                return actor_id
-        return None
+        ids = self.actors_in_role(role)
+        return ids[0] if ids else None
 
     def decision(self, decision_id: str) -> Decision:
         for decision in self.decisions:
@@ -658,26 +720,21 @@ def _cross_check(s: Scenario) -> Any:
                 f"a {actor.role} player belongs to the decider's country, but no actor has "
                 "role 'decider'"
             )
-        if actor.role in roles_seen and actor.role not in MULTI_ROLES:
-            yield (
-                ("actors", actor_id, "role"),
-                f"role '{actor.role}' is already taken by '{roles_seen[actor.role]}'; "
-                "each role is cast at most once",
-            )
-        roles_seen[actor.role] = actor_id
-        for pname, param in dict(actor.parameters).items():
-            spec = ROLES[actor.role].parameters[pname]
-            lo, hi = param.bounds
-            if lo < spec.lo or hi > spec.hi:
-                key = "range" if param.range is not None else "value"
-                yield ("actors", actor_id, "parameters", pname, key), (
-                    f"must lie within [{spec.lo}, {spec.hi}], got "
-                    f"{list(param.range) if param.range is not None else param.value}"
-                )
-            if param.source not in known_sources:
-                yield ("actors", actor_id, "parameters", pname, "source"), unknown_source(
-                    param.source
-                )
+        yield from _check_roles(actor_id, actor, roles_seen)
+        for role, where, parameters in actor.role_blocks():
+            for pname, param in dict(parameters).items():
+                spec = ROLES[role].parameters[pname]
+                lo, hi = param.bounds
+                if lo < spec.lo or hi > spec.hi:
+                    key = "range" if param.range is not None else "value"
+                    yield ("actors", actor_id, *where, pname, key), (
+                        f"must lie within [{spec.lo}, {spec.hi}], got "
+                        f"{list(param.range) if param.range is not None else param.value}"
+                    )
+                if param.source not in known_sources:
+                    yield ("actors", actor_id, *where, pname, "source"), unknown_source(
+                        param.source
+                    )
 
     start, end = as_aware(s.clock.start), as_aware(s.clock.end)
 
@@ -689,7 +746,7 @@ def _cross_check(s: Scenario) -> Any:
     for index, election in enumerate(s.elections):
         if election.actor not in s.actors:
             yield ("elections", index, "actor"), f"unknown actor '{election.actor}'"
-        elif s.actors[election.actor].role not in ("decider",) + MULTI_ROLES:
+        elif not set(s.actors[election.actor].roles) & {"decider", *MULTI_ROLES}:
             yield ("elections", index, "actor"), (
                 f"actor '{election.actor}' is a {s.actors[election.actor].role}; only the "
                 "elections of the decider and its domestic players enter the model"
@@ -715,7 +772,8 @@ def _cross_check(s: Scenario) -> Any:
             if actor_id not in s.actors:
                 yield where, f"unknown actor '{actor_id}'; expected one of {sorted(s.actors)}"
                 continue
-            role = s.actors[actor_id].role
+            actor = s.actors[actor_id]
+            role = actor.role_with_state(variable) or actor.role
             if role in MULTI_ROLES and variable == "stance":
                 yield where, (
                     "a domestic player's stance is derived each step (its opposition, moving "
@@ -723,7 +781,7 @@ def _cross_check(s: Scenario) -> Any:
                     "'pressing'"
                 )
                 continue
-            if variable not in ROLES[role].state and variable not in ROLES[role].parameters:
+            if variable not in ROLES[role].state and variable not in actor.all_parameters():
                 yield where, (
                     f"'{variable}' is neither a state variable nor a parameter of a {role}; "
                     f"expected one of {sorted(ROLES[role].state)} or "
@@ -758,7 +816,7 @@ def _cross_check(s: Scenario) -> Any:
                     yield where + ("options", o_index, "conditional_on"), (
                         f"unknown actor '{option.conditional_on}'"
                     )
-                elif s.actors[option.conditional_on].role != "counterpart":
+                elif "counterpart" not in s.actors[option.conditional_on].roles:
                     yield where + ("options", o_index, "conditional_on"), (
                         f"actor '{option.conditional_on}' is a "
                         f"{s.actors[option.conditional_on].role}; only the counterpart can "
@@ -806,6 +864,27 @@ def _cross_check(s: Scenario) -> Any:
             yield where + ("time",), f"recorded time outside the clock {clock_text}"
 
 
+def _check_roles(actor_id: str, actor: Any, roles_seen: dict[str, str]) -> Any:
+    """Each role at most once over all actors (but domestic); an actor's roles must not share
+    a parameter or state name, so ``actor.name`` always means one thing."""
+    names: dict[str, str] = {}
+    for index, (role, where, _) in enumerate(actor.role_blocks()):
+        at = ("actors", actor_id, "role") if index == 0 else ("actors", actor_id, "also", index - 1, "role")
+        if role in roles_seen and role not in MULTI_ROLES:
+            yield at, (
+                f"role '{role}' is already taken by '{roles_seen[role]}'; "
+                "each role is cast at most once"
+            )
+        roles_seen[role] = actor_id
+        for name in (*ROLES[role].parameters, *ROLES[role].state):
+            if name in names and names[name] != role:
+                yield at, (
+                    f"'{name}' belongs to both the {names[name]} and the {role} role; an actor "
+                    "cannot hold two roles that share a name"
+                )
+            names[name] = role
+
+
 def _check_sources(s: Scenario, data: dict[str, Any], root: str) -> Any:
     """Yield (path, message) for a cited file that does not exist or a quote not in its file."""
     texts: dict[str, str] = {}
@@ -828,8 +907,9 @@ def _check_sources(s: Scenario, data: dict[str, Any], root: str) -> Any:
             yield path + ("quote",), f"quote not found in source '{source_id}': \"{shown}\""
 
     for actor_id, actor in s.actors.items():
-        for pname, param in dict(actor.parameters).items():
-            yield from check(("actors", actor_id, "parameters", pname), param.source, param.quote)
+        for _, where, parameters in actor.role_blocks():
+            for pname, param in dict(parameters).items():
+                yield from check(("actors", actor_id, *where, pname), param.source, param.quote)
     for index, election in enumerate(s.elections):
         yield from check(("elections", index), election.source, election.quote)
     for index, event in enumerate(s.events):

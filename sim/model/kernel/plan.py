@@ -201,22 +201,24 @@ def _effects(scenario: Scenario, clock, cast: dict[str, str | None], players: li
     """Event effects in firing order, and how many have fired by the end of each step. An
     event applies at the first step starting at or after its time (events are not clock
     boundaries), in time order, ties in file order."""
-    role_of = {actor: role for role, actor in cast.items() if actor is not None}
     ordered = sorted((clock.hours(e.time), i, e) for i, e in enumerate(scenario.events))
+    cast_actors = {actor for actor in cast.values() if actor is not None}
     fire_step, slots, adds, columns, targets, lo, hi = [], [], [], [], [], [], []
     for hours, _, event in ordered:
         step = int(np.searchsorted(starts, hours, side="left"))
         for index, effect in enumerate(event.effects):
             actor, variable = effect.target.split(".")
-            role = role_of.get(actor)
-            slot = L.STATE_SLOTS.get((role, variable), -1) if role is not None else -1
+            spec_actor = scenario.actors.get(actor)
+            role = spec_actor.role_with_state(variable) if spec_actor is not None else None
+            slot = -1
+            if actor in cast_actors and role is not None and cast.get(role) == actor:
+                slot = L.STATE_SLOTS.get((role, variable), -1)
             if actor in players and variable in L.PLAYER_STATE:
                 slot = L.player_state_slot(players.index(actor), variable)
-            actor_role = scenario.actors[actor].role if actor in scenario.actors else None
             # A name that is both (salience) is the state variable; a parameter otherwise.
-            is_state = actor_role is not None and variable in ROLES[actor_role].state
-            spec = (ROLES[actor_role].parameters.get(variable)
-                    if actor_role and not is_state else None)
+            spec = None
+            if spec_actor is not None and role is None and variable in spec_actor.all_parameters():
+                spec = spec_actor.parameter_spec(variable)
             targets.append(column[f"{actor}.{variable}"] if spec is not None else -1)
             lo.append(spec.lo if spec is not None else 0.0)
             hi.append(spec.hi if spec is not None else 1.0)
