@@ -292,12 +292,12 @@ def test_validate_report_refuses_a_foreign_folder(tmp_path, capsys):
 
 
 def test_validate_report_is_all_or_nothing(tmp_path, monkeypatch, capsys):
-    import sim.outputs.report
+    import sim.outputs.report.writing
 
     def broken(doc):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sim.outputs.report, "render_html", broken)
+    monkeypatch.setattr(sim.outputs.report.writing, "render_html", broken)
     with pytest.raises(RuntimeError):
         main(["validate", str(SCENARIO_2012), "--runs", "10", "--quiet", "--report",
               str(tmp_path / "val")])
