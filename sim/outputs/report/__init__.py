@@ -25,6 +25,7 @@ scenario. One module per idea:
 ``outcomes``        one decision's shares and timing, from a runs table
 ``replay``          run 0 replayed by the Mesa agents, read back by role
 ``heatmap``         a sweep's mean share per cell of one or two parameters
+``reliability``     forecasts against the record over all scored decisions, binned
 ``plots``           every matplotlib plot, as PNG bytes
 ``kinds/``          one module per folder kind, each ``document(folder, manifest, request)``
 ``render``          HTML (Jinja2 templates in ``templates/``, autoescaped) and Markdown

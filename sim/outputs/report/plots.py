@@ -1,6 +1,7 @@
 """Every plot of the reports (and of the teaching page), drawn with matplotlib on the Agg
 backend and returned as PNG bytes: outcome shares, decision timing, the traced run's
-timeline, a sweep's heatmap and a counterfactual's comparison."""
+timeline, a sweep's heatmap, a counterfactual's comparison and a validation's reliability
+diagram."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 from sim.engine.runner import DecisionSummary
 from sim.outputs.report.heatmap import Heatmap
 from sim.outputs.report.numbers import f1, f3
+from sim.outputs.report.reliability import Reliability
 from sim.outputs.report.replay import TracedRun
 
 
@@ -236,5 +238,41 @@ def counterfactual_plot(entry: dict[str, Any], title: str) -> bytes:
     right.set_yticks(xs, options, fontsize=8)
     right.invert_yaxis()
     right.set_xlabel("counterfactual - baseline (paired, 95% CI)")
+    fig.tight_layout()
+    return _png(fig)
+
+
+# -- validation -----------------------------------------------------------------------------
+
+
+def reliability_plot(r: Reliability, title: str) -> bytes:
+    """Each non-empty bin's mean forecast against its observed share (95% Wilson interval),
+    marked with its count; every single forecast as a tick (top: the recorded option, bottom:
+    the others); the diagonal for reference."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.0, 5.6))
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1.0, label="reliable")
+    for edge in r.edges[1:-1]:
+        ax.axvline(edge, color="#dddddd", linewidth=0.6, zorder=0)
+    full = [b for b in r.bins() if b["count"]]
+    means = np.array([b["mean"] for b in full], dtype=float)
+    observed = np.array([b["observed"] for b in full], dtype=float)
+    lows, highs = (np.array([b["ci"][k] for b in full], dtype=float) for k in (0, 1))
+    ax.errorbar(means, observed, yerr=_errors(observed, lows, highs), fmt="o", color="#d95f02",
+                capsize=4, label="bin: mean forecast, observed share")
+    for b, x, y in zip(full, means, observed):
+        ax.annotate(f"n={b['count']}", (x, y), xytext=(6, -3), textcoords="offset points",
+                    fontsize=8)
+    hit = r.hits > 0
+    ax.plot(r.forecasts[hit], np.full(hit.sum(), 1.06), "|", color="black", markersize=10,
+            label="forecast of the recorded option (top)")
+    ax.plot(r.forecasts[~hit], np.full((~hit).sum(), -0.06), "|", color="#7570b3",
+            markersize=10, label="forecast of another option (bottom)")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.12, 1.12)
+    ax.set_xlabel("forecast probability of an option")
+    ax.set_ylabel("share of those options that were the recorded one")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     fig.tight_layout()
     return _png(fig)

@@ -1,4 +1,5 @@
-"""The report of a ``diplosim validate --report`` folder: the validation table, then each
+"""The report of a ``diplosim validate --report`` folder: the validation table, the
+reliability diagram of the model's forecasts over every recorded decision scored, then each
 scored scenario's runs as a run report shows them."""
 
 from __future__ import annotations
@@ -6,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.outputs.report.document import Document, Section, Table
+from sim.outputs.report.document import Document, Plot, Section, Table
 from sim.outputs.report.errors import ReportError
 from sim.outputs.report.folders import folder_kind, inside, read_json
 from sim.outputs.report.kinds.run import run_sections
 from sim.outputs.report.locate import locate_scenario
 from sim.outputs.report.numbers import f1, f3, interval1, interval3, missing
+from sim.outputs.report.plots import reliability_plot
+from sim.outputs.report.reliability import caption, reliability, reliability_table
 from sim.outputs.report.request import ReportRequest
 from sim.outputs.report.schemas import ScoreRow, checked
 
@@ -51,6 +54,24 @@ def read_scores(folder: Path) -> list[dict[str, Any]]:
     return scores
 
 
+def reliability_section(scores: list[dict[str, Any]]) -> Section:
+    """The reliability diagram and its bins, or a line saying why there is none."""
+    section = Section("Reliability of the forecasts")
+    r = reliability(scores)
+    if not r.decisions:
+        section.blocks.append("No reliability diagram: no recorded decision has the model's "
+                              "option shares in validation.json (never reached, or written by "
+                              "an older diplosim).")
+        return section
+    section.blocks.append(
+        "Over every recorded decision scored, each option's forecast probability (its share "
+        "among the runs reaching the decision) against whether it was the option recorded.")
+    section.blocks.append(Plot("reliability", caption(r), reliability_plot(
+        r, f"Reliability over {r.decisions} recorded decisions ({len(r.forecasts)} forecasts)")))
+    section.blocks.append(reliability_table(r))
+    return section
+
+
 def _scenario_sections(folder: Path, manifest: dict[str, Any]) -> tuple[list[Section], list[str]]:
     """(sections, notes on where each scenario file was found) of the scored scenarios' runs."""
     sections, notes = [], []
@@ -69,7 +90,7 @@ def _scenario_sections(folder: Path, manifest: dict[str, Any]) -> tuple[list[Sec
 def document(folder: Path, manifest: dict[str, Any], request: ReportRequest) -> Document:
     """The validation table, then every scenario's runs as in a run report."""
     scores = read_scores(folder)
-    sections = [Section("Validation", [validation_table(scores)])]
+    sections = [Section("Validation", [validation_table(scores)]), reliability_section(scores)]
     runs, notes = _scenario_sections(folder, manifest)
     summary = [f"{manifest.get('runs')} runs per scenario, seed {manifest.get('seed')}, "
                f"{manifest.get('engine', '?')} engine, diplosim {manifest.get('version', '?')}.",
