@@ -59,7 +59,10 @@ def _forecast(row: dict[str, Any]) -> dict[str, float] | None:
 
 
 def reliability(scores: list[dict[str, Any]], bins: int = BINS) -> Reliability:
-    """The reliability of the forecasts in ``scores`` (rows of validation.json)."""
+    """The reliability of the forecasts in ``scores`` (rows of validation.json). Rows scored
+    again along the recorded path (``path: forced``) are left out, as in the scoreboard: each
+    decision counts once, as the model forecast it running freely."""
+    scores = [row for row in scores if row.get("path") in (None, "reached")]
     forecasts, hits, decisions = [], [], 0
     for row in scores:
         shares = _forecast(row)

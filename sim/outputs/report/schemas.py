@@ -156,6 +156,7 @@ class ScoreRow(_Checked):
     brier_uniform: Number
     p_reached: Number = None
     shares: dict[str, Share] | None = None  # option -> share among the runs reaching it
+    path: Literal["reached", "forced"] | None = None  # forced: along the recorded path
 
 
 class SweepState(_Checked):

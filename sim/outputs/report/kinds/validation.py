@@ -24,7 +24,9 @@ def validation_table(scores: list[dict[str, Any]]) -> Table:
     rows = []
     for s in scores:
         rows.append([
-            str(s["scenario"]), str(s["decision"]), str(s["recorded_outcome"]),
+            str(s["scenario"]),
+            str(s["decision"]) + (" (forced)" if s.get("path") == "forced" else ""),
+            str(s["recorded_outcome"]),
             f3(s["p_recorded"]), interval3(s["ci_low"], s["ci_high"]),
             f"{s['modal_outcome']} ({f3(s.get('p_modal'))})",
             f1(s["recorded_hours_before_deadline"]), f1(s["median_hours_before_deadline"]),
