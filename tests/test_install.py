@@ -53,6 +53,18 @@ def test_shipped_scenarios_run_by_name_from_another_folder(installed, tmp_path):
     assert "gsomia_2012" in validate.stdout and "scoreboard" in validate.stdout
 
 
+def test_an_installed_copy_reports_from_its_shipped_templates(installed, tmp_path):
+    templates = installed / "sim" / "outputs" / "report" / "templates"
+    assert (templates / "report.html.j2").is_file(), "the HTML templates ship in the wheel"
+    run = _diplosim(installed, tmp_path, "run", "gsomia_2012", "--runs", "20", "--quiet",
+                    "--out", "run")
+    assert run.returncode == 0, run.stderr
+    report = _diplosim(installed, tmp_path, "report", "run")
+    assert report.returncode == 0, report.stderr
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<table><caption>signing:" in html
+
+
 def test_validate_with_nothing_to_score_says_where_it_looked(installed, tmp_path):
     (tmp_path / "init").mkdir()
     copied = _diplosim(installed, tmp_path, "init", "copy")

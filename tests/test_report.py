@@ -270,6 +270,7 @@ def test_validate_report_plots_every_scenario(validation):
         "gsomia_2019_outcomes_termination_notice.png", "gsomia_2019_timing_termination_notice.png",
         "gsomia_2019_outcomes_termination_takes_effect.png",
         "gsomia_2019_timing_termination_takes_effect.png", "gsomia_2019_timeline_run0.png",
+        "reliability.png",
     })
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["kind"] == "validation" and manifest["runs"] == 100
@@ -279,6 +280,32 @@ def test_validate_report_plots_every_scenario(validation):
         assert (folder / entry["folder"] / entry["scenario_file"]).is_file()  # record travels along
     assert "postpone (recorded)" in (folder / "report.html").read_text()
     assert str(ROOT) not in (folder / "report.md").read_text()  # no machine paths
+
+
+def test_validate_report_draws_the_reliability_of_every_forecast(validation):
+    """Each option's forecast (its share in validation.json) against whether it was recorded,
+    in bins of 0.2 with counts; the caption says how few decisions it rests on."""
+    folder, _, _ = validation
+    scores = [s for s in json.loads((folder / "validation.json").read_text())
+              if s.get("path", "reached") == "reached"]  # each decision once, as run freely
+    forecasts = [(p, o == s["recorded_outcome"]) for s in scores for o, p in s["shares"].items()]
+    n = len(scores)
+    assert n >= 3 and len(forecasts) >= 2 * n
+    table = _table(_page(folder), f"Reliability: the {len(forecasts)} option forecasts of {n} "
+                                  "recorded decisions")
+    assert [row[0] for row in table["rows"]] == ["0.0-0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8",
+                                                 "0.8-1.0"]
+    for b, row in enumerate(table["rows"]):
+        mine = [(p, hit) for p, hit in forecasts if min(int(p / 0.2), 4) == b]
+        assert row[1:3] == [str(len(mine)), str(sum(hit for _, hit in mine))]
+        if mine:
+            assert row[3] == f"{np.mean([p for p, _ in mine]):.3f}"
+            assert row[4] == f"{sum(hit for _, hit in mine) / len(mine):.3f}"
+    md = (folder / "report.md").read_text()
+    line = next(line for line in md.splitlines() if "](plots/reliability.png)" in line)
+    assert f"Reliability diagram over only {n} recorded decisions" in line
+    assert "diagonal" in line and "Too few decisions" in line
+    _assert_png_bytes((folder / "plots" / "reliability.png").read_bytes())
 
 
 def test_validate_report_refuses_a_foreign_folder(tmp_path, capsys):
@@ -292,12 +319,12 @@ def test_validate_report_refuses_a_foreign_folder(tmp_path, capsys):
 
 
 def test_validate_report_is_all_or_nothing(tmp_path, monkeypatch, capsys):
-    import sim.outputs.report
+    import sim.outputs.report.writing
 
     def broken(doc):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sim.outputs.report, "render_html", broken)
+    monkeypatch.setattr(sim.outputs.report.writing, "render_html", broken)
     with pytest.raises(RuntimeError):
         main(["validate", str(SCENARIO_2012), "--runs", "10", "--quiet", "--report",
               str(tmp_path / "val")])

@@ -1,0 +1,98 @@
+"""One run replayed by the Mesa agents with the data collector on, read back by role: the
+state the timeline plots, the decider's utilities, the events and the run's decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from sim.model.scenario import Scenario, as_aware
+
+ROLE_SERIES = (  # (role, state variable, label) plotted on the traced run's timeline
+    ("decider", "opposition", "public opposition"),
+    ("patron", "pressure", "pressure"),
+    ("decider", "threat", "perceived threat"),
+)
+
+
+@dataclass(frozen=True)
+class TracedRun:
+    """Run 0 replayed by the Mesa agents with the data collector on."""
+
+    times: list[datetime]
+    series: dict[str, np.ndarray]  # label -> state after each step
+    utilities: dict[str, np.ndarray]  # "decision: option" -> decider's utility
+    events: list[tuple[datetime, str, str]]  # (time, id, description)
+    decisions: list[tuple[datetime, str, str, bool]]  # (time, decision, option, by default)
+    outcomes: dict[str, str]  # decision -> outcome or not_reached
+    start: datetime  # the clock's start, in the scenario's time zone
+    span: tuple[datetime, datetime] | None = None  # the whole clock, for the time axis
+
+    @property
+    def timezone(self) -> str:
+        """The clock's UTC offset, for the time axis label."""
+        return self.start.strftime("UTC%z") if self.start.utcoffset() is not None else ""
+
+    def local(self, moment: datetime) -> datetime:
+        """``moment`` in the clock's time zone, as a naive datetime (for the plot's axis)."""
+        return as_aware(moment).astimezone(self.start.tzinfo).replace(tzinfo=None)
+
+
+def trace_run(scenario: Scenario, constants_values: dict[str, float], seed: int) -> TracedRun:
+    """Replay run 0 of ``seed`` with the agents and read the model's data collector, by role."""
+    from sim.model.constants import Constants
+    from sim.engine.runner import build_model
+
+    model = build_model(scenario.without_record(), Constants(**constants_values), seed, 0,
+                        trace=True)
+    model.run()
+    return traced(model)
+
+
+def _role_series(model: Any, data: Any) -> dict[str, np.ndarray]:
+    """The collected state variables of ROLE_SERIES, labelled by actor and role."""
+    series = {}
+    for role, variable, label in ROLE_SERIES:
+        agent = model.by_role.get(role)
+        column = f"{agent.actor_id}.{variable}" if agent is not None else None
+        if column in data.columns:
+            series[f"{agent.name} ({role}): {label}"] = data[column].to_numpy(dtype=float)
+    return series
+
+
+def traced(model: Any) -> TracedRun:
+    """What a traced model's data collector holds so far (a finished run, or one part way
+    through, as the teaching page shows it), by role."""
+    from sim.engine.runner import run_rows
+
+    scenario = model.scenario
+    data = model.datacollector.get_model_vars_dataframe()
+
+    def local(hours: float) -> datetime:
+        return model.moment(hours).replace(tzinfo=None)
+
+    utilities = {
+        f"{key.split('.', 2)[1]}: {key.split('.', 2)[2]}": data[key].to_numpy(dtype=float)
+        for key in data.columns if key.startswith("utility.")
+    }
+    end = float(model.clock.boundaries[-1])
+    events = [
+        (local(model.clock.hours(e.time)), e.id, e.description)
+        for e in sorted(scenario.events, key=lambda e: as_aware(e.time))
+        if 0.0 <= model.clock.hours(e.time) <= end
+    ]
+    decisions = [(local(d.decided_h), d.id, d.outcome, d.by_default)
+                 for d in model.decisions if d.status == "resolved"]
+    return TracedRun(
+        times=[local(h) for h in model.clock.step_starts.tolist()[: len(data)]],
+        series=_role_series(model, data),
+        utilities=utilities,
+        events=events,
+        decisions=decisions,
+        outcomes={str(r["decision"]): str(r["outcome"]) for r in run_rows(model, 0)},
+        start=model.clock.start,
+        span=(local(0.0), local(end)),
+    )
