@@ -27,7 +27,7 @@ from sim.model.kernel import layout as L
 from sim.model.kernel import member as kernel
 from sim.model.kernel.plan import build_plan, compiled, kernel_constants
 from sim.model.kernel.steps import STEP_ORDER, fire_events, update_decisions
-from sim.model.scenario import Decision
+from sim.model.scenario import Decision, Scenario
 
 STATUS_NAMES = {L.WAITING: "waiting", L.OPEN: "open", L.RESOLVED: "resolved",
                 L.NOT_REACHED: "not_reached"}
