@@ -153,13 +153,10 @@ def load_overlay(path: str, sources: str | None = None) -> LoadedOverlay:
 
 
 def quantity_bounds(scenario: Scenario, key: str) -> tuple[float, float]:
-    """The bounds a scenario file allows for a drawn quantity: its role's parameter bounds for
-    an actor parameter (``actor.parameter``), [-1, 1] for an event-effect magnitude."""
-    if key.startswith("event."):
-        return (-1.0, 1.0)  # Effect's own bounds in the scenario schema
-    actor_id, name = key.split(".", 1)
-    spec = scenario.actors[actor_id].parameter_spec(name)
-    return (spec.lo, spec.hi)
+    """The bounds a scenario file allows for a drawn quantity (those a model's overrides obey)."""
+    from sim.model.construct import allowed_bounds
+
+    return allowed_bounds(scenario, key)
 
 
 def paired_inputs(

@@ -90,26 +90,30 @@ def load_spec(path: str | os.PathLike[str]) -> tuple[SweepSpec, str, dict]:
 
 def design_points(spec: SweepSpec) -> np.ndarray:
     """The design's points, one row per point, columns in ``spec.parameters`` order."""
-    names = list(spec.parameters)
-    bounds = [list(spec.parameters[n]) for n in names]
+    return sample_design(spec.parameters, spec.design, spec.seed)
+
+
+def sample_design(parameters: dict[str, tuple[float, float]], design: Design, seed: int) -> np.ndarray:
+    """Points of ``design`` over ``parameters`` (key -> [lo, hi]), columns in their order."""
+    names = list(parameters)
+    bounds = [list(parameters[n]) for n in names]
     problem = {"num_vars": len(names), "names": names, "bounds": bounds}
-    design = spec.design
     if design.method == "grid":
         axes = [np.linspace(lo, hi, design.levels) for lo, hi in bounds]
         return np.array(list(itertools.product(*axes)), dtype=float)
     if design.method == "lhs":
         from SALib.sample import latin
 
-        return latin.sample(problem, design.samples, seed=spec.seed)
+        return latin.sample(problem, design.samples, seed=seed)
     if design.method == "sobol":
         from SALib.sample import sobol
 
         return sobol.sample(
-            problem, design.samples, calc_second_order=design.second_order, seed=spec.seed
+            problem, design.samples, calc_second_order=design.second_order, seed=seed
         )
     from SALib.sample import morris
 
-    return morris.sample(problem, design.samples, num_levels=design.levels, seed=spec.seed)
+    return morris.sample(problem, design.samples, num_levels=design.levels, seed=seed)
 
 
 def run_points(

@@ -21,6 +21,7 @@ import numpy as np
 from sim.model.agents import AGENT_CLASSES, CountryAgent
 from sim.model.clock import Clock, build_clock
 from sim.model.constants import Constants
+from sim.model.construct import OutcomeCollector, ScenarioLike, model_inputs
 from sim.model.draws import drawn_quantities, mesa_seed, shock_table
 from sim.model.kernel import layout as L
 from sim.model.kernel import member as kernel
@@ -79,15 +80,21 @@ class DiplomacyModel(mesa.Model):
 
     def __init__(
         self,
-        scenario: Scenario,
-        constants: Constants,
-        values: dict[str, float],
+        scenario: ScenarioLike,
+        constants: Constants | None = None,
+        values: dict[str, float] | None = None,
         seed: int = 0,
         run: int = 0,
         trace: bool = False,
+        overrides: dict[str, float] | None = None,
     ):
+        """Run ``run`` of ``seed``. Mesa-style, every argument may be a keyword: ``scenario``
+        a Scenario, a file or a shipped name; ``values`` default to the run's draws with
+        ``overrides`` ("actor.parameter" -> value) fixed (:mod:`sim.model.construct`)."""
+        inputs = model_inputs(scenario, constants, values, seed, run, overrides)
+        scenario, constants, values = inputs.scenario, inputs.constants, inputs.values
         super().__init__(rng=np.random.default_rng(mesa_seed(seed, run)))
-        self.scenario = scenario.without_record()
+        self.scenario = scenario
         self.constants = constants
         self.values = values
         self.seed, self.run_number = seed, run
@@ -125,7 +132,9 @@ class DiplomacyModel(mesa.Model):
         # Mesa keeps a class-level table of agent ids keyed by model: drop this model's entry
         # once its agents exist, or every model of an ensemble stays alive (memory grows).
         mesa.Agent._ids.pop(self, None)
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters()) if trace else None
+        self.datacollector = (  # built from keywords: each decision's outcome too (batch_run)
+            OutcomeCollector(self, self._reporters() if trace else {}) if inputs.drawn
+            else mesa.DataCollector(model_reporters=self._reporters()) if trace else None)
 
     # -- roles --------------------------------------------------------------------------------
     @property
@@ -181,6 +190,8 @@ class DiplomacyModel(mesa.Model):
             kernel.finish(m, plan)
             self._log_decisions(before, at_end=True)
             self.running = False
+            if isinstance(self.datacollector, OutcomeCollector):
+                self.datacollector.close(self)
 
     def run(self) -> list[DecisionState]:
         """Step to the end of the clock and return the decisions as resolved."""
