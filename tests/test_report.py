@@ -243,18 +243,22 @@ def test_validate_report_keeps_stdout_and_writes_the_table(validation):
     assert lines[-1].startswith("wrote ") and lines[-1].endswith(f" to {folder}")
     assert (folder / "validation.txt").read_text() == plain
     scores = json.loads((folder / "validation.json").read_text())
-    assert [(s["scenario"], s["decision"]) for s in scores] == [
-        ("gsomia_2012", "signing"), ("gsomia_2019", "termination_notice"),
-        ("gsomia_2019", "termination_takes_effect")]
+    assert [(s["scenario"], s["decision"], s["path"]) for s in scores] == [
+        ("gsomia_2012", "signing", "reached"), ("gsomia_2019", "termination_notice", "reached"),
+        ("gsomia_2019", "termination_takes_effect", "reached"),
+        ("gsomia_2019", "termination_takes_effect", "forced")]
     table = _table(_page(folder), "Simulated against recorded decisions")
     for s, row in zip(scores, table["rows"], strict=True):
-        assert row[:6] == [s["scenario"], s["decision"], s["recorded_outcome"],
+        label = s["decision"] + (" (forced)" if s["path"] == "forced" else "")
+        assert row[:6] == [s["scenario"], label, s["recorded_outcome"],
                            f"{s['p_recorded']:.3f}", f"[{s['ci_low']:.3f}, {s['ci_high']:.3f}]",
                            f"{s['modal_outcome']} ({s['p_modal']:.3f})"]
         assert row[6:8] == [f"{s['recorded_hours_before_deadline']:.1f}",
                             f"{s['median_hours_before_deadline']:.1f}"]
         assert row[10:13] == [f"{s['brier']:.3f}", f"{s['brier_status_quo']:.3f}",
                               f"{s['brier_uniform']:.3f}"]
+        if s["path"] == "forced":
+            continue  # scored on runs forced along the record, which are not stored
         # and the score is what the stored runs say
         runs = [r for r in _runs_csv(folder / "runs" / s["scenario"])
                 if r["decision"] == s["decision"] and r["outcome"] != "not_reached"]
