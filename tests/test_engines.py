@@ -97,6 +97,12 @@ def random_scenarios(draw):
             if draw(st.booleans()):
                 option.update(home_signal=draw(st.floats(0, 1)), reversible=draw(st.floats(0, 1)),
                               source="record", quote="x", note="drawn")
+            if draw(st.booleans()):  # taking the option acts
+                option["effects"] = [{"target": draw(st.sampled_from(
+                    ["south_korea.coercion_answered", "south_korea.salience", "japan.hard_line"])),
+                    "op": draw(st.sampled_from(["add", "set"])),
+                    "range": sorted([draw(st.floats(-1, 1)), draw(st.floats(-1, 1))]),
+                    "note": "drawn"}]
     _add_domestic_players(draw, data, start, span)
     if draw(st.booleans()):  # the first decision imposed at a time in its window
         first = data["decisions"][0]

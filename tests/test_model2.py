@@ -307,3 +307,33 @@ def test_two_roles_that_share_a_name_are_refused():
     data["actors"]["japan"]["also"].append({"role": "rival", "parameters": rival["parameters"]})
     with pytest.raises(ScenarioError, match="belongs to both the patron and the rival role"):
         load_scenario_text(yaml.safe_dump(data), "x.yaml", verify_quotes=False)
+
+
+# -- M8: moves on both sides ------------------------------------------------------------------
+
+
+def test_coercion_answered_elsewhere_costs_the_pact_less(scenario_2019, constants):
+    """Without the WTO complaint the controls weigh fully on keeping the pact in November."""
+    without = scenario_2019.model_copy(update={"events": [
+        e for e in scenario_2019.events if e.id != "wto_complaint_filed"]})
+    engine, with_complaint = _run(scenario_2019, constants)
+    _, no_complaint = _run(without, constants)
+    assert (_share(engine, with_complaint, "termination_takes_effect", "let_expire")
+            < _share(engine, no_complaint, "termination_takes_effect", "let_expire"))
+
+
+def test_an_options_effects_apply_when_it_is_taken(scenario_2019, constants):
+    """The suspension also suspends the WTO complaint: after it, coercion_answered is 0; in
+    runs that let the pact lapse it keeps the complaint's value."""
+    engine = VectorEngine(scenario_2019, constants)
+    inputs = engine.inputs(SEED, range(400))
+    out = engine.run(inputs, record=True)
+    answered = out.trajectories["south_korea.coercion_answered"][:, -1]
+    i = 1
+    suspended = (out.status[:, i] == L.RESOLVED) & (
+        out.option_index[:, i] == engine.option_ids[i].index("suspend_conditionally"))
+    lapsed = (out.status[:, i] == L.RESOLVED) & (
+        out.option_index[:, i] == engine.option_ids[i].index("let_expire"))
+    assert suspended.sum() > 20 and lapsed.sum() > 20
+    assert np.all(answered[suspended] == 0.0)
+    assert np.all(answered[lapsed] > 0.0)

@@ -39,6 +39,11 @@ def drawn_quantities(scenario: Scenario) -> list[DrawnQuantity]:
         for index, effect in enumerate(event.effects):
             lo, hi = effect.bounds
             out.append(DrawnQuantity(effect_key(event.id, index), lo, hi))
+    for decision in scenario.decisions:  # after every other quantity: earlier draws unchanged
+        for option in decision.options:
+            for index, effect in enumerate(option.effects):
+                lo, hi = effect.bounds
+                out.append(DrawnQuantity(option_effect_key(decision.id, option.id, index), lo, hi))
     return out
 
 
@@ -50,6 +55,10 @@ def varying_actor_parameters(scenario: Scenario) -> list[DrawnQuantity]:
 
 def effect_key(event_id: str, index: int) -> str:
     return f"event.{event_id}.{index}"
+
+
+def option_effect_key(decision_id: str, option_id: str, index: int) -> str:
+    return f"event.{decision_id}.{option_id}.{index}"
 
 
 def member_values(quantities: list[DrawnQuantity], seed: int, runs, stream: int | None = None) -> np.ndarray:

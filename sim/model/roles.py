@@ -86,6 +86,8 @@ ROLES: dict[str, RoleSpec] = {
             "threat": "perceived threat, 0..1",
             "grievance": "historical grievance, 0..1",
             "alliance_dependence": "value placed on the patron's approval, 0..1",
+            "coercion_answered": "share of the counterpart's coercion answered through another "
+            "channel (a trade complaint, counter-measures), 0..1; starts at 0",
         },
     ),
     "counterpart": RoleSpec(

@@ -312,6 +312,11 @@ class Option(StrictModel):
         default=None, description="source of `home_signal` and `reversible` (required with them)")
     quote: Text | None = Field(default=None, description="exact words they rest on")
     note: Text | None = Field(default=None, description="how the words became these numbers")
+    effects: list[Effect] = Field(
+        default_factory=list,
+        description="what taking the option does (the same form as an event's effects), "
+        "applied when it is taken, by the decider or by default",
+    )
 
     @model_validator(mode="after")
     def _attributes_sourced(self) -> Option:
@@ -767,26 +772,7 @@ def _cross_check(s: Scenario) -> Any:
         if event.source not in known_sources:
             yield ("events", index, "source"), unknown_source(event.source)
         for e_index, effect in enumerate(event.effects):
-            actor_id, variable = effect.target.split(".")
-            where = ("events", index, "effects", e_index, "target")
-            if actor_id not in s.actors:
-                yield where, f"unknown actor '{actor_id}'; expected one of {sorted(s.actors)}"
-                continue
-            actor = s.actors[actor_id]
-            role = actor.role_with_state(variable) or actor.role
-            if role in MULTI_ROLES and variable == "stance":
-                yield where, (
-                    "a domestic player's stance is derived each step (its opposition, moving "
-                    "toward the public's as its election nears); an event may change "
-                    "'pressing'"
-                )
-                continue
-            if variable not in ROLES[role].state and variable not in actor.all_parameters():
-                yield where, (
-                    f"'{variable}' is neither a state variable nor a parameter of a {role}; "
-                    f"expected one of {sorted(ROLES[role].state)} or "
-                    f"{sorted(ROLES[role].parameters)}"
-                )
+            yield from _check_target(s, effect, ("events", index, "effects", e_index, "target"))
 
     decision_ids: list[str] = []
     options_of: dict[str, set[str]] = {}
@@ -809,6 +795,9 @@ def _cross_check(s: Scenario) -> Any:
         for o_index, option in enumerate(decision.options):
             if option_ids.index(option.id) != o_index:
                 yield where + ("options", o_index, "id"), f"duplicate option id '{option.id}'"
+            for e_index, effect in enumerate(option.effects):
+                yield from _check_target(
+                    s, effect, where + ("options", o_index, "effects", e_index, "target"))
             if option.source is not None and option.source not in known_sources:
                 yield where + ("options", o_index, "source"), unknown_source(option.source)
             if option.conditional_on is not None:
@@ -862,6 +851,29 @@ def _cross_check(s: Scenario) -> Any:
             yield where + ("source",), unknown_source(record.source)
         if outside(record.time):
             yield where + ("time",), f"recorded time outside the clock {clock_text}"
+
+
+def _check_target(s: Scenario, effect: Effect, where: Path) -> Any:
+    """An effect (an event's or an option's) must name an actor's state variable or parameter."""
+    actor_id, variable = effect.target.split(".")
+    if actor_id not in s.actors:
+        yield where, f"unknown actor '{actor_id}'; expected one of {sorted(s.actors)}"
+        return
+    actor = s.actors[actor_id]
+    role = actor.role_with_state(variable) or actor.role
+    if role in MULTI_ROLES and variable == "stance":
+        yield where, (
+            "a domestic player's stance is derived each step (its opposition, moving "
+            "toward the public's as its election nears); an event may change "
+            "'pressing'"
+        )
+        return
+    if variable not in ROLES[role].state and variable not in actor.all_parameters():
+        yield where, (
+            f"'{variable}' is neither a state variable nor a parameter of a {role}; "
+            f"expected one of {sorted(ROLES[role].state)} or "
+            f"{sorted(ROLES[role].parameters)}"
+        )
 
 
 def _check_roles(actor_id: str, actor: Any, roles_seen: dict[str, str]) -> Any:

@@ -71,6 +71,7 @@ S_SALIENCE = _s("decider", "salience")
 S_THREAT = _s("decider", "threat")
 S_GRIEVANCE = _s("decider", "grievance")
 S_ALLIANCE_DEPENDENCE = _s("decider", "alliance_dependence")
+S_COERCION_ANSWERED = _s("decider", "coercion_answered")
 # counterpart
 P_HARD_LINE = _p("counterpart", "hard_line")
 P_TALKS_WILLINGNESS = _p("counterpart", "talks_willingness")

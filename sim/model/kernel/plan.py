@@ -15,7 +15,7 @@ from sim.model.kernel.jit import Record, structref
 
 from sim.model.clock import build_clock
 from sim.model.constants import Constants
-from sim.model.draws import drawn_quantities, effect_key
+from sim.model.draws import drawn_quantities, effect_key, option_effect_key
 from sim.model.kernel import layout as L
 from sim.model.kernel import rules
 from sim.model.roles import ROLE_NAMES, ROLES, SINGLE_ROLES
@@ -43,6 +43,7 @@ class Plan(NamedTuple):
     effect_parameter: np.ndarray  # (E,) column of ``values`` the effect changes, -1 for state
     effect_lo: np.ndarray  # (E,) bounds of that parameter
     effect_hi: np.ndarray  # (E,)
+    option_effects: np.ndarray  # (D, K + 1): option j of decision i owns effects [i, j] .. [i, j+1]
     opens_h: np.ndarray  # (D,)
     deadline_h: np.ndarray  # (D,)
     default_option: np.ndarray  # (D,)
@@ -111,8 +112,8 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
         if actor is not None:
             parameter_column[slot] = column[f"{actor}.{name}"]
 
-    fired, slots, adds, columns, targets, lo, hi = _effects(scenario, clock, cast, players,
-                                                           column, starts)
+    fired, slots, adds, columns, targets, lo, hi, option_effects = _effects(
+        scenario, clock, cast, players, column, starts)
     decisions = scenario.decisions
     width = max(len(d.options) for d in decisions) if decisions else 1
     cooperation = np.zeros((len(decisions), width))
@@ -166,6 +167,7 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
         effect_parameter=targets,
         effect_lo=lo,
         effect_hi=hi,
+        option_effects=option_effects,
         opens_h=opens_h,
         deadline_h=deadline_h,
         default_option=np.array([[o.id for o in d.options].index(d.default) for d in decisions],
@@ -198,40 +200,50 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
 
 def _effects(scenario: Scenario, clock, cast: dict[str, str | None], players: list[str],
              column: dict[str, int], starts: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Event effects in firing order, and how many have fired by the end of each step. An
-    event applies at the first step starting at or after its time (events are not clock
-    boundaries), in time order, ties in file order."""
+    """Every effect as arrays, and how many have fired by the end of each step: the events'
+    first, in firing order (an event applies at the first step starting at or after its time;
+    events are not clock boundaries; ties in file order), then each option's, decision by
+    decision (``option_effects`` says which are whose; they apply when the option is taken)."""
     ordered = sorted((clock.hours(e.time), i, e) for i, e in enumerate(scenario.events))
-    cast_actors = {actor for actor in cast.values() if actor is not None}
-    fire_step, slots, adds, columns, targets, lo, hi = [], [], [], [], [], [], []
-    for hours, _, event in ordered:
-        step = int(np.searchsorted(starts, hours, side="left"))
-        for index, effect in enumerate(event.effects):
-            actor, variable = effect.target.split(".")
-            spec_actor = scenario.actors.get(actor)
-            role = spec_actor.role_with_state(variable) if spec_actor is not None else None
-            slot = -1
-            if actor in cast_actors and role is not None and cast.get(role) == actor:
-                slot = L.STATE_SLOTS.get((role, variable), -1)
-            if actor in players and variable in L.PLAYER_STATE:
-                slot = L.player_state_slot(players.index(actor), variable)
-            # A name that is both (salience) is the state variable; a parameter otherwise.
-            spec = None
-            if spec_actor is not None and role is None and variable in spec_actor.all_parameters():
-                spec = spec_actor.parameter_spec(variable)
-            targets.append(column[f"{actor}.{variable}"] if spec is not None else -1)
-            lo.append(spec.lo if spec is not None else 0.0)
-            hi.append(spec.hi if spec is not None else 1.0)
-            fire_step.append(step)
-            slots.append(slot)
-            adds.append(effect.op == "add")
-            columns.append(column[effect_key(event.id, index)])
-    fire_step_array = np.array(fire_step, dtype=np.int64)
-    fired = np.array([int((fire_step_array <= k).sum()) for k in range(len(starts))],
-                     dtype=np.int64)
+    effects = [(int(np.searchsorted(starts, hours, side="left")), effect_key(event.id, index),
+                effect) for hours, _, event in ordered for index, effect in enumerate(event.effects)]
+    width = max((len(d.options) for d in scenario.decisions), default=1)
+    option_effects = np.zeros((len(scenario.decisions), width + 1), dtype=np.int64)
+    for i, d in enumerate(scenario.decisions):
+        option_effects[i, 0] = len(effects)
+        for j, option in enumerate(d.options):
+            effects += [(len(starts), option_effect_key(d.id, option.id, index), effect)
+                        for index, effect in enumerate(option.effects)]
+            option_effects[i, j + 1] = len(effects)
+        option_effects[i, len(d.options) + 1:] = len(effects)
+    rows = [_effect_row(scenario, cast, players, column, key, effect) for _, key, effect in effects]
+    fire_step = np.array([step for step, _, _ in effects], dtype=np.int64)
+    fired = np.array([int((fire_step <= k).sum()) for k in range(len(starts))], dtype=np.int64)
+    slots, adds, columns, targets, lo, hi = (list(c) for c in zip(*rows)) if rows else ([],) * 6
     return (fired, np.array(slots, dtype=np.int64), np.array(adds, dtype=np.bool_),
             np.array(columns, dtype=np.int64), np.array(targets, dtype=np.int64),
-            np.array(lo, dtype=float), np.array(hi, dtype=float))
+            np.array(lo, dtype=float), np.array(hi, dtype=float), option_effects)
+
+
+def _effect_row(scenario: Scenario, cast: dict[str, str | None], players: list[str],
+                column: dict[str, int], key: str, effect) -> tuple:
+    """Where one effect lands: a state slot (-1 if its actor is not cast) or a parameter's
+    column of ``values`` with that parameter's bounds (-1 for a state effect). A name that is
+    both (salience) is the state variable."""
+    actor, variable = effect.target.split(".")
+    spec_actor = scenario.actors.get(actor)
+    role = spec_actor.role_with_state(variable) if spec_actor is not None else None
+    slot = -1
+    if role is not None and cast.get(role) == actor:
+        slot = L.STATE_SLOTS.get((role, variable), -1)
+    if actor in players and variable in L.PLAYER_STATE:
+        slot = L.player_state_slot(players.index(actor), variable)
+    spec = None
+    if spec_actor is not None and role is None and variable in spec_actor.all_parameters():
+        spec = spec_actor.parameter_spec(variable)
+    target = column[f"{actor}.{variable}"] if spec is not None else -1
+    return (slot, effect.op == "add", column[key], target, spec.lo if spec else 0.0,
+            spec.hi if spec else 1.0)
 
 
 def _keep(lengths: np.ndarray, time_constant_days: float) -> np.ndarray:

@@ -157,7 +157,7 @@ def player_cost(leverage: float, stance: float, pressing: float) -> float:
 def option_terms(cooperation: float, home_signal: float, conceded: float, is_default: bool,
                  domestic: float, alliance_value: float, security_value: float,
                  rival_economy: float, coercion: float, concession_credit: float,
-                 leader_preference: float, w_domestic: float, w_alliance: float,
+                 leader_preference: float, answered: float, w_domestic: float, w_alliance: float,
                  w_security: float, w_economy: float, action_cost: float,
                  out: np.ndarray) -> None:
     """The weighted utility terms of one option, into ``out`` (UTILITY_TERMS order).
@@ -165,15 +165,16 @@ def option_terms(cooperation: float, home_signal: float, conceded: float, is_def
     ``cooperation`` is what the step gives the partner and the patron; ``home_signal`` how far
     it reads at home as giving in (the domestic cost scales with it); ``conceded`` is 1 for a
     conditional option whose counterpart has conceded (its domestic cost and foregone leverage
-    shrink by ``concession_credit``); the leader's own preference weighs like the domestic
-    cost; the option that happens by inaction carries no action cost (status-quo bias).
+    shrink by ``concession_credit``); coercion ``answered`` through another channel no longer
+    counts against cooperating; the leader's own preference weighs like the domestic cost; the
+    option that happens by inaction carries no action cost (status-quo bias).
     """
     offset = 1.0 - concession_credit * conceded
     out[T_DOMESTIC] = -w_domestic * home_signal * domestic * offset
     out[T_ALLIANCE] = w_alliance * cooperation * alliance_value
     out[T_SECURITY] = w_security * cooperation * security_value
     out[T_RIVAL_ECONOMY] = -w_economy * cooperation * rival_economy
-    out[T_COERCION] = -w_economy * cooperation * coercion * offset
+    out[T_COERCION] = -w_economy * cooperation * coercion * offset * (1.0 - answered)
     out[T_LEADER] = w_domestic * leader_preference * cooperation
     out[T_FLEXIBILITY] = 0.0  # set once every option is weighed (choice_value)
     out[T_ACTION_COST] = 0.0 if is_default else -action_cost

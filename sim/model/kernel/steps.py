@@ -78,17 +78,34 @@ def fire_events(k, m, plan) -> None:
     a parameter (the member's drawn value, from now on) within its role's bounds."""
     first = plan.fired_by_step[k - 1] if k > 0 else 0
     for e in range(first, plan.fired_by_step[k]):
-        magnitude = m.values[plan.effect_column[e]]
-        target = plan.effect_parameter[e]
-        if target >= 0:  # a parameter: within its role's bounds
-            value = m.values[target] + magnitude if plan.effect_adds[e] else magnitude
-            m.values[target] = min(plan.effect_hi[e], max(plan.effect_lo[e], value))
-            continue
-        slot = plan.effect_slot[e]
-        if slot < 0:
-            continue
-        value = m.state[slot] + magnitude if plan.effect_adds[e] else magnitude
-        m.state[slot] = min(1.0, max(0.0, value))
+        apply_effect(e, m, plan)
+
+
+@njit(cache=True)
+def apply_effect(e, m, plan) -> None:
+    """Effect number ``e`` (an event's or an option's) on the member."""
+    magnitude = m.values[plan.effect_column[e]]
+    target = plan.effect_parameter[e]
+    if target >= 0:  # a parameter: within its role's bounds
+        value = m.values[target] + magnitude if plan.effect_adds[e] else magnitude
+        m.values[target] = min(plan.effect_hi[e], max(plan.effect_lo[e], value))
+        return
+    slot = plan.effect_slot[e]
+    if slot < 0:
+        return
+    value = m.state[slot] + magnitude if plan.effect_adds[e] else magnitude
+    m.state[slot] = min(1.0, max(0.0, value))
+
+
+@njit(cache=True)
+def resolve(i, option, at, by_default, m, plan) -> None:
+    """Decision ``i`` is taken: ``option`` at hour ``at``; the option's effects apply."""
+    m.status[i] = L.RESOLVED
+    m.option[i] = option
+    m.decided[i] = at
+    m.by_default[i] = by_default
+    for e in range(plan.option_effects[i, option], plan.option_effects[i, option + 1]):
+        apply_effect(e, m, plan)
 
 
 @njit(cache=True)
@@ -100,10 +117,7 @@ def update_decisions(now, m, plan) -> None:
     n = status.shape[0]
     for i in range(n):
         if status[i] == L.OPEN and plan.deadline_h[i] <= now:
-            status[i] = L.RESOLVED
-            option[i] = plan.default_option[i]
-            decided[i] = plan.deadline_h[i]
-            m.by_default[i] = True
+            resolve(i, plan.default_option[i], plan.deadline_h[i], True, m, plan)
     for i in range(n):
         if status[i] != L.WAITING:
             continue
@@ -121,10 +135,7 @@ def update_decisions(now, m, plan) -> None:
             status[i] = L.NOT_REACHED
     for i in range(n):  # a decision the scenario imposes is taken at its time once open
         if status[i] == L.OPEN and plan.imposed_option[i] >= 0 and plan.imposed_h[i] <= now:
-            status[i] = L.RESOLVED
-            option[i] = plan.imposed_option[i]
-            decided[i] = plan.imposed_h[i]
-            m.by_default[i] = False
+            resolve(i, plan.imposed_option[i], plan.imposed_h[i], False, m, plan)
 
 
 # -- the roles ----------------------------------------------------------------------------
@@ -292,7 +303,8 @@ def update_opinion(k, m, plan) -> None:
 @njit(cache=True)
 def drivers(m, plan) -> tuple:
     """What the decider weighs: alliance value, security value, rival economy, coercion, the
-    counterpart's concession, its concession credit and the leader's own preference."""
+    counterpart's concession, its concession credit, the leader's own preference and the share
+    of coercion answered through another channel."""
     columns, cast, state = plan.parameter_column, plan.has_role, m.state
     alliance_value = state[L.S_ALLIANCE_DEPENDENCE] * state_of(state, cast, L.PATRON,
                                                                L.S_PATRON_PRESSURE)
@@ -303,7 +315,7 @@ def drivers(m, plan) -> tuple:
     conceded_by = state_of(state, cast, L.COUNTERPART, L.S_CONCESSION)
     return (alliance_value, security_value, rival_economy, coercion, conceded_by,
             parameter(m.values, columns, L.P_CONCESSION_CREDIT),
-            parameter(m.values, columns, L.P_LEADER_PREFERENCE))
+            parameter(m.values, columns, L.P_LEADER_PREFERENCE), state[L.S_COERCION_ANSWERED])
 
 
 @njit(cache=True)
@@ -313,7 +325,7 @@ def option_utilities(i, k, m, plan, c, domestic, blocked, coercion, conceded_by,
     were coercion and the counterpart's concession as given; with ``keep_terms`` the terms
     go to ``m.terms`` (the decision's probed step). A reversible option adds the value of
     keeping the choice open (docs/model.md, M6)."""
-    alliance_value, security_value, rival_economy, _, _, credit, leader = drivers(m, plan)
+    alliance_value, security_value, rival_economy, _, _, credit, leader, answered = drivers(m, plan)
     n = plan.n_options[i]
     for j in range(n):
         conceded = conceded_by if plan.conditional_on_counterpart[i, j] else 0.0
@@ -321,7 +333,7 @@ def option_utilities(i, k, m, plan, c, domestic, blocked, coercion, conceded_by,
             blocked and plan.more_cooperative[i, j])
         rules.option_terms(plan.cooperation[i, j], plan.home_signal[i, j], conceded,
                            j == plan.default_option[i], domestic, alliance_value,
-                           security_value, rival_economy, coercion, credit, leader,
+                           security_value, rival_economy, coercion, credit, leader, answered,
                            c.w_domestic, c.w_alliance, c.w_security, c.w_economy,
                            c.action_cost, m.option_terms)
         if keep_terms:
@@ -428,10 +440,7 @@ def decider_step(k, now, dt, m, plan, c) -> None:
         chosen = rules.choose(m.probabilities[i, :plan.n_options[i]], m.shocks[k, channel + 1])
         if chosen != plan.default_option[i] and acts_now(i, chosen, k, m, plan, c, domestic,
                                                           blocked):
-            m.status[i] = L.RESOLVED
-            m.option[i] = chosen
-            m.decided[i] = now
-            m.by_default[i] = False
+            resolve(i, chosen, now, False, m, plan)
     m.state[L.LEAN] = lean_away(m, plan)
 
 
