@@ -40,7 +40,7 @@ def _line_of(path: Path, fragment: str) -> int:
 
 def test_shipped_targets_load_and_agree_with_the_scenarios():
     targets = cal.load_targets(TARGETS)
-    assert [e.id for e in targets.episodes] == ["gsomia_2012", "gsomia_2019"]
+    assert [e.id for e in targets.episodes] == ["gsomia_2012", "gsomia_2016", "gsomia_2019"]
     assert 1 <= len(targets.fit) <= cal.MAX_FITTED
     assert targets.episode("gsomia_2012").targets["signing"].option == "postpone"
     assert set(targets.episode("gsomia_2019").targets) == {"termination_notice", "termination_takes_effect"}
@@ -59,10 +59,10 @@ def test_shipped_targets_load_and_agree_with_the_scenarios():
         (("option: postpone", "option: shrug"), "episodes[0].targets.signing.option", "option: shrug",
          "no option 'shrug'"),
         (("hours_before_deadline: [5.0, 7.0]", "hours_before_deadline: [10.0, 12.0]"),
-         "episodes[1].targets.termination_takes_effect.hours_before_deadline", "[10.0, 12.0]",
+         "episodes[2].targets.termination_takes_effect.hours_before_deadline", "[10.0, 12.0]",
          "does not contain the scenario's recorded time (6 h before the deadline)"),
         (("came just six hours before the deadline", "came just seven hours before the deadline"),
-         "episodes[1].targets.termination_takes_effect.quote", "seven hours", "quote not found"),
+         "episodes[2].targets.termination_takes_effect.quote", "seven hours", "quote not found"),
         (("    high: 4.0\n    scale: log\n    why: >\n      Weight", "    high: 0.1\n    scale: log\n    why: >\n      Weight"),
          "fit.w_domestic", "w_domestic:", "must exceed low"),
         (("  signing:\n", "  sighing:\n"), "episodes[0].targets.sighing", "sighing:", "has no decision 'sighing'"),
@@ -134,7 +134,9 @@ def test_calibrate_command_writes_posterior_and_loeo(tmp_path, capsys):
                  "--draws", "2", "--members", "10", "--seed", "3", "--out", str(out), "--quiet"])
     printed = capsys.readouterr().out
     assert code == 0
-    labels = ["gsomia_2012", "gsomia_2019", "gsomia_2012+gsomia_2019"]
+    labels = ["gsomia_2012", "gsomia_2016", "gsomia_2019", "gsomia_2016+gsomia_2019",
+              "gsomia_2012+gsomia_2019", "gsomia_2012+gsomia_2016",
+              "gsomia_2012+gsomia_2016+gsomia_2019"]
     for label in labels:
         rows = (out / f"posterior_{label}.csv").read_text().splitlines()
         targets = cal.load_targets(TARGETS)
@@ -149,7 +151,9 @@ def test_calibrate_command_writes_posterior_and_loeo(tmp_path, capsys):
         assert image.ndim == 3 and image.shape[0] > 100
     table = json.loads((out / "loeo.json").read_text())["rows"]
     held_out = [(r["episode"], r["fitted_on"]) for r in table if r["held_out"]]
-    assert sorted(set(held_out)) == [("gsomia_2012", "gsomia_2019"), ("gsomia_2019", "gsomia_2012")]
+    assert sorted(set(held_out)) == [("gsomia_2012", "gsomia_2016+gsomia_2019"),
+                                     ("gsomia_2016", "gsomia_2012+gsomia_2019"),
+                                     ("gsomia_2019", "gsomia_2012+gsomia_2016")]
     assert {r["decision"] for r in table} == {"signing", "termination_notice", "termination_takes_effect"}
     for row in table:
         assert 0.0 <= row["p_recorded"] <= 1.0

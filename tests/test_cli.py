@@ -71,10 +71,11 @@ def test_validate_json_has_the_documented_keys(capsys):
     assert main(["validate", str(SCENARIO_2012), str(SCENARIO_2019), "--runs", "30", "--json",
                  "--quiet"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [(r["scenario"], r["decision"]) for r in rows] == [
-        ("gsomia_2012", "signing"),
-        ("gsomia_2019", "termination_notice"),
-        ("gsomia_2019", "termination_takes_effect"),
+    assert [(r["scenario"], r["decision"], r["path"]) for r in rows] == [
+        ("gsomia_2012", "signing", "reached"),
+        ("gsomia_2019", "termination_notice", "reached"),
+        ("gsomia_2019", "termination_takes_effect", "reached"),
+        ("gsomia_2019", "termination_takes_effect", "forced"),
     ]
     for row in rows:
         assert VALIDATE_KEYS <= set(row)
