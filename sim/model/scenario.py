@@ -709,108 +709,135 @@ def _explain(error: dict[str, Any]) -> str:
 
 def _cross_check(s: Scenario) -> Any:
     """Yield (path, message) for references and dates that the schema alone cannot check."""
-    source_ids = [src.id for src in s.sources]
-    for index, source_id in enumerate(source_ids):
-        if source_ids.index(source_id) != index:
-            yield ("sources", index, "id"), f"duplicate source id '{source_id}'"
-    known_sources = set(source_ids)
+    checks = _CrossChecks(s)
+    for part in (checks.sources, checks.actors, checks.elections, checks.events,
+                 checks.decisions, checks.records):
+        yield from part()
 
-    def unknown_source(source_id: str) -> str:
-        return f"unknown source '{source_id}'; expected one of {sorted(known_sources)}"
 
-    roles_seen: dict[str, str] = {}
-    for actor_id, actor in s.actors.items():
-        if actor.role in MULTI_ROLES and not s.actors_in_role("decider"):
-            yield ("actors", actor_id, "role"), (
-                f"a {actor.role} player belongs to the decider's country, but no actor has "
-                "role 'decider'"
-            )
-        yield from _check_roles(actor_id, actor, roles_seen)
-        for role, where, parameters in actor.role_blocks():
-            for pname, param in dict(parameters).items():
-                spec = ROLES[role].parameters[pname]
-                lo, hi = param.bounds
-                if lo < spec.lo or hi > spec.hi:
-                    key = "range" if param.range is not None else "value"
-                    yield ("actors", actor_id, *where, pname, key), (
-                        f"must lie within [{spec.lo}, {spec.hi}], got "
-                        f"{list(param.range) if param.range is not None else param.value}"
-                    )
-                if param.source not in known_sources:
-                    yield ("actors", actor_id, *where, pname, "source"), unknown_source(
-                        param.source
-                    )
+class _CrossChecks:
+    """The cross-checks of one scenario, part by part (sources, actors, elections, events,
+    decisions, records); each yields (path, message)."""
 
-    start, end = as_aware(s.clock.start), as_aware(s.clock.end)
+    def __init__(self, s: Scenario):
+        self.s = s
+        self.known_sources = {src.id for src in s.sources}
+        self.start, self.end = as_aware(s.clock.start), as_aware(s.clock.end)
+        self.clock_text = f"[{s.clock.start.isoformat()}, {s.clock.end.isoformat()}]"
+        self.options_of: dict[str, set[str]] = {}
 
-    def outside(moment: datetime) -> bool:
-        return not (start <= as_aware(moment) <= end)
+    def unknown_source(self, source_id: str) -> str:
+        return f"unknown source '{source_id}'; expected one of {sorted(self.known_sources)}"
 
-    clock_text = f"[{s.clock.start.isoformat()}, {s.clock.end.isoformat()}]"
+    def outside(self, moment: datetime) -> bool:
+        return not (self.start <= as_aware(moment) <= self.end)
 
-    for index, election in enumerate(s.elections):
-        if election.actor not in s.actors:
-            yield ("elections", index, "actor"), f"unknown actor '{election.actor}'"
-        elif not set(s.actors[election.actor].roles) & {"decider", *MULTI_ROLES}:
-            yield ("elections", index, "actor"), (
-                f"actor '{election.actor}' is a {s.actors[election.actor].role}; only the "
-                "elections of the decider and its domestic players enter the model"
-            )
-        if election.source not in known_sources:
-            yield ("elections", index, "source"), unknown_source(election.source)
+    def sources(self) -> Any:
+        source_ids = [src.id for src in self.s.sources]
+        for index, source_id in enumerate(source_ids):
+            if source_ids.index(source_id) != index:
+                yield ("sources", index, "id"), f"duplicate source id '{source_id}'"
 
-    event_ids: set[str] = set()
-    for index, event in enumerate(s.events):
-        if event.id in event_ids:
-            yield ("events", index, "id"), f"duplicate event id '{event.id}'"
-        event_ids.add(event.id)
-        if outside(event.time) or as_aware(event.time) >= end:
-            yield ("events", index, "time"), (
-                f"event dated outside the clock {clock_text} (an event at the very end would "
-                "never apply)"
-            )
-        if event.source not in known_sources:
-            yield ("events", index, "source"), unknown_source(event.source)
-        for e_index, effect in enumerate(event.effects):
-            yield from _check_target(s, effect, ("events", index, "effects", e_index, "target"))
+    def actors(self) -> Any:
+        s = self.s
+        roles_seen: dict[str, str] = {}
+        for actor_id, actor in s.actors.items():
+            if actor.role in MULTI_ROLES and not s.actors_in_role("decider"):
+                yield ("actors", actor_id, "role"), (
+                    f"a {actor.role} player belongs to the decider's country, but no actor has "
+                    "role 'decider'"
+                )
+            yield from _check_roles(actor_id, actor, roles_seen)
+            for role, where, parameters in actor.role_blocks():
+                for pname, param in dict(parameters).items():
+                    spec = ROLES[role].parameters[pname]
+                    lo, hi = param.bounds
+                    if lo < spec.lo or hi > spec.hi:
+                        key = "range" if param.range is not None else "value"
+                        yield ("actors", actor_id, *where, pname, key), (
+                            f"must lie within [{spec.lo}, {spec.hi}], got "
+                            f"{list(param.range) if param.range is not None else param.value}"
+                        )
+                    if param.source not in self.known_sources:
+                        yield ("actors", actor_id, *where, pname, "source"), (
+                            self.unknown_source(param.source))
 
-    decision_ids: list[str] = []
-    options_of: dict[str, set[str]] = {}
-    for index, decision in enumerate(s.decisions):
-        where = ("decisions", index)
-        if decision.id in decision_ids:
-            yield where + ("id",), f"duplicate decision id '{decision.id}'"
-        if decision.decider not in s.actors:
-            yield where + ("decider",), f"unknown actor '{decision.decider}'"
-        elif s.actors[decision.decider].role != "decider":
-            yield where + ("decider",), (
-                f"actor '{decision.decider}' has role '{s.actors[decision.decider].role}'; "
-                "expected an actor with role 'decider'"
-            )
-        if outside(decision.opens):
-            yield where + ("opens",), f"opens outside the clock {clock_text}"
-        if outside(decision.deadline):
-            yield where + ("deadline",), f"deadline outside the clock {clock_text}"
+    def elections(self) -> Any:
+        s = self.s
+        for index, election in enumerate(s.elections):
+            if election.actor not in s.actors:
+                yield ("elections", index, "actor"), f"unknown actor '{election.actor}'"
+            elif not set(s.actors[election.actor].roles) & {"decider", *MULTI_ROLES}:
+                yield ("elections", index, "actor"), (
+                    f"actor '{election.actor}' is a {s.actors[election.actor].role}; only the "
+                    "elections of the decider and its domestic players enter the model"
+                )
+            if election.source not in self.known_sources:
+                yield ("elections", index, "source"), self.unknown_source(election.source)
+
+    def events(self) -> Any:
+        event_ids: set[str] = set()
+        for index, event in enumerate(self.s.events):
+            if event.id in event_ids:
+                yield ("events", index, "id"), f"duplicate event id '{event.id}'"
+            event_ids.add(event.id)
+            if self.outside(event.time) or as_aware(event.time) >= self.end:
+                yield ("events", index, "time"), (
+                    f"event dated outside the clock {self.clock_text} (an event at the very "
+                    "end would never apply)"
+                )
+            if event.source not in self.known_sources:
+                yield ("events", index, "source"), self.unknown_source(event.source)
+            for e_index, effect in enumerate(event.effects):
+                yield from _check_target(self.s, effect,
+                                         ("events", index, "effects", e_index, "target"))
+
+    def decisions(self) -> Any:
+        s, decision_ids = self.s, []
+        for index, decision in enumerate(s.decisions):
+            where = ("decisions", index)
+            if decision.id in decision_ids:
+                yield where + ("id",), f"duplicate decision id '{decision.id}'"
+            if decision.decider not in s.actors:
+                yield where + ("decider",), f"unknown actor '{decision.decider}'"
+            elif s.actors[decision.decider].role != "decider":
+                yield where + ("decider",), (
+                    f"actor '{decision.decider}' has role '{s.actors[decision.decider].role}'; "
+                    "expected an actor with role 'decider'"
+                )
+            if self.outside(decision.opens):
+                yield where + ("opens",), f"opens outside the clock {self.clock_text}"
+            if self.outside(decision.deadline):
+                yield where + ("deadline",), f"deadline outside the clock {self.clock_text}"
+            yield from self.options(where, decision)
+            yield from self.references(where, decision, decision_ids)
+            decision_ids.append(decision.id)
+            self.options_of[decision.id] = {option.id for option in decision.options}
+
+    def options(self, where: Path, decision: Decision) -> Any:
+        s = self.s
         option_ids = [option.id for option in decision.options]
         for o_index, option in enumerate(decision.options):
+            at = where + ("options", o_index)
             if option_ids.index(option.id) != o_index:
-                yield where + ("options", o_index, "id"), f"duplicate option id '{option.id}'"
+                yield at + ("id",), f"duplicate option id '{option.id}'"
             for e_index, effect in enumerate(option.effects):
-                yield from _check_target(
-                    s, effect, where + ("options", o_index, "effects", e_index, "target"))
-            if option.source is not None and option.source not in known_sources:
-                yield where + ("options", o_index, "source"), unknown_source(option.source)
+                yield from _check_target(s, effect, at + ("effects", e_index, "target"))
+            if option.source is not None and option.source not in self.known_sources:
+                yield at + ("source",), self.unknown_source(option.source)
             if option.conditional_on is not None:
                 if option.conditional_on not in s.actors:
-                    yield where + ("options", o_index, "conditional_on"), (
-                        f"unknown actor '{option.conditional_on}'"
-                    )
+                    yield at + ("conditional_on",), f"unknown actor '{option.conditional_on}'"
                 elif "counterpart" not in s.actors[option.conditional_on].roles:
-                    yield where + ("options", o_index, "conditional_on"), (
+                    yield at + ("conditional_on",), (
                         f"actor '{option.conditional_on}' is a "
                         f"{s.actors[option.conditional_on].role}; only the counterpart can "
                         "concede, so an option can only be conditional on the counterpart"
                     )
+
+    def references(self, where: Path, decision: Decision, decision_ids: list[str]) -> Any:
+        """The options a decision names (imposed, default) and the decision it follows."""
+        option_ids = [option.id for option in decision.options]
         if decision.imposed is not None and decision.imposed.option not in option_ids:
             yield where + ("imposed", "option"), (
                 f"unknown option '{decision.imposed.option}'; expected one of {option_ids}"
@@ -819,38 +846,36 @@ def _cross_check(s: Scenario) -> Any:
             yield where + ("default",), (
                 f"unknown option '{decision.default}'; expected one of {option_ids}"
             )
-        else:
-            default = decision.options[option_ids.index(decision.default)]
-            if default.conditional_on is not None:
-                yield where + ("default",), "the default option cannot be conditional"
+        elif decision.options[option_ids.index(decision.default)].conditional_on is not None:
+            yield where + ("default",), "the default option cannot be conditional"
         if decision.after is not None:
-            if decision.after.decision not in options_of:
+            if decision.after.decision not in self.options_of:
                 yield where + ("after", "decision"), (
                     f"unknown earlier decision '{decision.after.decision}'; "
                     f"expected one of {decision_ids}"
                 )
-            elif decision.after.option not in options_of[decision.after.decision]:
+            elif decision.after.option not in self.options_of[decision.after.decision]:
                 yield where + ("after", "option"), (
                     f"unknown option '{decision.after.option}' of decision "
                     f"'{decision.after.decision}'"
                 )
-        decision_ids.append(decision.id)
-        options_of[decision.id] = set(option_ids)
 
-    for decision_id, record in s.recorded_outcome.items():
-        where = ("recorded_outcome", decision_id)
-        if decision_id not in options_of:
-            yield where, f"unknown decision '{decision_id}'; expected one of {decision_ids}"
-            continue
-        if record.option not in options_of[decision_id]:
-            yield where + ("option",), (
-                f"unknown option '{record.option}'; expected one of "
-                f"{sorted(options_of[decision_id])}"
-            )
-        if record.source not in known_sources:
-            yield where + ("source",), unknown_source(record.source)
-        if outside(record.time):
-            yield where + ("time",), f"recorded time outside the clock {clock_text}"
+    def records(self) -> Any:
+        decision_ids = list(self.options_of)
+        for decision_id, record in self.s.recorded_outcome.items():
+            where = ("recorded_outcome", decision_id)
+            if decision_id not in self.options_of:
+                yield where, f"unknown decision '{decision_id}'; expected one of {decision_ids}"
+                continue
+            if record.option not in self.options_of[decision_id]:
+                yield where + ("option",), (
+                    f"unknown option '{record.option}'; expected one of "
+                    f"{sorted(self.options_of[decision_id])}"
+                )
+            if record.source not in self.known_sources:
+                yield where + ("source",), self.unknown_source(record.source)
+            if self.outside(record.time):
+                yield where + ("time",), f"recorded time outside the clock {self.clock_text}"
 
 
 def _check_target(s: Scenario, effect: Effect, where: Path) -> Any:

@@ -100,54 +100,21 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
     """The arrays of ``scenario`` (its recorded outcome is not read)."""
     scenario = scenario.without_record()
     clock = build_clock(scenario)
-    quantities = drawn_quantities(scenario)
-    column = {q.key: i for i, q in enumerate(quantities)}
+    column = {q.key: i for i, q in enumerate(drawn_quantities(scenario))}
     cast = {role: scenario.actor_by_role(role) for role in SINGLE_ROLES}
     players = scenario.actors_in_role("domestic")
     starts = clock.step_starts.astype(float)
+    lengths = clock.step_lengths.astype(float)
 
     parameter_column = np.full(L.N_PARAMETERS, -1, dtype=np.int64)
     for (role, name), slot in L.PARAMETER_SLOTS.items():
-        actor = cast[role]
-        if actor is not None:
-            parameter_column[slot] = column[f"{actor}.{name}"]
-
+        if cast[role] is not None:
+            parameter_column[slot] = column[f"{cast[role]}.{name}"]
     fired, slots, adds, columns, targets, lo, hi, option_effects = _effects(
         scenario, clock, cast, players, column, starts)
-    decisions = scenario.decisions
-    width = max(len(d.options) for d in decisions) if decisions else 1
-    cooperation = np.zeros((len(decisions), width))
-    conditional = np.zeros((len(decisions), width), dtype=np.bool_)
-    on_counterpart = np.zeros((len(decisions), width), dtype=np.bool_)
-    home_signal = np.zeros((len(decisions), width))
-    reversible = np.zeros((len(decisions), width))
-    more_cooperative = np.zeros((len(decisions), width), dtype=np.bool_)
-    index = {d.id: i for i, d in enumerate(decisions)}
-    after_decision = np.full(len(decisions), -1, dtype=np.int64)
-    after_option = np.full(len(decisions), -1, dtype=np.int64)
-    for i, d in enumerate(decisions):
-        ids = [o.id for o in d.options]
-        for k, option in enumerate(d.options):
-            cooperation[i, k] = option.cooperation
-            conditional[i, k] = option.conditional_on is not None
-            on_counterpart[i, k] = (option.conditional_on is not None
-                                    and option.conditional_on == cast["counterpart"])
-            home_signal[i, k] = (option.home_signal if option.home_signal is not None
-                                 else option.cooperation)
-            reversible[i, k] = option.reversible
-        default_cooperation = cooperation[i, ids.index(d.default)]
-        for k, option in enumerate(d.options):
-            more_cooperative[i, k] = option.cooperation > default_cooperation
-        if d.after is not None:
-            j = index[d.after.decision]
-            after_decision[i] = j
-            after_option[i] = [o.id for o in decisions[j].options].index(d.after.option)
-        assert ids  # the schema requires options
-    lengths = clock.step_lengths.astype(float)
-    deadline_h = np.array([clock.hours(d.deadline) for d in decisions], dtype=float)
-    opens_h = np.array([clock.hours(d.opens) for d in decisions], dtype=float)
-    even = np.array([d.attention == "even" for d in decisions], dtype=np.bool_)
-    attention = _attention(starts, lengths, opens_h, deadline_h, even, constants)
+    decisions = _decision_arrays(scenario, clock, cast)
+    attention = _attention(starts, lengths, decisions["opens_h"], decisions["deadline_h"],
+                           decisions.pop("even"), constants)
     return Plan(
         step_starts=starts,
         step_lengths=lengths,
@@ -168,33 +135,62 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
         effect_lo=lo,
         effect_hi=hi,
         option_effects=option_effects,
-        opens_h=opens_h,
-        deadline_h=deadline_h,
-        default_option=np.array([[o.id for o in d.options].index(d.default) for d in decisions],
-                                dtype=np.int64),
-        n_options=np.array([len(d.options) for d in decisions], dtype=np.int64),
-        after_decision=after_decision,
-        after_option=after_option,
-        cooperation=cooperation,
-        conditional=conditional,
-        conditional_on_counterpart=on_counterpart,
-        awaits_counterpart=on_counterpart.any(axis=1),
-        home_signal=home_signal,
-        reversible=reversible,
-        more_cooperative=more_cooperative,
         no_later_look=_no_later_look(attention),
-        imposed_option=np.array([[o.id for o in d.options].index(d.imposed.option)
-                                 if d.imposed is not None else -1 for d in decisions],
-                                dtype=np.int64),
-        imposed_h=np.array([clock.hours(d.imposed.time) if d.imposed is not None else np.inf
-                            for d in decisions], dtype=float),
         player_column=np.array([[column[f"{p}.{n}"] for n in L.PLAYER_PARAMETERS]
                                 for p in players], dtype=np.int64).reshape(len(players), 3),
         player_veto=np.array([scenario.actors[p].veto for p in players], dtype=np.bool_),
         player_election=_election_table(scenario, clock, players, starts, constants),
         n_players=len(players),
         n_state=L.N_STATE + L.N_PLAYER_STATE * len(players),
-        n_channels=L.N_FIXED_CHANNELS + 2 * len(decisions),
+        n_channels=L.N_FIXED_CHANNELS + 2 * len(scenario.decisions),
+        **decisions,
+    )
+
+
+def _decision_arrays(scenario: Scenario, clock, cast: dict[str, str | None]) -> dict[str, np.ndarray]:
+    """Each decision's window, default, precondition and imposition, and its options'
+    attributes, as (D,) and (D, K) arrays (K: the most options of any decision)."""
+    decisions = scenario.decisions
+    width = max(len(d.options) for d in decisions) if decisions else 1
+    shape = (len(decisions), width)
+    out = {name: np.zeros(shape) for name in ("cooperation", "home_signal", "reversible")}
+    for name in ("conditional", "conditional_on_counterpart", "more_cooperative"):
+        out[name] = np.zeros(shape, dtype=np.bool_)
+    index = {d.id: i for i, d in enumerate(decisions)}
+    after_decision = np.full(len(decisions), -1, dtype=np.int64)
+    after_option = np.full(len(decisions), -1, dtype=np.int64)
+    for i, d in enumerate(decisions):
+        ids = [o.id for o in d.options]
+        for k, option in enumerate(d.options):
+            out["cooperation"][i, k] = option.cooperation
+            out["conditional"][i, k] = option.conditional_on is not None
+            out["conditional_on_counterpart"][i, k] = (
+                option.conditional_on is not None and option.conditional_on == cast["counterpart"])
+            out["home_signal"][i, k] = (option.home_signal if option.home_signal is not None
+                                        else option.cooperation)
+            out["reversible"][i, k] = option.reversible
+        out["more_cooperative"][i, :len(ids)] = (out["cooperation"][i, :len(ids)]
+                                                 > out["cooperation"][i, ids.index(d.default)])
+        if d.after is not None:
+            j = index[d.after.decision]
+            after_decision[i] = j
+            after_option[i] = [o.id for o in decisions[j].options].index(d.after.option)
+    return dict(
+        out,
+        awaits_counterpart=out["conditional_on_counterpart"].any(axis=1),
+        after_decision=after_decision,
+        after_option=after_option,
+        opens_h=np.array([clock.hours(d.opens) for d in decisions], dtype=float),
+        deadline_h=np.array([clock.hours(d.deadline) for d in decisions], dtype=float),
+        even=np.array([d.attention == "even" for d in decisions], dtype=np.bool_),
+        default_option=np.array([[o.id for o in d.options].index(d.default) for d in decisions],
+                                dtype=np.int64),
+        n_options=np.array([len(d.options) for d in decisions], dtype=np.int64),
+        imposed_option=np.array([[o.id for o in d.options].index(d.imposed.option)
+                                 if d.imposed is not None else -1 for d in decisions],
+                                dtype=np.int64),
+        imposed_h=np.array([clock.hours(d.imposed.time) if d.imposed is not None else np.inf
+                            for d in decisions], dtype=float),
     )
 
 
