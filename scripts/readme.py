@@ -12,6 +12,8 @@ A fenced block in README.md preceded by a marker is replaced by what the command
 literal "..." line. A line reference is ``N`` (1-based), ``$`` (the last line) or ``/regex/``
 (the first matching line after the previous selection, for a range's end after its start),
 with an optional ``+k`` or ``-k``. A block marked ``<!-- not generated: why -->`` is left alone.
+A block marked ``<!-- measured: COMMAND -->`` holds measurements (the benchmarks), which mean
+something only on an idle machine: it is rerun only with ``--measured``.
 
 Commands run with bash, in README order, in one scratch folder that holds links to the
 project's files and a fresh ``results/``, with the project's ``.venv/bin`` first on ``PATH``:
@@ -19,8 +21,9 @@ relative paths mean what they mean at the project's root, and what they write la
 scratch folder (removed at the end), not in the checkout. Only standard output goes into a
 block.
 
-    python scripts/readme.py            # rewrite README.md (make readme)
-    python scripts/readme.py --check    # exit 1 if a block differs (wall times aside)
+    python scripts/readme.py              # rewrite README.md (make readme)
+    python scripts/readme.py --measured   # the measurements too (make readme-measured)
+    python scripts/readme.py --check      # exit 1 if a block differs (wall times aside)
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = re.compile(r"^<!-- output: (?P<command>.+?) -->$")
+OUTPUT = re.compile(r"^<!-- (?P<kind>output|measured): (?P<command>.+?) -->$")
 KEEP = re.compile(r"^<!-- keep: (?P<spec>.+?) -->$")
 STATIC = re.compile(r"^<!-- not generated: .+ -->$")
 FENCE = "```"
@@ -57,6 +60,7 @@ class Block:
     keep: str | None
     start: int  # index of the opening fence in the README's lines
     end: int  # index of the closing fence
+    measured: bool = False  # a measurement (rerun only when asked for)
 
 
 def marked_blocks(lines: list[str]) -> list[Block]:
@@ -73,7 +77,7 @@ def marked_blocks(lines: list[str]) -> list[Block]:
             raise ReadmeError(f"README.md:{i + 1}: an output marker must stand right before a "
                               f"``` block")
         end = lines.index(FENCE, j + 1)
-        blocks.append(Block(match["command"], keep, j, end))
+        blocks.append(Block(match["command"], keep, j, end, match["kind"] == "measured"))
     return blocks
 
 
@@ -180,18 +184,19 @@ def output_of(command: str, folder: Path, cache: dict[str, list[str]]) -> list[s
     return cache[command]
 
 
-def wanted(command: str, only: list[str] | None) -> bool:
-    """Whether ``command`` is among those asked for (every one without ``only``)."""
-    return not only or any(part in command for part in only)
+def wanted(block: Block, only: list[str] | None, measured: bool = False) -> bool:
+    """Whether ``block`` is among those asked for (every output without ``only``; the
+    measurements only with ``measured``)."""
+    return (measured or not block.measured) and (not only or any(p in block.command for p in only))
 
 
 def generate(text: str, folder: Path, only: list[str] | None = None,
-             cache: dict[str, list[str]] | None = None) -> str:
-    """``text`` with every marked block (those ``only`` names) regenerated."""
+             cache: dict[str, list[str]] | None = None, measured: bool = False) -> str:
+    """``text`` with every marked block asked for (see :func:`wanted`) regenerated."""
     lines = text.split("\n")
     cache = {} if cache is None else cache
     for block in reversed(marked_blocks(lines)):  # from the end: earlier indices stay valid
-        if not wanted(block.command, only):
+        if not wanted(block, only, measured):
             continue
         print(f"readme: {block.command}", file=sys.stderr, flush=True)
         body = select(output_of(block.command, folder, cache), block.keep)
@@ -209,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a block is out of date")
     parser.add_argument("--only", action="append", metavar="TEXT",
                         help="only the blocks whose command contains TEXT (repeatable)")
+    parser.add_argument("--measured", action="store_true",
+                        help="also rerun the measurements (the benchmarks: on an idle machine)")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     args = parser.parse_args(argv)
     text = args.readme.read_text(encoding="utf-8")
@@ -217,9 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cache: dict[str, list[str]] = {}
         for block in marked_blocks(text.split("\n")):
-            if wanted(block.command, args.only):
+            if wanted(block, args.only, args.measured):
                 output_of(block.command, folder, cache)
-        new = generate(text, folder, args.only, cache)
+        new = generate(text, folder, args.only, cache, args.measured)
     except ReadmeError as error:
         print(f"readme: error: {error}", file=sys.stderr)
         return 2
@@ -231,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if stale else 0
     if new != text:
         args.readme.write_text(new, encoding="utf-8")
-    print(f"readme: {len(marked_blocks(new.split(chr(10))))} blocks generated", file=sys.stderr)
+    done = [b for b in marked_blocks(new.split("\n")) if wanted(b, args.only, args.measured)]
+    print(f"readme: {len(done)} blocks generated", file=sys.stderr)
     return 0
 
 

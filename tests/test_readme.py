@@ -24,7 +24,7 @@ LINES = (ROOT / "README.md").read_text(encoding="utf-8").split("\n")
 NOT_RUN_HERE = {  # command prefix -> why the test does not run it
     "make test": "the whole suite, this test among it",
     ".venv/bin/diplosim calibrate": "82 s of ABC-SMC: run by the generator (make readme)",
-    ".venv/bin/python benchmarks/bench.py": "minutes of benchmarks: run by the generator (make readme)",
+    ".venv/bin/python benchmarks/bench.py": "minutes of benchmarks, on an idle machine: make readme-measured",
     ".venv/bin/diplosim app": "a server that runs until stopped: tests/test_browser.py serves it",
     ".venv/bin/diplosim sweep sweeps/us_pressure_2019.yaml --scheduler":
         "needs a Dask scheduler on another machine (the address is an example)",
@@ -65,7 +65,8 @@ def test_every_command_the_readme_shows_runs(command, scratch):
     assert done.returncode == 0, f"`{command}` exited {done.returncode}:\n{done.stderr[-2000:]}"
 
 
-@pytest.mark.parametrize("block", [b for b in readme.marked_blocks(LINES) if not _skipped(b.command)],
+@pytest.mark.parametrize("block", [b for b in readme.marked_blocks(LINES)
+                                   if not (_skipped(b.command) or b.measured)],
                          ids=lambda b: b.command.replace(".venv/bin/", ""))
 def test_each_generated_block_shows_what_its_command_prints_today(block, scratch):
     printed = readme.output_of(block.command, scratch, _outputs)
@@ -94,6 +95,9 @@ def test_the_generator_rewrites_a_marked_block_and_leaves_the_rest(tmp_path):
     new = readme.generate(text, tmp_path)
     assert new.split("\n")[3:8] == ["```", "one", "...", "three", "```"]
     assert new.endswith("```sh\necho kept\n```\n<!-- not generated: by hand -->\n```\nby hand\n```\n")
+    measured = "<!-- measured: echo new -->\n```\nold\n```\n"
+    assert readme.generate(measured, tmp_path) == measured  # measurements: only when asked for
+    assert readme.generate(measured, tmp_path, measured=True) == measured.replace("old", "new")
     readme_file = tmp_path / "README.md"
     readme_file.write_text(new, encoding="utf-8")
     assert readme.main(["--check", "--readme", str(readme_file)]) == 0
