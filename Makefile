@@ -7,7 +7,7 @@ BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test venv chromium bench docs-images clean
+.PHONY: run test venv chromium bench docs docs-images readme readme-measured readme-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,20 @@ docs-images: $(STAMP) chromium
 	cp results/app.png results/app-counterfactual.png docs/img/
 	cp results/validation/plots/gsomia_2019_timeline_run0.png docs/img/report_timeline_gsomia_2019.png
 	cp results/validation/plots/gsomia_2019_outcomes_termination_takes_effect.png docs/img/report_outcomes_gsomia_2019.png
+
+# The README's example outputs, rerun from the commands they follow (scripts/readme.py; about
+# three minutes, the calibration among them). readme-measured also reruns the benchmarks' block
+# (minutes more; on an idle machine). readme-check only compares.
+readme: $(STAMP)
+	$(BIN)/python scripts/readme.py
+
+readme-measured: $(STAMP)
+	$(BIN)/python scripts/readme.py --measured
+
+readme-check: $(STAMP)
+	$(BIN)/python scripts/readme.py --check
+
+docs: docs-images readme
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

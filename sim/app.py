@@ -1,11 +1,12 @@
-"""The teaching page: Mesa's SolaraViz over one scenario (or counterfactual overlay) at a time.
+"""The teaching page: one scenario (or counterfactual overlay) at a time, on Mesa's controller.
 
 Pick a scenario or overlay, move the sliders (one per actor parameter that has a sourced range,
-bounded by that range; the quotes are listed beside), press Reset to build the model with them,
-then Step or play. The page shows the traced run's timeline with its events and decisions, the
-decision when it happens, the outcome shares of an ensemble at the slider values with the
-recorded outcome marked, and that ensemble against the baseline (the scenario as sourced, every
-parameter drawn across its range) on common random numbers.
+bounded by that range, with the quote it rests on under it), press Reset to build the model
+with them, then Step or play. Three named tabs: the traced run (where it is, each decision when
+it happens, the ensemble's answer at the slider values, and an interactive timeline of state,
+utilities, events and decisions); the ensemble's outcome shares with the recorded outcome marked
+and that ensemble against the baseline (the scenario as sourced, every parameter drawn across
+its range) on common random numbers; and where every range comes from.
 
 Start it with ``diplosim app`` (``solara run sim.app`` underneath); nothing here knows a
 particular scenario: the choices are the files in ``scenarios/`` and
@@ -15,9 +16,10 @@ particular scenario: the choices are the files in ``scenarios/`` and
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from sim.model.constants import load_constants
@@ -166,7 +168,7 @@ def initial_arguments(params: dict) -> dict:
 
 class TeachingModel(DiplomacyModel):
     """One traced run of the chosen scenario with the slider values, plus the ensemble at those
-    values compared with the baseline (built once, when the model is built)."""
+    values compared with the baseline (computed once, when first asked for)."""
 
     def __init__(
         self,
@@ -192,9 +194,20 @@ class TeachingModel(DiplomacyModel):
         super().__init__(scenario, constants, values, self.seed, 0, trace=True)
         self.recorded = self.choice.base.recorded_outcome
         self.members = int(members)
-        self.comparisons = ensemble_comparison(
-            scenario_file, overlay_file, tuple(sorted(self.settings.items())), self.seed,
-            self.members)
+        self._files = (scenario_file, overlay_file)
+
+    @cached_property
+    def comparisons(self) -> list[DecisionComparison]:
+        """The ensemble at these settings against the baseline, computed on first use (the page
+        asks for it in the background, so Reset returns at once and shows progress)."""
+        return ensemble_comparison(*self._files, tuple(sorted(self.settings.items())), self.seed,
+                                   self.members)
+
+    @cached_property
+    def figures(self) -> tuple[list[bytes], list[bytes]]:
+        """Per decision: the outcome bars at these settings, and the paired comparison."""
+        return ([ensemble_png(self, c) for c in self.comparisons],
+                [compare_png(self, c) for c in self.comparisons])
 
     def comparison(self, decision_id: str) -> DecisionComparison:
         return next(c for c in self.comparisons if c.decision == decision_id)
@@ -265,17 +278,6 @@ def status_lines(model: TeachingModel) -> list[str]:
     return lines
 
 
-def timeline_png(model: TeachingModel) -> bytes | None:
-    """The traced run so far (None before the first step)."""
-    from sim.outputs.report import timeline_plot, traced
-
-    if model.step_index == 0:
-        return None
-    recorded = [(as_aware(r.time).astimezone(model.clock.start.tzinfo).replace(tzinfo=None), r.option)
-                for r in model.recorded.values()]
-    return timeline_plot(traced(model), recorded, f"{model.scenario.id}: run 0 of seed {model.seed}")
-
-
 def ensemble_png(model: TeachingModel, c: DecisionComparison) -> bytes:
     from sim.outputs.report import outcome_bars
 
@@ -293,76 +295,233 @@ def compare_png(model: TeachingModel, c: DecisionComparison) -> bytes:
     return counterfactual_plot(json_safe(as_json([c])[0]), f"{c.decision}: baseline vs these settings")
 
 
+# -- the timeline (an ECharts option: interactive, and its JavaScript ships with solara-assets) -
+
+
+def timeline_option(model: TeachingModel) -> dict | None:
+    """The traced run so far as an ECharts chart (None before the first step): state above,
+    the decider's utilities below, on one zoomable time axis, with events (numbered as in
+    :func:`event_lines`), the run's decisions and the recorded ones as vertical lines."""
+    from sim.outputs.report import traced
+
+    if model.step_index == 0:
+        return None
+    run = traced(model)
+    times = [_when(t) for t in run.times]
+    state = [_line(label, values, times, 0) for label, values in run.series.items()]
+    utilities = [_line(f"U {label}", values, times, 1) for label, values in run.utilities.items()
+                 if any(math.isfinite(v) for v in values)]
+    marks = _marks(model, run)
+    for group in (state, utilities):
+        if group:
+            group[0]["markLine"] = {"symbol": "none", "data": marks}
+    low, high = run.span if run.span is not None else (run.times[0], run.times[-1])
+    axis = {"type": "time", "min": _when(low), "max": _when(high)}
+    return {
+        "animation": False,
+        "title": {"text": f"{model.scenario.id}: run 0 of seed {model.seed}",
+                  "left": "center", "textStyle": {"fontSize": 13}},
+        "legend": {"type": "scroll", "top": 24},
+        "tooltip": {"trigger": "axis"},
+        "axisPointer": {"link": [{"xAxisIndex": "all"}]},
+        "grid": [{"left": 60, "right": 30, "top": 70, "height": "34%"},
+                 {"left": 60, "right": 30, "top": "56%", "height": "28%"}],
+        "xAxis": [{**axis, "gridIndex": 0, "axisLabel": {"show": False}},
+                  {**axis, "gridIndex": 1, "name": f"date ({run.timezone})".replace(" ()", ""),
+                   "nameLocation": "middle", "nameGap": 28}],
+        "yAxis": [{"gridIndex": 0, "min": 0, "max": 1, "name": "state (0..1)"},
+                  {"gridIndex": 1, "name": "decider's utility", "scale": True}],
+        "dataZoom": [{"type": "inside", "xAxisIndex": [0, 1]},
+                     {"type": "slider", "xAxisIndex": [0, 1], "bottom": 4, "height": 18}],
+        "series": state + utilities,
+    }
+
+
+def event_lines(model: TeachingModel) -> list[str]:
+    """The scenario's events inside the clock, numbered as on the timeline."""
+    from sim.outputs.report import traced
+
+    return [f"{n}. {moment:%Y-%m-%d %H:%M} {event_id}: {' '.join(text.split())}"
+            for n, (moment, event_id, text) in enumerate(traced(model).events, start=1)]
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def _line(label: str, values, times: list[str], axis: int) -> dict:
+    data = [[t, round(float(v), 4) if math.isfinite(v) else None] for t, v in zip(times, values)]
+    return {"name": label, "type": "line", "step": "end", "showSymbol": False,
+            "xAxisIndex": axis, "yAxisIndex": axis, "data": data}
+
+
+def _marks(model: TeachingModel, run) -> list[dict]:
+    """Vertical lines: events (grey, numbered), the run's decisions (red), the record (black)."""
+    marks = [{"xAxis": _when(moment), "name": f"{n}. {event_id}",
+              "label": {"formatter": str(n), "position": "end"},
+              "lineStyle": {"color": "#999", "type": "dotted"}}
+             for n, (moment, event_id, _) in enumerate(run.events, start=1)]
+    for moment, _, option, by_default in run.decisions:
+        how = " (default)" if by_default else ""
+        marks.append({"xAxis": _when(moment), "name": f"run: {option}{how}",
+                      "label": {"formatter": f"run: {option}{how}", "position": "insideEndTop"},
+                      "lineStyle": {"color": "#d62728", "type": "solid", "width": 2}})
+    for record in model.recorded.values():
+        moment = run.local(record.time)
+        marks.append({"xAxis": _when(moment), "name": f"recorded: {record.option}",
+                      "label": {"formatter": f"recorded: {record.option}",
+                                "position": "insideEndBottom"},
+                      "lineStyle": {"color": "#000", "type": "dashed"}})
+    return marks
+
+
 # -- the Solara page ---------------------------------------------------------------------------------
+
+TABS = ("The run and its decision", "The ensemble against the baseline",
+        "Where the ranges come from")
 
 
 def _page():
-    """Build the Solara components (imported only when the page is served)."""
+    """Build the Solara components (imported only when the page is served).
+
+    Mesa's ``SolaraViz`` numbers its tabs ("Page 0", "Page 1") and draws each component in a
+    small draggable cell; the page here keeps Mesa's controller (Reset, ▶, Step) and lays out
+    named tabs, sliders with their quotes, and full-width cells itself."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # solara's notice about mesa's use_state
         import solara
-        from mesa.visualization import SolaraViz
+        import solara.lab
+        from mesa.visualization.solara_viz import ModelController
         from mesa.visualization.utils import update_counter  # bumped by Step, Play and Reset
 
-    def Cell(title: str):
-        """A card filling its grid cell, scrolling when the content is taller (cells resize)."""
-        return solara.Card(title, style={"height": "100%", "overflow": "auto"})
+    @solara.component
+    def Pending(model: TeachingModel):
+        """What stands in for the ensemble's answer while it is computed."""
+        with solara.Div(classes=["diplosim-progress"]):
+            solara.ProgressLinear(True)
+            solara.Text(f"computing {model.members} runs at these settings and the baseline "
+                        "on the same random numbers…")
 
     @solara.component
     def Decision(model: TeachingModel):
         update_counter.get()  # re-render after every step
-        with Cell("The decision"):
+        answer = solara.lab.use_task(lambda: probability_lines(model), dependencies=[model])
+        with solara.Card("The decision"):
             for line in status_lines(model):
                 solara.Text(line, classes=["diplosim-status"], style={"display": "block"})
-            solara.Markdown("**Ensemble** (page 1 shows the charts):")
-            for line in probability_lines(model):
+            solara.Markdown(f"**Ensemble** (its charts: the tab *{TABS[1]}*):")
+            if not answer.finished:
+                Pending(model)
+                return
+            for line in answer.value:
                 solara.Text(line, classes=["diplosim-probability"], style={"display": "block"})
 
     @solara.component
     def Timeline(model: TeachingModel):
         update_counter.get()  # re-render after every step
-        png = timeline_png(model)
-        with Cell("Timeline of the traced run"):
-            if png is None:
+        option = timeline_option(model)
+        with solara.Card("Timeline of the traced run"):
+            if option is None:
                 solara.Markdown("Press **Step** or **▶** to run the model.")
-            else:
-                solara.Image(png, width="100%", classes=["diplosim-timeline"])
+                return
+            solara.Markdown("Drag or scroll over the chart to zoom into a day; hover for values; "
+                            "click a legend entry to hide its line.")
+            with solara.Div(classes=["diplosim-timeline"]):
+                solara.FigureEcharts(option=option, responsive=True,
+                                     attributes={"style": "height: 520px; width: 100%;"})
+            solara.Markdown("**Events** (numbered on the chart):")
+            for line in event_lines(model):
+                solara.Text(line, classes=["diplosim-event"], style={"display": "block"})
 
     @solara.component
     def Ensemble(model: TeachingModel):
-        update_counter.get()  # re-render after every step
-        images = solara.use_memo(lambda: [ensemble_png(model, c) for c in model.comparisons], [model])
-        with Cell("Ensemble at these settings"):
-            for png in images:
-                solara.Image(png, width="100%", classes=["diplosim-ensemble"])
-
-    @solara.component
-    def Compare(model: TeachingModel):
-        update_counter.get()  # re-render after every step
-        images = solara.use_memo(lambda: [compare_png(model, c) for c in model.comparisons], [model])
-        with Cell("Compare with baseline"):
-            solara.Markdown(
-                "Baseline: the base scenario as sourced, every parameter drawn across its range "
-                "(what `diplosim validate` runs). These settings: the choice, with every slider's "
-                "value fixed in every run. Both on the same random numbers, so the difference "
-                "is paired.")
-            for png in images:
-                solara.Image(png, width="100%")
+        figures = solara.lab.use_task(lambda: model.figures, dependencies=[model])
+        if not figures.finished:
+            Pending(model)
+            return
+        images, compared = figures.value
+        with solara.Columns([2, 3]):
+            with solara.Card("Ensemble at these settings"):
+                for png in images:
+                    solara.Image(png, width="100%", classes=["diplosim-ensemble"])
+            with solara.Card("Compared with the baseline"):
+                solara.Markdown(
+                    "Baseline: the base scenario as sourced, every parameter drawn across its "
+                    "range (what `diplosim validate` runs). These settings: the choice, with "
+                    "every slider's value fixed in every run. Both on the same random numbers, "
+                    "so the difference is paired.")
+                for png in compared:
+                    solara.Image(png, width="100%")
 
     @solara.component
     def Sources(model: TeachingModel):
-        update_counter.get()  # re-render after every step
-        loaded = model.choice
-        with Cell("Where the slider ranges come from"):
-            if loaded.overlay.set:
-                solara.Markdown("**Fixed by the overlay:** " + "; ".join(
-                    f"`{k}` = {s.value} ({' '.join(s.note.split())})" for k, s in loaded.overlay.set.items()))
-            rows = ["| parameter | range | source | quote | how the words became the range |",
-                    "|---|---|---|---|---|"]
-            for spec in slider_specs(loaded):
-                rows.append(f"| {spec.label} | [{spec.low:g}, {spec.high:g}] | {spec.source} | "
-                            f"\"{_cell(spec.quote)}\" | {_cell(spec.note)} |")
-            solara.Markdown("\n".join(rows))
+        with solara.Card("Where the slider ranges come from"):
+            Fixed(model.choice)
+            solara.Markdown(sources_table(model.choice))
+
+    @solara.component
+    def Fixed(loaded: LoadedOverlay):
+        """The parameters an overlay fixes (they get no slider), with its notes."""
+        if loaded.overlay.set:
+            solara.Markdown("**Fixed by the overlay:** " + "; ".join(
+                f"`{k}` = {s.value} ({' '.join(s.note.split())})" for k, s in loaded.overlay.set.items()))
+
+    @solara.component
+    def Slider(spec: SliderSpec, value: float, on_value):
+        """A slider with its quote and source right under it (the note as its tooltip)."""
+        with solara.Column(gap="0px", classes=["diplosim-slider"]):
+            solara.SliderFloat(spec.label, value=value, on_value=on_value, min=spec.low,
+                               max=spec.high, step=spec.step)
+            with solara.Tooltip(spec.note or spec.source):
+                solara.Text(quote_caption(spec), classes=["diplosim-quote"],
+                            style={"display": "block", "font-size": "0.8em", "color": "#555",
+                                   "margin": "0 0 12px 0", "line-height": "1.3"})
+
+    @solara.component
+    def Settings(loaded: LoadedOverlay, specs: list[SliderSpec], params: solara.Reactive[dict]):
+        def set_param(name: str, value) -> None:
+            params.value = {**params.value, name: value}
+
+        with solara.Card("Settings"):
+            solara.InputText("seed", value=str(params.value["seed"]),
+                             on_value=lambda v: set_param("seed", v))
+            solara.SliderInt("ensemble runs", value=params.value["members"],
+                             on_value=lambda v: set_param("members", v), min=100, max=2000, step=100)
+            Fixed(loaded)
+            solara.Markdown("Each slider stays inside its sourced range; the words it rests on "
+                            "are under it (hover them for how they became the range).")
+            for spec in specs:
+                Slider(spec, params.value[spec.key],
+                       lambda v, key=spec.key: set_param(key, v)).key(spec.key)
+
+    @solara.component
+    def Viz(choice: Choice, first: TeachingModel):
+        """One choice's page: the controls and sliders in the sidebar, the named tabs beside."""
+        model = solara.use_reactive(first)
+        params = solara.use_reactive(initial_arguments(model_params(choice)))
+        play_interval = solara.use_reactive(20)
+        render_interval = solara.use_reactive(1)
+        use_threads = solara.use_reactive(False)
+        tab = solara.use_reactive(0)
+        specs = solara.use_memo(lambda: slider_specs(model.value.choice), [choice])
+        with solara.Sidebar():
+            with solara.Card("Run"):
+                solara.Markdown("Move the sliders, then press **Reset** to rebuild the model "
+                                "with them; **Step** or **▶** runs it.")
+                ModelController(model, model_parameters=params, play_interval=play_interval,
+                                render_interval=render_interval, use_threads=use_threads)
+            Settings(model.value.choice, specs, params)
+        with solara.lab.Tabs(value=tab):
+            with solara.lab.Tab(TABS[0]):
+                if tab.value == 0:
+                    Decision(model.value)
+                    Timeline(model.value)
+            with solara.lab.Tab(TABS[1]):
+                if tab.value == 1:
+                    Ensemble(model.value)
+            with solara.lab.Tab(TABS[2]):
+                if tab.value == 2:
+                    Sources(model.value)
 
     @solara.component
     def Page():
@@ -371,6 +530,9 @@ def _page():
         picked = solara.use_reactive(labels[0] if labels else "")
         choice = next((c for c in options if c.label == picked.value), None)
         built = solara.use_memo(lambda: build(choice), [picked.value])
+        solara.Title("diplosim")
+        with solara.AppBar():
+            solara.AppBarTitle(f"diplosim: {picked.value}")
         with solara.Sidebar():
             with solara.Card("Scenario"):
                 solara.Select("scenario or what-if", values=labels, value=picked)
@@ -379,23 +541,27 @@ def _page():
                     if choice.overlay_file:
                         question = " ".join(built.choice.overlay.question.split())
                         solara.Markdown(f"*What if:* {question}")
-                solara.Markdown("Move the sliders, then press **Reset** to rebuild the model with "
-                                "them; **Step** or **▶** runs it. Page 0: the decision, the traced "
-                                "run and where each slider's range comes from; page 1: the "
-                                "ensemble and the comparison with the baseline.")
         if not isinstance(built, TeachingModel):
             solara.Error(built)
             return
-        model = built
-        SolaraViz(
-            model,
-            components=[(Decision, 0), (Timeline, 0), (Sources, 0), (Ensemble, 1), (Compare, 1)],
-            model_params=model_params(choice),
-            name=f"diplosim: {choice.label}",
-            play_interval=20,
-        ).key(picked.value)
+        Viz(choice, built).key(picked.value)
 
     return Page
+
+
+def quote_caption(spec: SliderSpec) -> str:
+    """What stands under a slider: the quote its range rests on, and where it is from."""
+    return f"\u201c{spec.quote}\u201d ({spec.source})"
+
+
+def sources_table(loaded: LoadedOverlay) -> str:
+    """Every slider's range, source, quote and note, as a Markdown table."""
+    rows = ["| parameter | range | source | quote | how the words became the range |",
+            "|:--|:--|:--|:--|:--|"]
+    for spec in slider_specs(loaded):
+        rows.append(f"| {spec.label} | [{spec.low:g}, {spec.high:g}] | {spec.source} | "
+                    f"\"{_cell(spec.quote)}\" | {_cell(spec.note)} |")
+    return "\n".join(rows)
 
 
 def build(choice: Choice | None) -> TeachingModel | str:

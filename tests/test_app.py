@@ -8,8 +8,8 @@ import inspect
 import pytest
 
 from sim.app import (
-    TeachingModel, choices, initial_arguments, load_choice, model_params, probability_lines,
-    slider_specs, status_lines, timeline_png,
+    TABS, TeachingModel, choices, event_lines, initial_arguments, load_choice, model_params,
+    probability_lines, quote_caption, slider_specs, sources_table, status_lines, timeline_option,
 )
 from sim.cli import main
 from sim.model.draws import varying_actor_parameters
@@ -75,10 +75,10 @@ def test_the_page_model_matches_the_counterfactual_with_no_settings():
 
 def test_stepping_to_the_end_reports_each_decision():
     model = TeachingModel(**initial_arguments(model_params(_choice("gsomia_2019"))))
-    assert timeline_png(model) is None
+    assert timeline_option(model) is None
     assert status_lines(model)[0].startswith("Step 0 of ")
     model.step()
-    assert timeline_png(model)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert timeline_option(model)["series"]
     model.run()
     lines = status_lines(model)
     assert lines[0].startswith(f"Step {model.clock.n_steps} of {model.clock.n_steps}")
@@ -138,3 +138,52 @@ def test_a_hostile_overlay_beside_the_scenarios_is_not_offered_and_does_not_stal
     offered = choices(tmp_path, folder)
     assert time.perf_counter() - started < 5
     assert [c.label for c in offered] == ["gsomia_2019"]
+
+
+def test_the_tabs_are_named_for_what_they_show():
+    assert TABS == ("The run and its decision", "The ensemble against the baseline",
+                    "Where the ranges come from")
+
+
+def test_each_slider_carries_its_quote_and_source_as_its_caption():
+    loaded = load_choice(str(SCENARIOS / "gsomia_2012.yaml"), None)
+    opposition = next(s for s in slider_specs(loaded) if s.key == "south_korea.initial_opposition")
+    assert quote_caption(opposition) == "\u201c47.9% opposed concluding the pact, 15.8% in favour\u201d (record)"
+    assert "47.9 / (47.9 + 15.8)" in sources_table(loaded)  # the note, on the sources tab
+
+
+def test_the_timeline_is_an_interactive_chart_of_the_run_so_far():
+    """State above, the decider's utilities below, one zoomable time axis; events numbered as
+    listed under the chart, the run's decision and the recorded one as vertical lines."""
+    import json
+
+    model = TeachingModel(**initial_arguments(model_params(_choice("gsomia_2012"))))
+    model.run()
+    option = json.loads(json.dumps(timeline_option(model)))  # plain JSON for the browser
+    names = [s["name"] for s in option["series"]]
+    assert "South Korea (decider): public opposition" in names
+    assert {"U signing: sign", "U signing: postpone"} <= set(names)
+    state = option["series"][0]
+    assert len(state["data"]) == model.clock.n_steps and state["data"][0][0] == "2012-06-20T00:00"
+    assert {z["type"] for z in option["dataZoom"]} == {"inside", "slider"}
+    marks = [m["name"] for m in state["markLine"]["data"]]
+    events = event_lines(model)
+    assert events[0].startswith("1. 2012-06-26 10:00 cabinet_approval: ")
+    assert marks[:len(events)] == [f"{n}. {line.split()[3].rstrip(':')}"
+                                   for n, line in enumerate(events, start=1)]
+    decision = model.decisions[0]
+    assert f"run: {decision.outcome}" in " ".join(marks) and "recorded: postpone" in marks
+
+
+def test_reset_builds_the_model_without_waiting_for_the_ensemble():
+    """The ensemble is computed on first use (in the background on the page), so Reset
+    returns at once and the page shows progress while the answer is computed."""
+    import time
+
+    args = initial_arguments(model_params(_choice("gsomia_2019")))
+    started = time.perf_counter()
+    model = TeachingModel(**{**args, "members": 2000, "south_korea.initial_opposition": 0.41})
+    assert "comparisons" not in vars(model)
+    assert time.perf_counter() - started < 1.0
+    assert probability_lines(model)[0].startswith("termination_notice: P(terminate, recorded)")
+    assert "2000 runs" in probability_lines(model)[0]

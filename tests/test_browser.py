@@ -111,6 +111,22 @@ def _wait_for_change(page, selector: str, before: list[str], timeout_s: float = 
     raise AssertionError(f"{selector} did not change from {before}")
 
 
+TABS = ["The run and its decision", "The ensemble against the baseline",
+        "Where the ranges come from"]
+
+
+def test_tabs_are_named_and_each_slider_shows_its_quote(page):
+    assert _texts(page, "[role=tab]") == [name.upper() for name in TABS]  # Vuetify capitalises
+    slider = page.locator(".diplosim-slider", has_text="South Korea: initial opposition")
+    quote = slider.locator(".diplosim-quote")
+    assert quote.inner_text() == "\u201c47.9% opposed concluding the pact, 15.8% in favour\u201d (record)"
+    assert quote.is_visible()
+    box, thumb = quote.bounding_box(), slider.locator("[role=slider]").bounding_box()
+    assert 0 <= box["y"] - (thumb["y"] + thumb["height"]) < 40  # right under its slider
+    page.get_by_role("tab", name=TABS[2]).click()
+    page.wait_for_selector("text=how the words became the range")
+
+
 def test_slider_reset_and_run_change_what_the_page_shows(page):
     before = _texts(page, ".diplosim-probability")
     assert before and before[0].startswith("signing: P(postpone, recorded) = ")
@@ -120,6 +136,11 @@ def test_slider_reset_and_run_change_what_the_page_shows(page):
     thumb.focus()
     thumb.press("End")  # to the top of the sourced range
     page.get_by_role("button", name="Reset").click()
+    started = time.monotonic()
+    while not (page.locator(".diplosim-progress").count()
+               or (_texts(page, ".diplosim-probability") not in ([], before))):
+        assert time.monotonic() - started < 1.0, "no answer and no progress a second after Reset"
+        page.wait_for_timeout(20)
     after = _wait_for_change(page, ".diplosim-probability", before)
     p_before = float(before[0].split(" = ")[1].split()[0])
     p_after = float(after[0].split(" = ")[1].split()[0])
@@ -129,7 +150,10 @@ def test_slider_reset_and_run_change_what_the_page_shows(page):
     page.get_by_role("button", name="Step").click()
     stepped = _wait_for_change(page, ".diplosim-status", status)
     assert stepped[0].startswith("Step 1 of ")
-    page.wait_for_selector(".diplosim-timeline")
+    chart = page.wait_for_selector(".diplosim-timeline canvas")  # ECharts draws on a canvas
+    width = page.locator(".v-tabs-items, .v-window").first.bounding_box()["width"]
+    assert chart.bounding_box()["width"] > 0.8 * width  # the page's width, not a thumbnail
+    assert chart.bounding_box()["height"] >= 400
 
     page.get_by_role("button", name="▶").click()  # play to the end of the clock
     deadline = time.monotonic() + 180
@@ -139,6 +163,8 @@ def test_slider_reset_and_run_change_what_the_page_shows(page):
         page.wait_for_timeout(500)
     else:
         raise AssertionError(f"the run did not reach its decision: {_texts(page, '.diplosim-status')}")
+    page.wait_for_selector(".diplosim-event")  # the events listed under the chart
+    page.wait_for_timeout(500)  # the chart's last frame
     RESULTS.mkdir(exist_ok=True)
     page.screenshot(path=str(RESULTS / "app.png"))
 
@@ -158,6 +184,6 @@ def test_picking_a_counterfactual_shows_its_decisions(page):
                for line in lines)
     page.wait_for_selector("text=Fixed by the overlay")
     assert "united_states.escalation" in page.inner_text("body")
-    page.get_by_role("tab", name="Page 1").click()
+    page.get_by_role("tab", name=TABS[1]).click()
     page.wait_for_selector(".diplosim-ensemble")
     page.screenshot(path=str(RESULTS / "app-counterfactual.png"))
