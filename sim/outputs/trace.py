@@ -11,6 +11,8 @@ SHORT = {
     "pressure": "prs",
     "coercion": "coer",
     "concession": "conc",
+    "pressing": "press",
+    "stance": "stance",
 }
 
 
