@@ -23,7 +23,7 @@ _spec.loader.exec_module(readme)
 LINES = (ROOT / "README.md").read_text(encoding="utf-8").split("\n")
 NOT_RUN_HERE = {  # command prefix -> why the test does not run it
     "make test": "the whole suite, this test among it",
-    ".venv/bin/diplosim calibrate": "82 s of ABC-SMC: run by the generator (make readme)",
+    ".venv/bin/diplosim calibrate": "minutes of ABC-SMC: run by the generator (make readme)",
     ".venv/bin/python benchmarks/bench.py": "minutes of benchmarks, on an idle machine: make readme-measured",
     ".venv/bin/diplosim app": "a server that runs until stopped: tests/test_browser.py serves it",
     ".venv/bin/diplosim sweep sweeps/us_pressure_2019.yaml --scheduler":
