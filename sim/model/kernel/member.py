@@ -39,7 +39,8 @@ class Member(NamedTuple):
     move_utilities: np.ndarray  # (3,) the counterpart's, scratch
     move_available: np.ndarray  # (3,) bool, scratch
     move_probabilities: np.ndarray  # (3,) scratch
-    counterpart_chance: np.ndarray  # (3,) its chance of each move at a look this step
+    counterpart_view: np.ndarray  # (4,) what the counterpart saw this step: talks open, coerced,
+    #                               patron pressure, and 1 if it could move
     hypothetical: np.ndarray  # (K,) utilities were a concession made, scratch
     hypothetical_available: np.ndarray  # (K,) bool, scratch
     report: np.ndarray  # (2,) what happened this step: provoked (0/1), counterpart move (-1)
@@ -71,7 +72,7 @@ def new_member(n_quantities: int, n_steps: int, n_channels: int, n_decisions: in
         was_open=np.zeros(d, dtype=np.bool_), option_terms=np.zeros(L.N_TERMS),
         available=np.zeros(k, dtype=np.bool_), move_utilities=np.zeros(3),
         move_available=np.zeros(3, dtype=np.bool_), move_probabilities=np.zeros(3),
-        counterpart_chance=np.zeros(3), hypothetical=np.zeros(k),
+        counterpart_view=np.zeros(4), hypothetical=np.zeros(k),
         hypothetical_available=np.zeros(k, dtype=np.bool_),
         report=np.zeros(2, dtype=np.int64),
     )

@@ -158,14 +158,13 @@ def provocateur_step(k, now, dt, m, plan, c) -> None:
 
 
 @njit(cache=True)
-def counterpart_move_chances(m, plan, c, talks_open, coerced) -> None:
+def counterpart_move_chances(m, plan, c, talks_open, coerced, patron_pressure) -> None:
     """The counterpart's chance of each move (hold, offer talks, lift its coercion) at a look,
-    into ``m.move_probabilities``."""
+    into ``m.move_probabilities``, with the patron's pressure as given."""
     columns = plan.parameter_column
     pressure_on = 0.0
     if plan.has_role[L.PATRON]:
-        pressure_on = m.state[L.S_PATRON_PRESSURE] * parameter(m.values, columns,
-                                                               L.P_COUNTERPART_PRESSURE)
+        pressure_on = patron_pressure * parameter(m.values, columns, L.P_COUNTERPART_PRESSURE)
     hard_line = parameter(m.values, columns, L.P_HARD_LINE)
     talks = rules.counterpart_talks_utility(parameter(m.values, columns, L.P_TALKS_WILLINGNESS),
                                             hard_line, pressure_on,
@@ -181,12 +180,24 @@ def counterpart_move_chances(m, plan, c, talks_open, coerced) -> None:
 
 
 @njit(cache=True)
+def counterpart_chances(m, plan, c) -> tuple:
+    """The counterpart's chance of offering talks and of lifting its coercion at a look, as it
+    stood at its step (0 and 0 when it could not move)."""
+    view = m.counterpart_view
+    if view[3] == 0.0:
+        return 0.0, 0.0
+    counterpart_move_chances(m, plan, c, view[0] > 0.0, view[1] > 0.0, view[2])
+    return m.move_probabilities[L.OFFER_TALKS], m.move_probabilities[L.LIFT_COERCION]
+
+
+@njit(cache=True)
 def counterpart_step(k, now, dt, m, plan, c) -> None:
     """While a decision is open the counterpart may climb down: offer talks (when an option
-    awaits its concession) or lift its coercion altogether. Its chance of each move at a look
-    is kept in ``m.counterpart_chance`` (the decider's estimate of what waiting may bring)."""
+    awaits its concession) or lift its coercion altogether. What it sees when it could move is
+    kept in ``m.counterpart_view``, from which the decider estimates what waiting may bring
+    (:func:`counterpart_chances`, computed only when the decider needs it)."""
     m.report[R_COUNTERPART_MOVE] = -1
-    m.counterpart_chance[:] = 0.0
+    m.counterpart_view[:] = 0.0
     if not plan.has_role[L.COUNTERPART]:
         return
     first = first_open(m.status)
@@ -200,10 +211,14 @@ def counterpart_step(k, now, dt, m, plan, c) -> None:
     coerced = m.state[L.S_COERCION] > 0.0
     if not talks_open and not coerced:
         return
-    counterpart_move_chances(m, plan, c, talks_open, coerced)
-    m.counterpart_chance[:] = m.move_probabilities
+    patron_pressure = state_of(m.state, plan.has_role, L.PATRON, L.S_PATRON_PRESSURE)
+    m.counterpart_view[0] = 1.0 if talks_open else 0.0
+    m.counterpart_view[1] = 1.0 if coerced else 0.0
+    m.counterpart_view[2] = patron_pressure
+    m.counterpart_view[3] = 1.0
     if m.shocks[k, L.CH_COUNTERPART_ATTENTION] >= plan.attention[k, first]:
         return
+    counterpart_move_chances(m, plan, c, talks_open, coerced, patron_pressure)
     move = rules.choose(m.move_probabilities, m.shocks[k, L.CH_COUNTERPART_CHOICE])
     m.report[R_COUNTERPART_MOVE] = move
     if move >= L.OFFER_TALKS:
@@ -379,7 +394,7 @@ def weigh(i, k, m, plan, c, domestic, blocked) -> None:
 def acts_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
     """The value of waiting (docs/model.md, M4): take option ``j`` of decision ``i`` now, or
     wait while the counterpart may still concede?"""
-    talks, lift = m.counterpart_chance[L.OFFER_TALKS], m.counterpart_chance[L.LIFT_COERCION]
+    talks, lift = counterpart_chances(m, plan, c)
     no_look = plan.no_later_look[k, i]
     u_j = m.utilities[i, j]
     gain = u_j - m.utilities[i, plan.default_option[i]]
