@@ -181,7 +181,7 @@ def option_terms(cooperation: float, home_signal: float, conceded: float, is_def
 
 
 @njit(cache=True)
-def acts_now(gain_over_default: float, no_further_look: float, wait_chance: float,
+def worth_acting_now(gain_over_default: float, no_further_look: float, wait_chance: float,
              forfeit: float) -> bool:
     """The value of waiting: act now when what waiting risks (the default happens if no look
     comes again before the deadline) outweighs what acting now forfeits (the gain an expected

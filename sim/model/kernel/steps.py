@@ -391,7 +391,7 @@ def weigh(i, k, m, plan, c, domestic, blocked) -> None:
 
 
 @njit(cache=True)
-def acts_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
+def takes_it_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
     """The value of waiting (docs/model.md, M4): take option ``j`` of decision ``i`` now, or
     wait while the counterpart may still concede?"""
     talks, lift = counterpart_chances(m, plan, c)
@@ -410,7 +410,7 @@ def acts_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
         u_lift = best_utility(i, k, m, plan, c, domestic, blocked, 0.0, 1.0)
         forfeit += q * lift / (talks + lift) * (u_lift - u_j)
     forfeit *= 1.0 - plan.reversible[i, j]
-    return rules.acts_now(gain, no_look, q, forfeit)
+    return rules.worth_acting_now(gain, no_look, q, forfeit)
 
 
 @njit(cache=True)
@@ -453,7 +453,7 @@ def decider_step(k, now, dt, m, plan, c) -> None:
         if m.shocks[k, channel] >= plan.attention[k, i]:
             continue
         chosen = rules.choose(m.probabilities[i, :plan.n_options[i]], m.shocks[k, channel + 1])
-        if chosen != plan.default_option[i] and acts_now(i, chosen, k, m, plan, c, domestic,
+        if chosen != plan.default_option[i] and takes_it_now(i, chosen, k, m, plan, c, domestic,
                                                           blocked):
             resolve(i, chosen, now, False, m, plan)
     m.state[L.LEAN] = lean_away(m, plan)
