@@ -678,11 +678,30 @@ def _check(args) -> int:
     from sim.model.scenario import load_scenario
 
     for path in args.scenarios:
+        if _is_overlay(path):
+            from sim.experiments.counterfactual import load_overlay
+
+            overlay = load_overlay(path, args.sources)
+            print(f"{path}: ok (an overlay on {overlay.base.id}; its base checked like a scenario)")
+            continue
         loaded = load_scenario(path, sources_root=args.sources)
         status = (f"quotes verified against {loaded.sources_root}" if loaded.quotes_verified
                   else "quotes NOT checked: no sources folder found (--sources or $DIPLOSIM_SOURCES)")
         print(f"{path}: ok ({status})")
     return 0
+
+
+def _is_overlay(path: str) -> bool:
+    """Does the file declare the overlay format? (Anything unreadable is left to the loader,
+    which names the problem.)"""
+    from sim.model.scenario import ScenarioError, read_text_file
+    from sim.model.yamlmap import YamlError, load_with_lines
+
+    try:
+        data, _ = load_with_lines(read_text_file(path)[0])
+    except (ScenarioError, YamlError):
+        return False
+    return isinstance(data, dict) and data.get("format") == "diplosim-overlay/1"
 
 
 def _shipped_names(args) -> None:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from sim.cli import main
-from tests.conftest import SCENARIO_2012, SCENARIO_2019
+from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019
 
 VALIDATE_KEYS = {
     "scenario", "decision", "recorded_outcome", "p_recorded", "ci_low", "ci_high",
@@ -105,3 +105,9 @@ def test_bad_runs_argument(capsys):
     with pytest.raises(SystemExit):
         main(["run", str(SCENARIO_2012), "--runs", "0"])
     assert "--runs" in capsys.readouterr().err
+
+
+def test_check_accepts_an_overlay_and_names_its_base(capsys):
+    overlay = ROOT / "scenarios" / "counterfactuals" / "no_us_pressure_2019.yaml"
+    assert main(["check", str(overlay)]) == 0
+    assert "ok (an overlay on gsomia_2019" in capsys.readouterr().out
