@@ -53,13 +53,19 @@ def trace_run(scenario: Scenario, constants_values: dict[str, float], seed: int)
 
 
 def _role_series(model: Any, data: Any) -> dict[str, np.ndarray]:
-    """The collected state variables of ROLE_SERIES, labelled by actor and role."""
+    """The collected state variables of ROLE_SERIES, and each domestic player's pressing,
+    labelled by actor and role."""
     series = {}
     for role, variable, label in ROLE_SERIES:
         agent = model.by_role.get(role)
         column = f"{agent.actor_id}.{variable}" if agent is not None else None
         if column in data.columns:
             series[f"{agent.name} ({role}): {label}"] = data[column].to_numpy(dtype=float)
+    for agent in model.agents:  # each domestic player: how hard it presses the executive
+        column = f"{agent.actor_id}.pressing"
+        if agent.role == "domestic" and column in data.columns:
+            short = agent.name.split(" (")[0]  # the name without its gloss, for the legend
+            series[f"{short} (domestic): pressing"] = data[column].to_numpy(dtype=float)
     return series
 
 
