@@ -337,3 +337,68 @@ def test_an_options_effects_apply_when_it_is_taken(scenario_2019, constants):
     assert suspended.sum() > 20 and lapsed.sum() > 20
     assert np.all(answered[suspended] == 0.0)
     assert np.all(answered[lapsed] > 0.0)
+
+
+# -- bad input in the new keys: one located error each ------------------------------------------
+
+
+def _bad(mutate):
+    import yaml
+    from tests.conftest import SCENARIO_2019
+
+    data = yaml.safe_load(SCENARIO_2019.read_text(encoding="utf-8"))
+    mutate(data)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _set(path, value):
+    def mutate(data):
+        node = data
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return mutate
+
+
+BAD_NEW_KEYS = [
+    (_set(["decisions", 1, "options", 1, "reversible"], 2.0),
+     "decisions[1].options[1].reversible", "less than or equal to 1"),
+    (_set(["decisions", 1, "options", 2, "home_signal"], 0.5),
+     "decisions[1].options[2]", "needs `source`, `quote` and `note`"),
+    (_set(["decisions", 0, "attention"], "sometimes"),
+     "decisions[0].attention", "'deadline' or 'even'"),
+    (_set(["decisions", 0, "imposed"], {"option": "maybe", "time": "2019-08-01T00:00:00+09:00"}),
+     "decisions[0].imposed.option", "unknown option 'maybe'"),
+    (_set(["decisions", 0, "imposed"], {"option": "renew", "time": "2019-12-01T00:00:00+09:00"}),
+     "decisions[0]", "imposed.time must lie within the decision's window"),
+    (_set(["decisions", 1, "options", 1, "effects"],
+          [{"target": "nobody.salience", "op": "add", "value": 0.1, "note": "x"}]),
+     "decisions[1].options[1].effects[0].target", "unknown actor 'nobody'"),
+    (_set(["actors", "japan", "also"], [{"role": "decider", "parameters": {}}]),
+     "actors.japan.also[0]", "does not match any of the expected tags"),
+    (_set(["actors", "japan", "also"], [{"role": "patron", "parameters": {}}]),
+     "actors.japan.also[0].parameters", "missing required key"),
+    (_set(["actors", "party"], {"name": "P", "role": "domestic", "veto": "perhaps",
+                                 "parameters": {n: {"value": 0.5, "source": "record",
+                                                    "quote": "x", "note": "x"}
+                                                for n in ("opposition", "leverage",
+                                                          "initial_pressing")}}),
+     "actors.party.veto", "valid boolean"),
+    (_set(["elections"], [{"actor": "china", "date": "2019-10-01", "description": "x",
+                           "source": "record", "quote": "x"}]),
+     "elections[0].actor", "only the elections of the decider and its domestic players"),
+]
+
+
+@pytest.mark.parametrize("mutate, where, message", BAD_NEW_KEYS)
+def test_bad_new_keys_give_one_located_error(mutate, where, message, tmp_path):
+    import re
+    from sim.model.scenario import ScenarioError, load_scenario
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(_bad(mutate), encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, verify_quotes=False)
+    text = str(caught.value)
+    assert re.match(rf"{re.escape(str(path))}:\d+: ", text), text
+    assert where in text and message in text, text
