@@ -432,8 +432,10 @@ def lean_away(m, plan) -> float:
 @njit(cache=True)
 def decider_step(k, now, dt, m, plan, c) -> None:
     """The government that decides: its opinion moves, then, at moments of attention, it makes
-    a noisy (logit) choice in each open decision, weighing domestic cost against alliance,
-    security and economic value; it acts only when the choice differs from the default."""
+    a noisy (logit) choice in each open decision, weighing domestic cost (its public's and its
+    domestic players') against alliance, security and economic value and its leader's own
+    preference; it acts when the choice differs from the default and acting now is worth more
+    than waiting for the counterpart (:func:`takes_it_now`). Imposed decisions it only weighs."""
     if not plan.has_role[L.DECIDER]:
         return
     update_opinion(k, m, plan)
