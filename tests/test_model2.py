@@ -386,7 +386,7 @@ BAD_NEW_KEYS = [
      "actors.party.veto", "valid boolean"),
     (_set(["elections"], [{"actor": "china", "date": "2019-10-01", "description": "x",
                            "source": "record", "quote": "x"}]),
-     "elections[0].actor", "only the elections of the decider and its domestic players"),
+     "elections[0].actor", "only the elections of the decider, its domestic players and the"),
 ]
 
 
@@ -402,3 +402,60 @@ def test_bad_new_keys_give_one_located_error(mutate, where, message, tmp_path):
     text = str(caught.value)
     assert re.match(rf"{re.escape(str(path))}:\d+: ", text), text
     assert where in text and message in text, text
+
+
+# -- M9: the counterpart's elections ----------------------------------------------------------
+
+
+def _with_counterpart_election(hawkish: float, day: str = "2019-11-25"):
+    import yaml
+    from sim.model.scenario import load_scenario_text
+    from tests.conftest import SCENARIO_2019
+
+    data = yaml.safe_load(SCENARIO_2019.read_text(encoding="utf-8"))
+    data.setdefault("elections", []).append({
+        "actor": "japan", "date": day, "description": "a Japanese election (fictional)",
+        "source": "record", "quote": "x",
+        "voters_hard_line": {"value": hawkish, "source": "record", "quote": "x", "note": "test"}})
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return load_scenario_text(text, "variant.yaml", verify_quotes=False).scenario
+
+
+def test_a_counterpart_facing_hawkish_voters_concedes_less(scenario_2019, constants):
+    """With a Japanese election just after the deadline, the share of runs in which Tokyo
+    concedes (talks or lifting) falls with its voters' hard line."""
+    def conceded(scenario) -> float:
+        engine = VectorEngine(scenario, constants)
+        out = engine.run(engine.inputs(SEED, range(1500)), record=True)
+        return float(np.mean(out.trajectories["japan.concession"][:, -1] > 0))
+
+    shares = [conceded(s) for s in (_with_counterpart_election(1.0), scenario_2019,
+                                    _with_counterpart_election(0.0))]
+    assert shares[0] < shares[1] < shares[2], shares
+
+
+def test_counterpart_elections_in_both_engines(constants):
+    from tests.test_engines import _compare
+
+    _compare(_with_counterpart_election(0.9), constants, seed=5, members=60)
+
+
+@pytest.mark.parametrize("actor, voters, message", [
+    ("japan", None, "its election needs `voters_hard_line`"),
+    ("south_korea", 0.5, "only a counterpart's election has `voters_hard_line`"),
+    ("united_states", None, "a new government elsewhere is an event that changes parameters"),
+])
+def test_election_voters_are_checked(actor, voters, message):
+    import yaml
+    from sim.model.scenario import ScenarioError, load_scenario_text
+    from tests.conftest import SCENARIO_2019
+
+    data = yaml.safe_load(SCENARIO_2019.read_text(encoding="utf-8"))
+    election = {"actor": actor, "date": "2019-10-01", "description": "x", "source": "record",
+                "quote": "x"}
+    if voters is not None:
+        election["voters_hard_line"] = {"value": voters, "source": "record", "quote": "x",
+                                        "note": "x"}
+    data["elections"] = [election]
+    with pytest.raises(ScenarioError, match=message.replace("`", ".").replace("(", ".")):
+        load_scenario_text(yaml.safe_dump(data), "x.yaml", verify_quotes=False)

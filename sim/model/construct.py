@@ -111,6 +111,8 @@ def allowed_bounds(scenario: Scenario, key: str) -> tuple[float, float]:
     an actor parameter (``actor.parameter``), [-1, 1] for an event-effect magnitude."""
     if key.startswith("event."):
         return (-1.0, 1.0)  # Effect's own bounds in the scenario schema
+    if key.startswith("election."):
+        return (0.0, 1.0)  # a counterpart's voters' hard line
     actor_id, name = key.split(".", 1)
     spec = scenario.actors[actor_id].parameter_spec(name)
     return (spec.lo, spec.hi)

@@ -44,17 +44,26 @@ def drawn_quantities(scenario: Scenario) -> list[DrawnQuantity]:
             for index, effect in enumerate(option.effects):
                 lo, hi = effect.bounds
                 out.append(DrawnQuantity(option_effect_key(decision.id, option.id, index), lo, hi))
+    for index, election in enumerate(scenario.elections):  # last: earlier draws unchanged
+        if election.voters_hard_line is not None:
+            lo, hi = election.voters_hard_line.bounds
+            out.append(DrawnQuantity(voters_key(index), lo, hi))
     return out
 
 
 def varying_actor_parameters(scenario: Scenario) -> list[DrawnQuantity]:
     """Actor parameters drawn from a range (not fixed values, not event magnitudes): the
     dimensions that sensitivity analysis and scenario discovery explore."""
-    return [q for q in drawn_quantities(scenario) if not q.key.startswith("event.") and q.hi > q.lo]
+    return [q for q in drawn_quantities(scenario)
+            if not q.key.startswith(("event.", "election.")) and q.hi > q.lo]
 
 
 def effect_key(event_id: str, index: int) -> str:
     return f"event.{event_id}.{index}"
+
+
+def voters_key(election_index: int) -> str:
+    return f"election.{election_index}.voters_hard_line"
 
 
 def option_effect_key(decision_id: str, option_id: str, index: int) -> str:

@@ -275,14 +275,21 @@ class Event(StrictModel):
 
 
 class Election(StrictModel):
-    """A scheduled election of the decider or one of its domestic players: its nearness makes
-    the decider answer to the public, and a player's stance follow the public."""
+    """A scheduled election of the decider, one of its domestic players, or the counterpart:
+    its nearness makes the decider answer to the public, a player's stance follow the public,
+    and the counterpart's hard line follow its voters'."""
 
     actor: Identifier
     date: Date
     description: Text
     source: Identifier
     quote: Text
+    voters_hard_line: Parameter | None = Field(
+        default=None,
+        description="for a counterpart's election (required there, refused elsewhere): its "
+        "voters' support for a hard line, 0..1, which its hard line follows as the election "
+        "nears",
+    )
 
 
 class Option(StrictModel):
@@ -767,13 +774,40 @@ class _CrossChecks:
         for index, election in enumerate(s.elections):
             if election.actor not in s.actors:
                 yield ("elections", index, "actor"), f"unknown actor '{election.actor}'"
-            elif not set(s.actors[election.actor].roles) & {"decider", *MULTI_ROLES}:
+            elif not set(s.actors[election.actor].roles) & {"decider", "counterpart",
+                                                            *MULTI_ROLES}:
                 yield ("elections", index, "actor"), (
                     f"actor '{election.actor}' is a {s.actors[election.actor].role}; only the "
-                    "elections of the decider and its domestic players enter the model"
+                    "elections of the decider, its domestic players and the counterpart enter "
+                    "the model (a new government elsewhere is an event that changes parameters)"
                 )
+            else:
+                yield from self.voters(index, election)
             if election.source not in self.known_sources:
                 yield ("elections", index, "source"), self.unknown_source(election.source)
+
+    def voters(self, index: int, election: Election) -> Any:
+        """A counterpart's election says what its voters want; no other election does."""
+        counterpart = "counterpart" in self.s.actors[election.actor].roles
+        voters = election.voters_hard_line
+        if counterpart and voters is None:
+            yield ("elections", index, "actor"), (
+                f"'{election.actor}' is the counterpart: its election needs `voters_hard_line` "
+                "(its voters' support for a hard line, sourced), which its hard line follows"
+            )
+        elif not counterpart and voters is not None:
+            yield ("elections", index, "voters_hard_line"), (
+                "only a counterpart's election has `voters_hard_line`; the decider's and its "
+                "domestic players' elections follow the public's opposition"
+            )
+        elif voters is not None:
+            lo, hi = voters.bounds
+            if lo < 0 or hi > 1:
+                yield ("elections", index, "voters_hard_line"), (
+                    f"must lie within [0.0, 1.0], got {[lo, hi]}")
+            if voters.source not in self.known_sources:
+                yield ("elections", index, "voters_hard_line", "source"), self.unknown_source(
+                    voters.source)
 
     def events(self) -> Any:
         event_ids: set[str] = set()
@@ -949,6 +983,10 @@ def _check_sources(s: Scenario, data: dict[str, Any], root: str) -> Any:
                 yield from check(("actors", actor_id, *where, pname), param.source, param.quote)
     for index, election in enumerate(s.elections):
         yield from check(("elections", index), election.source, election.quote)
+        if election.voters_hard_line is not None:
+            voters = election.voters_hard_line
+            yield from check(("elections", index, "voters_hard_line"), voters.source,
+                             voters.quote)
     for index, event in enumerate(s.events):
         yield from check(("events", index), event.source, event.quote)
     for index, decision in enumerate(s.decisions):

@@ -15,7 +15,7 @@ from sim.model.kernel.jit import Record, structref
 
 from sim.model.clock import build_clock
 from sim.model.constants import Constants
-from sim.model.draws import drawn_quantities, effect_key, option_effect_key
+from sim.model.draws import drawn_quantities, effect_key, option_effect_key, voters_key
 from sim.model.kernel import layout as L
 from sim.model.kernel import rules
 from sim.model.roles import ROLE_NAMES, ROLES, SINGLE_ROLES
@@ -63,6 +63,8 @@ class Plan(NamedTuple):
     player_column: np.ndarray  # (P, 3) columns of ``values``: opposition, leverage, initial_pressing
     player_veto: np.ndarray  # (P,) bool
     player_election: np.ndarray  # (S, P) each domestic player's election proximity
+    counterpart_election: np.ndarray  # (S,) the counterpart's election proximity
+    counterpart_voters: np.ndarray  # (S,) column of its next election's voters' hard line, -1
     n_players: int
     n_state: int
     n_channels: int
@@ -140,6 +142,8 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
                                 for p in players], dtype=np.int64).reshape(len(players), 3),
         player_veto=np.array([scenario.actors[p].veto for p in players], dtype=np.bool_),
         player_election=_election_table(scenario, clock, players, starts, constants),
+        **_counterpart_elections(scenario, clock, cast["counterpart"], column, starts,
+                                 constants),
         n_players=len(players),
         n_state=L.N_STATE + L.N_PLAYER_STATE * len(players),
         n_channels=L.N_FIXED_CHANNELS + 2 * len(scenario.decisions),
@@ -275,6 +279,22 @@ def _election_proximity(scenario: Scenario, clock, decider: str | None, starts: 
                         constants: Constants) -> np.ndarray:
     """The decider's election proximity at each step start (0 with no election ahead)."""
     return _election_table(scenario, clock, [decider], starts, constants)[:, 0]
+
+
+def _counterpart_elections(scenario: Scenario, clock, counterpart: str | None,
+                           column: dict[str, int], starts: np.ndarray,
+                           constants: Constants) -> dict[str, np.ndarray]:
+    """The counterpart's election proximity at each step start, and which election's voters
+    it follows then (its next one; -1 with none ahead)."""
+    proximity = _election_table(scenario, clock, [counterpart], starts, constants)[:, 0]
+    voters = np.full(len(starts), -1, dtype=np.int64)
+    ahead = [(clock.hours(e.date), column[voters_key(i)]) for i, e in enumerate(scenario.elections)
+             if e.actor == counterpart and e.voters_hard_line is not None]
+    for k, now in enumerate(starts.tolist()):
+        upcoming = [(hours, c) for hours, c in ahead if hours >= now]
+        if upcoming:
+            voters[k] = min(upcoming)[1]
+    return {"counterpart_election": proximity, "counterpart_voters": voters}
 
 
 def _election_table(scenario: Scenario, clock, actors: list[str | None], starts: np.ndarray,

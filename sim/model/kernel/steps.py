@@ -158,14 +158,17 @@ def provocateur_step(k, now, dt, m, plan, c) -> None:
 
 
 @njit(cache=True)
-def counterpart_move_chances(m, plan, c, talks_open, coerced, patron_pressure) -> None:
-    """The counterpart's chance of each move (hold, offer talks, lift its coercion) at a look,
-    into ``m.move_probabilities``, with the patron's pressure as given."""
+def counterpart_move_chances(k, m, plan, c, talks_open, coerced, patron_pressure) -> None:
+    """The counterpart's chance of each move (hold, offer talks, lift its coercion) at a look
+    in step ``k``, into ``m.move_probabilities``, with the patron's pressure as given."""
     columns = plan.parameter_column
     pressure_on = 0.0
     if plan.has_role[L.PATRON]:
         pressure_on = patron_pressure * parameter(m.values, columns, L.P_COUNTERPART_PRESSURE)
     hard_line = parameter(m.values, columns, L.P_HARD_LINE)
+    voters = plan.counterpart_voters[k]
+    if voters >= 0:  # its hard line follows its voters' as its election nears (M9)
+        hard_line = rules.player_stance(hard_line, plan.counterpart_election[k], m.values[voters])
     talks = rules.counterpart_talks_utility(parameter(m.values, columns, L.P_TALKS_WILLINGNESS),
                                             hard_line, pressure_on,
                                             parameter(m.values, columns, L.P_RESPONSIVENESS))
@@ -180,13 +183,13 @@ def counterpart_move_chances(m, plan, c, talks_open, coerced, patron_pressure) -
 
 
 @njit(cache=True)
-def counterpart_chances(m, plan, c) -> tuple:
+def counterpart_chances(k, m, plan, c) -> tuple:
     """The counterpart's chance of offering talks and of lifting its coercion at a look, as it
     stood at its step (0 and 0 when it could not move)."""
     view = m.counterpart_view
     if view[3] == 0.0:
         return 0.0, 0.0
-    counterpart_move_chances(m, plan, c, view[0] > 0.0, view[1] > 0.0, view[2])
+    counterpart_move_chances(k, m, plan, c, view[0] > 0.0, view[1] > 0.0, view[2])
     return m.move_probabilities[L.OFFER_TALKS], m.move_probabilities[L.LIFT_COERCION]
 
 
@@ -218,7 +221,7 @@ def counterpart_step(k, now, dt, m, plan, c) -> None:
     m.counterpart_view[3] = 1.0
     if m.shocks[k, L.CH_COUNTERPART_ATTENTION] >= plan.attention[k, first]:
         return
-    counterpart_move_chances(m, plan, c, talks_open, coerced, patron_pressure)
+    counterpart_move_chances(k, m, plan, c, talks_open, coerced, patron_pressure)
     move = rules.choose(m.move_probabilities, m.shocks[k, L.CH_COUNTERPART_CHOICE])
     m.report[R_COUNTERPART_MOVE] = move
     if move >= L.OFFER_TALKS:
@@ -394,7 +397,7 @@ def weigh(i, k, m, plan, c, domestic, blocked) -> None:
 def takes_it_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
     """The value of waiting (docs/model.md, M4): take option ``j`` of decision ``i`` now, or
     wait while the counterpart may still concede?"""
-    talks, lift = counterpart_chances(m, plan, c)
+    talks, lift = counterpart_chances(k, m, plan, c)
     no_look = plan.no_later_look[k, i]
     u_j = m.utilities[i, j]
     gain = u_j - m.utilities[i, plan.default_option[i]]
