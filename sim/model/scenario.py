@@ -17,7 +17,7 @@ import unicodedata
 from datetime import date as Date
 from datetime import datetime, time, timezone
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Literal, TypeVar, Union
+from typing import Annotated, Any, Callable, Literal, TypeVar, Union
 
 from pydantic import (
     AwareDatetime,
@@ -562,15 +562,20 @@ def read_text_file(file: str | os.PathLike[str]) -> tuple[str, str]:
         raise ScenarioError(name, (), None, f"not UTF-8 text ({exc.reason})") from None
 
 
-def parse_model(text: str, name: str, model: type[M]) -> tuple[M, Any, dict[Path, int]]:
+def parse_model(text: str, name: str, model: type[M],
+                before: Callable[[dict[str, Any], dict[Path, int], str], None] | None = None,
+                ) -> tuple[M, Any, dict[Path, int]]:
     """Parse YAML ``text`` (from file ``name``) into ``model``: (parsed, raw data, line map).
-    Every problem becomes one located ScenarioError."""
+    Every problem becomes one located ScenarioError; ``before`` may refuse the raw data first
+    (with a message more useful than the schema's)."""
     try:
         data, lines = load_with_lines(text)
     except YamlError as exc:
         raise ScenarioError(name, exc.path, exc.line, exc.message) from None
     if not isinstance(data, dict):
         raise ScenarioError(name, (), 1, f"expected a mapping of keys, got {_kind(data)}")
+    if before is not None:
+        before(data, lines, name)
     try:
         return model.model_validate(data), data, lines
     except ValidationError as exc:
@@ -628,8 +633,7 @@ def load_scenario_text(
     verify_quotes: bool = True,
 ) -> LoadedScenario:
     """Validate scenario text (already read from ``name``)."""
-    _refuse_old_format(text, name)
-    scenario, data, lines = parse_model(text, name, Scenario)
+    scenario, data, lines = parse_model(text, name, Scenario, before=_refuse_old_format)
     problems = list(_cross_check(scenario))
     if problems:
         path, message = problems[0]
@@ -648,13 +652,9 @@ def load_scenario_text(
     )
 
 
-def _refuse_old_format(text: str, name: str) -> None:
+def _refuse_old_format(data: dict[str, Any], lines: dict[Path, int], name: str) -> None:
     """A file in an earlier format gets one message saying what to change."""
-    try:
-        data, lines = load_with_lines(text)
-    except YamlError:
-        return  # parse_model reports it, located
-    if isinstance(data, dict) and isinstance(data.get("format"), str):
+    if isinstance(data.get("format"), str):
         message = OLD_FORMATS.get(data["format"])
         if message is not None:
             raise ScenarioError(name, ("format",), line_for(lines, ("format",)), message)
