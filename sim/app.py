@@ -136,7 +136,7 @@ def slider_specs(loaded: LoadedOverlay) -> list[SliderSpec]:
             continue
         actor_id, name = q.key.split(".", 1)
         actor = scenario.actors[actor_id]
-        param = dict(actor.parameters)[name]
+        param = actor.all_parameters()[name]
         specs.append(SliderSpec(q.key, actor.name, name, q.lo, q.hi, param.source,
                                 " ".join(param.quote.split()), " ".join((param.note or "").split())))
     return specs

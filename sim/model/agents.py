@@ -35,7 +35,9 @@ class CountryAgent(mesa.Agent):
     @property
     def params(self) -> dict[str, float]:
         """This actor's drawn parameters, by name."""
-        return {name: self.model.values[f"{self.actor_id}.{name}"] for name in ROLES[self.role].parameters}
+        values = self.model.values
+        return {name: values[f"{self.actor_id}.{name}"] for name in ROLES[self.role].parameters
+                if f"{self.actor_id}.{name}" in values}
 
     def state_slots(self) -> dict[str, int]:
         """The role's state variables and where they live in the member's state."""
@@ -84,7 +86,7 @@ class ProvocateurAgent(CountryAgent):
 class CounterpartAgent(CountryAgent):
     """The other party. Its coercion (e.g. export controls) is imposed by dated events; while
     the decider has a decision open it may climb down: offer talks (when an option of that
-    decision is conditional on its concession) or lift its coercion altogether."""
+    decision is conditional on its concession), ease part of its coercion, or lift it."""
 
     role = "counterpart"
     rule = steps.counterpart_step
@@ -95,6 +97,8 @@ class CounterpartAgent(CountryAgent):
             self.model.log(f"{self.name} concedes: offers talks")
         elif move == L.LIFT_COERCION:
             self.model.log(f"{self.name} concedes: lifts its coercive measures")
+        elif move == L.EASE_COERCION:
+            self.model.log(f"{self.name} eases part of its coercive measures")
 
 
 class PatronAgent(CountryAgent):

@@ -29,12 +29,15 @@ class DrawnQuantity:
 
 
 def drawn_quantities(scenario: Scenario) -> list[DrawnQuantity]:
-    """Every actor parameter and event-effect magnitude, in a fixed order."""
+    """Every actor parameter and event-effect magnitude, in a fixed order (quantities added
+    to the format since are drawn after the older ones, so a scenario that does not use them
+    draws what it drew before)."""
     out: list[DrawnQuantity] = []
     for actor_id, actor in scenario.actors.items():
         for name, param in actor.all_parameters().items():
-            lo, hi = param.bounds
-            out.append(DrawnQuantity(f"{actor_id}.{name}", lo, hi))
+            if not actor.parameter_spec(name).optional:
+                lo, hi = param.bounds
+                out.append(DrawnQuantity(f"{actor_id}.{name}", lo, hi))
     for event in scenario.events:
         for index, effect in enumerate(event.effects):
             lo, hi = effect.bounds
@@ -48,6 +51,11 @@ def drawn_quantities(scenario: Scenario) -> list[DrawnQuantity]:
         if election.voters_hard_line is not None:
             lo, hi = election.voters_hard_line.bounds
             out.append(DrawnQuantity(voters_key(index), lo, hi))
+    for actor_id, actor in scenario.actors.items():  # optional parameters given: last of all
+        for name, param in actor.all_parameters().items():
+            if actor.parameter_spec(name).optional:
+                lo, hi = param.bounds
+                out.append(DrawnQuantity(f"{actor_id}.{name}", lo, hi))
     return out
 
 

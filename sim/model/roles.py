@@ -20,6 +20,7 @@ class ParameterSpec:
     description: str
     lo: float = 0.0
     hi: float = 1.0
+    optional: bool = False  # a scenario may leave it out: its mechanism is then off (0)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ ROLES: dict[str, RoleSpec] = {
     "counterpart": RoleSpec(
         description="The other party to the commitment: its coercion (e.g. export controls) is "
         "imposed by dated events; while a decision is open it may climb down, offering talks "
-        "(when an option awaits its concession) or lifting its coercion.",
+        "(when an option awaits its concession), easing part of its coercion or lifting it.",
         parameters={
             "hard_line": ParameterSpec("Domestic hard line against conceding."),
             "talks_willingness": ParameterSpec("Baseline willingness to offer talks."),
@@ -102,6 +103,11 @@ ROLES: dict[str, RoleSpec] = {
             ),
             "pressure_responsiveness": ParameterSpec(
                 "How far patron pressure on the counterpart moves it toward conceding."
+            ),
+            "easing_share": ParameterSpec(
+                "Share of its coercion one partial easing lifts (a licence granted, one item "
+                "freed); optional: without it the counterpart does not ease piecemeal.",
+                optional=True,
             ),
         },
         state={
@@ -112,7 +118,7 @@ ROLES: dict[str, RoleSpec] = {
     ),
     "patron": RoleSpec(
         description="Ally of both parties pressing the decider to cooperate and, near a "
-        "deadline, the counterpart to concede.",
+        "deadline, the counterpart to concede; it may also offer inducements.",
         parameters={
             "base_pressure": ParameterSpec("Pressure on the decider before any escalation."),
             "escalation": ParameterSpec(
@@ -124,17 +130,31 @@ ROLES: dict[str, RoleSpec] = {
             "publicity": ParameterSpec(
                 "How public the pressure is (public statements feed backlash)."
             ),
+            "inducement": ParameterSpec(
+                "What it offers the decider for cooperating (aid, arms, donations, visits), "
+                "apart from pressure: no backlash at home; optional.",
+                optional=True,
+            ),
         },
-        state={"pressure": "pressure on the decider to cooperate, 0..1"},
+        state={"pressure": "pressure on the decider to cooperate, 0..1",
+               "inducement": "what it has on the table for cooperating, 0..1; starts at its "
+               "`inducement` (0 if not given)"},
     ),
     "rival": RoleSpec(
         description="Power opposing the commitment, applying counter-pressure through trade "
-        "leverage as cooperation looks likely.",
+        "leverage as cooperation looks likely, and perhaps offering inducements to stay out.",
         parameters={
             "opposition": ParameterSpec("How strongly the rival opposes the commitment."),
             "trade_leverage": ParameterSpec("Leverage the rival holds over the decider's trade."),
+            "inducement": ParameterSpec(
+                "What it offers the decider for not cooperating (investment, aid, loans): a "
+                "rival that induces as well as threatens; optional.",
+                optional=True,
+            ),
         },
-        state={"pressure": "counter-pressure on the decider, 0..1"},
+        state={"pressure": "counter-pressure on the decider, 0..1",
+               "inducement": "what it has on the table for not cooperating, 0..1; starts at "
+               "its `inducement` (0 if not given)"},
     ),
     "provocateur": RoleSpec(
         description="Actor whose stochastic provocations (missile or nuclear tests) raise the "

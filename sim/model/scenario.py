@@ -127,10 +127,11 @@ class _ActorBase(StrictModel):
         return [role for role, _, _ in self.role_blocks()]
 
     def all_parameters(self) -> dict[str, Parameter]:
-        """Every parameter of every role it holds, by name (names never clash: checked)."""
+        """Every parameter given for every role it holds, by name (names never clash:
+        checked); an optional parameter left out is not there."""
         out: dict[str, Parameter] = {}
         for _, _, parameters in self.role_blocks():
-            out.update(dict(parameters))
+            out.update(given_parameters(parameters))
         return out
 
     def parameter_spec(self, name: str) -> Any:
@@ -147,10 +148,17 @@ class _ActorBase(StrictModel):
         return None
 
 
+def given_parameters(parameters: BaseModel) -> dict[str, Parameter]:
+    """A role's parameters as given in the file, by name (optional ones left out are not)."""
+    return {name: value for name, value in dict(parameters).items() if value is not None}
+
+
 def _parameters_model(role: str) -> type[BaseModel]:
     spec = ROLES[role]
     parameter_fields: dict[str, Any] = {
-        name: (Parameter, Field(description=p.description)) for name, p in spec.parameters.items()
+        name: ((Parameter | None, Field(default=None, description=p.description)) if p.optional
+               else (Parameter, Field(description=p.description)))
+        for name, p in spec.parameters.items()
     }
     return create_model(  # type: ignore[call-overload]
         f"{role.capitalize()}Parameters", __base__=StrictModel, **parameter_fields
@@ -756,7 +764,7 @@ class _CrossChecks:
                 )
             yield from _check_roles(actor_id, actor, roles_seen)
             for role, where, parameters in actor.role_blocks():
-                for pname, param in dict(parameters).items():
+                for pname, param in given_parameters(parameters).items():
                     spec = ROLES[role].parameters[pname]
                     lo, hi = param.bounds
                     if lo < spec.lo or hi > spec.hi:
@@ -979,7 +987,7 @@ def _check_sources(s: Scenario, data: dict[str, Any], root: str) -> Any:
 
     for actor_id, actor in s.actors.items():
         for _, where, parameters in actor.role_blocks():
-            for pname, param in dict(parameters).items():
+            for pname, param in given_parameters(parameters).items():
                 yield from check(("actors", actor_id, *where, pname), param.source, param.quote)
     for index, election in enumerate(s.elections):
         yield from check(("elections", index), election.source, election.quote)

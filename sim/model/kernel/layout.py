@@ -77,6 +77,7 @@ P_HARD_LINE = _p("counterpart", "hard_line")
 P_TALKS_WILLINGNESS = _p("counterpart", "talks_willingness")
 P_INITIAL_COERCION = _p("counterpart", "initial_coercion")
 P_RESPONSIVENESS = _p("counterpart", "pressure_responsiveness")
+P_EASING_SHARE = _p("counterpart", "easing_share")
 S_COERCION = _s("counterpart", "coercion")
 S_CONCESSION = _s("counterpart", "concession")
 # patron
@@ -84,11 +85,15 @@ P_BASE_PRESSURE = _p("patron", "base_pressure")
 P_ESCALATION = _p("patron", "escalation")
 P_COUNTERPART_PRESSURE = _p("patron", "counterpart_pressure")
 P_PUBLICITY = _p("patron", "publicity")
+P_PATRON_INDUCEMENT = _p("patron", "inducement")
 S_PATRON_PRESSURE = _s("patron", "pressure")
+S_PATRON_INDUCEMENT = _s("patron", "inducement")
 # rival
 P_RIVAL_OPPOSITION = _p("rival", "opposition")
 P_TRADE_LEVERAGE = _p("rival", "trade_leverage")
+P_RIVAL_INDUCEMENT = _p("rival", "inducement")
 S_RIVAL_PRESSURE = _s("rival", "pressure")
+S_RIVAL_INDUCEMENT = _s("rival", "inducement")
 # provocateur
 P_PROVOCATION_RATE = _p("provocateur", "provocation_rate_per_day")
 P_THREAT_JUMP = _p("provocateur", "threat_jump")
@@ -102,6 +107,8 @@ INITIAL_STATE: dict[int, int] = {
     S_ALLIANCE_DEPENDENCE: P_ALLIANCE_DEPENDENCE,
     S_COERCION: P_INITIAL_COERCION,
     S_PATRON_PRESSURE: P_BASE_PRESSURE,
+    S_PATRON_INDUCEMENT: P_PATRON_INDUCEMENT,
+    S_RIVAL_INDUCEMENT: P_RIVAL_INDUCEMENT,
 }
 
 # Shock channels of a step: three fixed ones, then (attention, choice) per decision.
@@ -111,17 +118,19 @@ N_FIXED_CHANNELS = 3
 # Decision status codes.
 WAITING, OPEN, RESOLVED, NOT_REACHED = 0, 1, 2, 3
 
-# The counterpart's moves.
-HOLD, OFFER_TALKS, LIFT_COERCION = 0, 1, 2
+# The counterpart's moves (easing last: where it cannot ease, the choice is over the first
+# three, exactly as before easing existed).
+HOLD, OFFER_TALKS, LIFT_COERCION, EASE_COERCION = 0, 1, 2, 3
+N_MOVES = 4
 
 # Attention schedules of a decision.
 ATTENTION_DEADLINE, ATTENTION_EVEN = 0, 1
 
 # The decider's utility terms, in the order they are summed and reported.
 UTILITY_TERMS: tuple[str, ...] = (
-    "domestic", "alliance", "security", "rival_economy", "coercion", "leader", "flexibility",
-    "action_cost",
+    "domestic", "alliance", "security", "rival_economy", "coercion", "leader", "inducement",
+    "flexibility", "action_cost",
 )
-(T_DOMESTIC, T_ALLIANCE, T_SECURITY, T_RIVAL_ECONOMY, T_COERCION, T_LEADER, T_FLEXIBILITY,
- T_ACTION_COST) = range(8)
+(T_DOMESTIC, T_ALLIANCE, T_SECURITY, T_RIVAL_ECONOMY, T_COERCION, T_LEADER, T_INDUCEMENT,
+ T_FLEXIBILITY, T_ACTION_COST) = range(9)
 N_TERMS = len(UTILITY_TERMS)

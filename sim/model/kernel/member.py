@@ -36,9 +36,9 @@ class Member(NamedTuple):
     was_open: np.ndarray  # (D,) bool, scratch
     option_terms: np.ndarray  # (T,) scratch
     available: np.ndarray  # (K,) bool, scratch
-    move_utilities: np.ndarray  # (3,) the counterpart's, scratch
-    move_available: np.ndarray  # (3,) bool, scratch
-    move_probabilities: np.ndarray  # (3,) scratch
+    move_utilities: np.ndarray  # (N_MOVES,) the counterpart's, scratch
+    move_available: np.ndarray  # (N_MOVES,) bool, scratch
+    move_probabilities: np.ndarray  # (N_MOVES,) scratch
     counterpart_view: np.ndarray  # (4,) what the counterpart saw this step: talks open, coerced,
     #                               patron pressure, and 1 if it could move
     hypothetical: np.ndarray  # (K,) utilities were a concession made, scratch
@@ -70,8 +70,9 @@ def new_member(n_quantities: int, n_steps: int, n_channels: int, n_decisions: in
         utilities=np.full((d, k), np.nan), terms=np.full((d, L.N_TERMS, k), np.nan),
         probe=np.full(d, -1, dtype=np.int64), expected_away=np.zeros(d),
         was_open=np.zeros(d, dtype=np.bool_), option_terms=np.zeros(L.N_TERMS),
-        available=np.zeros(k, dtype=np.bool_), move_utilities=np.zeros(3),
-        move_available=np.zeros(3, dtype=np.bool_), move_probabilities=np.zeros(3),
+        available=np.zeros(k, dtype=np.bool_), move_utilities=np.zeros(L.N_MOVES),
+        move_available=np.zeros(L.N_MOVES, dtype=np.bool_),
+        move_probabilities=np.zeros(L.N_MOVES),
         counterpart_view=np.zeros(4), hypothetical=np.zeros(k),
         hypothetical_available=np.zeros(k, dtype=np.bool_),
         report=np.zeros(2, dtype=np.int64),

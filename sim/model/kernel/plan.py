@@ -110,8 +110,8 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
 
     parameter_column = np.full(L.N_PARAMETERS, -1, dtype=np.int64)
     for (role, name), slot in L.PARAMETER_SLOTS.items():
-        if cast[role] is not None:
-            parameter_column[slot] = column[f"{cast[role]}.{name}"]
+        if cast[role] is not None:  # an optional parameter left out: -1, its mechanism is off
+            parameter_column[slot] = column.get(f"{cast[role]}.{name}", -1)
     fired, slots, adds, columns, targets, lo, hi, option_effects = _effects(
         scenario, clock, cast, players, column, starts)
     decisions = _decision_arrays(scenario, clock, cast)

@@ -18,6 +18,7 @@ from sim.model.kernel.layout import (
     T_COERCION,
     T_DOMESTIC,
     T_FLEXIBILITY,
+    T_INDUCEMENT,
     T_LEADER,
     T_RIVAL_ECONOMY,
     T_SECURITY,
@@ -157,9 +158,9 @@ def player_cost(leverage: float, stance: float, pressing: float) -> float:
 def option_terms(cooperation: float, home_signal: float, conceded: float, is_default: bool,
                  domestic: float, alliance_value: float, security_value: float,
                  rival_economy: float, coercion: float, concession_credit: float,
-                 leader_preference: float, answered: float, w_domestic: float, w_alliance: float,
-                 w_security: float, w_economy: float, action_cost: float,
-                 out: np.ndarray) -> None:
+                 leader_preference: float, answered: float, inducement: float,
+                 w_domestic: float, w_alliance: float, w_security: float, w_economy: float,
+                 action_cost: float, out: np.ndarray) -> None:
     """The weighted utility terms of one option, into ``out`` (UTILITY_TERMS order).
 
     ``cooperation`` is what the step gives the partner and the patron; ``home_signal`` how far
@@ -167,7 +168,9 @@ def option_terms(cooperation: float, home_signal: float, conceded: float, is_def
     conditional option whose counterpart has conceded (its domestic cost and foregone leverage
     shrink by ``concession_credit``); coercion ``answered`` through another channel no longer
     counts against cooperating; the leader's own preference weighs like the domestic cost; the
-    option that happens by inaction carries no action cost (status-quo bias).
+    net ``inducement`` (the patron's offer for cooperating less the rival's for staying out) is
+    a material reward, weighed like the economy; the option that happens by inaction carries no
+    action cost (status-quo bias).
     """
     offset = 1.0 - concession_credit * conceded
     out[T_DOMESTIC] = -w_domestic * home_signal * domestic * offset
@@ -176,6 +179,7 @@ def option_terms(cooperation: float, home_signal: float, conceded: float, is_def
     out[T_RIVAL_ECONOMY] = -w_economy * cooperation * rival_economy
     out[T_COERCION] = -w_economy * cooperation * coercion * offset * (1.0 - answered)
     out[T_LEADER] = w_domestic * leader_preference * cooperation
+    out[T_INDUCEMENT] = w_economy * cooperation * inducement
     out[T_FLEXIBILITY] = 0.0  # set once every option is weighed (choice_value)
     out[T_ACTION_COST] = 0.0 if is_default else -action_cost
 
@@ -238,6 +242,13 @@ def counterpart_talks_utility(talks_willingness: float, hard_line: float,
     the patron's pull, less its hard line. Lifting its measures outright is a full climb-down
     that pays the hard line twice: ``talks - hard_line``."""
     return talks_willingness + responsiveness * pressure_on_counterpart - hard_line
+
+
+@njit(cache=True)
+def counterpart_ease_utility(talks_utility: float, hard_line: float, easing_share: float) -> float:
+    """Counterpart's utility of easing a share of its coercion: between offering talks and
+    lifting, paying the hard line in proportion to what it gives up (lifting is share 1)."""
+    return talks_utility - easing_share * hard_line
 
 
 @njit(cache=True)

@@ -158,9 +158,10 @@ def provocateur_step(k, now, dt, m, plan, c) -> None:
 
 
 @njit(cache=True)
-def counterpart_move_chances(k, m, plan, c, talks_open, coerced, patron_pressure) -> None:
-    """The counterpart's chance of each move (hold, offer talks, lift its coercion) at a look
-    in step ``k``, into ``m.move_probabilities``, with the patron's pressure as given."""
+def counterpart_move_chances(k, m, plan, c, talks_open, coerced, patron_pressure) -> int:
+    """The counterpart's chance of each move (hold, offer talks, lift its coercion, ease part
+    of it) at a look in step ``k``, into ``m.move_probabilities``, with the patron's pressure as
+    given; returns how many moves there are (3 where it cannot ease, 4 where it can)."""
     columns = plan.parameter_column
     pressure_on = 0.0
     if plan.has_role[L.PATRON]:
@@ -172,33 +173,40 @@ def counterpart_move_chances(k, m, plan, c, talks_open, coerced, patron_pressure
     talks = rules.counterpart_talks_utility(parameter(m.values, columns, L.P_TALKS_WILLINGNESS),
                                             hard_line, pressure_on,
                                             parameter(m.values, columns, L.P_RESPONSIVENESS))
+    share = parameter(m.values, columns, L.P_EASING_SHARE)
     m.move_utilities[L.HOLD] = 0.0
     m.move_utilities[L.OFFER_TALKS] = talks
     m.move_utilities[L.LIFT_COERCION] = talks - hard_line
+    m.move_utilities[L.EASE_COERCION] = rules.counterpart_ease_utility(talks, hard_line, share)
     m.move_available[L.HOLD] = True
     m.move_available[L.OFFER_TALKS] = talks_open
     m.move_available[L.LIFT_COERCION] = coerced
-    rules.logit_probabilities(m.move_utilities, c.temperature, m.move_available,
-                              m.move_probabilities)
+    m.move_available[L.EASE_COERCION] = coerced and share > 0.0
+    n = L.N_MOVES if m.move_available[L.EASE_COERCION] else L.EASE_COERCION
+    rules.logit_probabilities(m.move_utilities[:n], c.temperature, m.move_available[:n],
+                              m.move_probabilities[:n])
+    m.move_probabilities[n:] = 0.0
+    return n
 
 
 @njit(cache=True)
 def counterpart_chances(k, m, plan, c) -> tuple:
-    """The counterpart's chance of offering talks and of lifting its coercion at a look, as it
-    stood at its step (0 and 0 when it could not move)."""
+    """The counterpart's chance of offering talks, of lifting its coercion and of easing part
+    of it at a look, as it stood at its step (all 0 when it could not move)."""
     view = m.counterpart_view
     if view[3] == 0.0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     counterpart_move_chances(k, m, plan, c, view[0] > 0.0, view[1] > 0.0, view[2])
-    return m.move_probabilities[L.OFFER_TALKS], m.move_probabilities[L.LIFT_COERCION]
+    p = m.move_probabilities
+    return p[L.OFFER_TALKS], p[L.LIFT_COERCION], p[L.EASE_COERCION]
 
 
 @njit(cache=True)
 def counterpart_step(k, now, dt, m, plan, c) -> None:
     """While a decision is open the counterpart may climb down: offer talks (when an option
-    awaits its concession) or lift its coercion altogether. What it sees when it could move is
-    kept in ``m.counterpart_view``, from which the decider estimates what waiting may bring
-    (:func:`counterpart_chances`, computed only when the decider needs it)."""
+    awaits its concession), ease part of its coercion (M10) or lift it altogether. What it sees
+    when it could move is kept in ``m.counterpart_view``, from which the decider estimates what
+    waiting may bring (:func:`counterpart_chances`, computed only when the decider needs it)."""
     m.report[R_COUNTERPART_MOVE] = -1
     m.counterpart_view[:] = 0.0
     if not plan.has_role[L.COUNTERPART]:
@@ -221,13 +229,16 @@ def counterpart_step(k, now, dt, m, plan, c) -> None:
     m.counterpart_view[3] = 1.0
     if m.shocks[k, L.CH_COUNTERPART_ATTENTION] >= plan.attention[k, first]:
         return
-    counterpart_move_chances(k, m, plan, c, talks_open, coerced, patron_pressure)
-    move = rules.choose(m.move_probabilities, m.shocks[k, L.CH_COUNTERPART_CHOICE])
+    n = counterpart_move_chances(k, m, plan, c, talks_open, coerced, patron_pressure)
+    move = rules.choose(m.move_probabilities[:n], m.shocks[k, L.CH_COUNTERPART_CHOICE])
     m.report[R_COUNTERPART_MOVE] = move
-    if move >= L.OFFER_TALKS:
+    if move == L.OFFER_TALKS or move == L.LIFT_COERCION:
         m.state[L.S_CONCESSION] = 1.0
     if move == L.LIFT_COERCION:
         m.state[L.S_COERCION] = 0.0
+    if move == L.EASE_COERCION:  # a partial step on its measures, not an offer to talk
+        share = parameter(m.values, plan.parameter_column, L.P_EASING_SHARE)
+        m.state[L.S_COERCION] *= 1.0 - share
 
 
 @njit(cache=True)
@@ -321,8 +332,9 @@ def update_opinion(k, m, plan) -> None:
 @njit(cache=True)
 def drivers(m, plan) -> tuple:
     """What the decider weighs: alliance value, security value, rival economy, coercion, the
-    counterpart's concession, its concession credit, the leader's own preference and the share
-    of coercion answered through another channel."""
+    counterpart's concession, its concession credit, the leader's own preference, the share
+    of coercion answered through another channel, and the net inducement (the patron's offer
+    less the rival's)."""
     columns, cast, state = plan.parameter_column, plan.has_role, m.state
     alliance_value = state[L.S_ALLIANCE_DEPENDENCE] * state_of(state, cast, L.PATRON,
                                                                L.S_PATRON_PRESSURE)
@@ -331,9 +343,12 @@ def drivers(m, plan) -> tuple:
         state, cast, L.RIVAL, L.S_RIVAL_PRESSURE)
     coercion = state_of(state, cast, L.COUNTERPART, L.S_COERCION)
     conceded_by = state_of(state, cast, L.COUNTERPART, L.S_CONCESSION)
+    inducement = (state_of(state, cast, L.PATRON, L.S_PATRON_INDUCEMENT)
+                  - state_of(state, cast, L.RIVAL, L.S_RIVAL_INDUCEMENT))
     return (alliance_value, security_value, rival_economy, coercion, conceded_by,
             parameter(m.values, columns, L.P_CONCESSION_CREDIT),
-            parameter(m.values, columns, L.P_LEADER_PREFERENCE), state[L.S_COERCION_ANSWERED])
+            parameter(m.values, columns, L.P_LEADER_PREFERENCE), state[L.S_COERCION_ANSWERED],
+            inducement)
 
 
 @njit(cache=True)
@@ -343,7 +358,8 @@ def option_utilities(i, k, m, plan, c, domestic, blocked, coercion, conceded_by,
     were coercion and the counterpart's concession as given; with ``keep_terms`` the terms
     go to ``m.terms`` (the decision's probed step). A reversible option adds the value of
     keeping the choice open (docs/model.md, M6)."""
-    alliance_value, security_value, rival_economy, _, _, credit, leader, answered = drivers(m, plan)
+    (alliance_value, security_value, rival_economy, _, _, credit, leader, answered,
+     inducement) = drivers(m, plan)
     n = plan.n_options[i]
     for j in range(n):
         conceded = conceded_by if plan.conditional_on_counterpart[i, j] else 0.0
@@ -352,7 +368,7 @@ def option_utilities(i, k, m, plan, c, domestic, blocked, coercion, conceded_by,
         rules.option_terms(plan.cooperation[i, j], plan.home_signal[i, j], conceded,
                            j == plan.default_option[i], domestic, alliance_value,
                            security_value, rival_economy, coercion, credit, leader, answered,
-                           c.w_domestic, c.w_alliance, c.w_security, c.w_economy,
+                           inducement, c.w_domestic, c.w_alliance, c.w_security, c.w_economy,
                            c.action_cost, m.option_terms)
         if keep_terms:
             m.terms[i, :, j] = m.option_terms
@@ -396,22 +412,29 @@ def weigh(i, k, m, plan, c, domestic, blocked) -> None:
 @njit(cache=True)
 def takes_it_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
     """The value of waiting (docs/model.md, M4): take option ``j`` of decision ``i`` now, or
-    wait while the counterpart may still concede?"""
-    talks, lift = counterpart_chances(k, m, plan, c)
+    wait while the counterpart may still concede (offer talks, lift or ease its coercion)?"""
+    talks, lift, ease = counterpart_chances(k, m, plan, c)
     no_look = plan.no_later_look[k, i]
     u_j = m.utilities[i, j]
     gain = u_j - m.utilities[i, plan.default_option[i]]
-    if talks + lift <= 0.0:
+    moves = talks + lift + ease
+    if moves <= 0.0:
         return True
-    q = rules.chance_before_deadline(talks + lift, no_look)
+    q = rules.chance_before_deadline(moves, no_look)
     coercion = state_of(m.state, plan.has_role, L.COUNTERPART, L.S_COERCION)
     forfeit = 0.0
     if talks > 0.0:
         u_talks = best_utility(i, k, m, plan, c, domestic, blocked, coercion, 1.0)
-        forfeit += q * talks / (talks + lift) * (u_talks - u_j)
+        forfeit += q * talks / moves * (u_talks - u_j)
     if lift > 0.0:
         u_lift = best_utility(i, k, m, plan, c, domestic, blocked, 0.0, 1.0)
-        forfeit += q * lift / (talks + lift) * (u_lift - u_j)
+        forfeit += q * lift / moves * (u_lift - u_j)
+    if ease > 0.0:
+        share = parameter(m.values, plan.parameter_column, L.P_EASING_SHARE)
+        conceded_by = state_of(m.state, plan.has_role, L.COUNTERPART, L.S_CONCESSION)
+        u_ease = best_utility(i, k, m, plan, c, domestic, blocked, coercion * (1.0 - share),
+                              conceded_by)
+        forfeit += q * ease / moves * (u_ease - u_j)
     forfeit *= 1.0 - plan.reversible[i, j]
     return rules.worth_acting_now(gain, no_look, q, forfeit)
 
