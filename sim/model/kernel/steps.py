@@ -204,7 +204,8 @@ def counterpart_chances(k, m, plan, c) -> tuple:
 @njit(cache=True)
 def counterpart_step(k, now, dt, m, plan, c) -> None:
     """While a decision is open the counterpart may climb down: offer talks (when an option
-    awaits its concession), ease part of its coercion (M10) or lift it altogether. What it sees
+    awaits its concession), ease part of its coercion (M10; an easing, like lifting, includes
+    the offer of talks) or lift it altogether. What it sees
     when it could move is kept in ``m.counterpart_view``, from which the decider estimates what
     waiting may bring (:func:`counterpart_chances`, computed only when the decider needs it)."""
     m.report[R_COUNTERPART_MOVE] = -1
@@ -232,11 +233,11 @@ def counterpart_step(k, now, dt, m, plan, c) -> None:
     n = counterpart_move_chances(k, m, plan, c, talks_open, coerced, patron_pressure)
     move = rules.choose(m.move_probabilities[:n], m.shocks[k, L.CH_COUNTERPART_CHOICE])
     m.report[R_COUNTERPART_MOVE] = move
-    if move == L.OFFER_TALKS or move == L.LIFT_COERCION:
+    if move != L.HOLD:  # each rung of the ladder includes the one below (M10')
         m.state[L.S_CONCESSION] = 1.0
     if move == L.LIFT_COERCION:
         m.state[L.S_COERCION] = 0.0
-    if move == L.EASE_COERCION:  # a partial step on its measures, not an offer to talk
+    if move == L.EASE_COERCION:
         share = parameter(m.values, plan.parameter_column, L.P_EASING_SHARE)
         m.state[L.S_COERCION] *= 1.0 - share
 
@@ -431,9 +432,8 @@ def takes_it_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
         forfeit += q * lift / moves * (u_lift - u_j)
     if ease > 0.0:
         share = parameter(m.values, plan.parameter_column, L.P_EASING_SHARE)
-        conceded_by = state_of(m.state, plan.has_role, L.COUNTERPART, L.S_CONCESSION)
         u_ease = best_utility(i, k, m, plan, c, domestic, blocked, coercion * (1.0 - share),
-                              conceded_by)
+                              1.0)
         forfeit += q * ease / moves * (u_ease - u_j)
     forfeit *= 1.0 - plan.reversible[i, j]
     return rules.worth_acting_now(gain, no_look, q, forfeit)
