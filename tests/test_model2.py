@@ -323,8 +323,9 @@ def test_coercion_answered_elsewhere_costs_the_pact_less(scenario_2019, constant
 
 
 def test_an_options_effects_apply_when_it_is_taken(scenario_2019, constants):
-    """The suspension also suspends the WTO complaint: after it, coercion_answered is 0; in
-    runs that let the pact lapse it keeps the complaint's value."""
+    """The suspension also suspends the WTO complaint: after it, coercion_answered is 0 (where
+    the suspension came after the complaint was filed); in runs that let the pact lapse it
+    keeps the complaint's value."""
     engine = VectorEngine(scenario_2019, constants)
     inputs = engine.inputs(SEED, range(400))
     out = engine.run(inputs, record=True)
@@ -334,6 +335,9 @@ def test_an_options_effects_apply_when_it_is_taken(scenario_2019, constants):
         out.option_index[:, i] == engine.option_ids[i].index("suspend_conditionally"))
     lapsed = (out.status[:, i] == L.RESOLVED) & (
         out.option_index[:, i] == engine.option_ids[i].index("let_expire"))
+    filed = engine.clock.hours(next(e.time for e in scenario_2019.events
+                                    if e.id == "wto_complaint_filed"))
+    suspended &= out.decided_h[:, i] >= filed  # a suspension before the complaint is filed
     assert suspended.sum() > 20 and lapsed.sum() > 20
     assert np.all(answered[suspended] == 0.0)
     assert np.all(answered[lapsed] > 0.0)
