@@ -192,7 +192,8 @@ def worth_acting_now(gain_over_default: float, no_further_look: float, wait_chan
     concession would bring, lost by an irreversible step).
 
     ``wait_chance`` is the chance the other side moves first; ``forfeit`` is
-    ``(1 - reversible) · Σ_m q_m (U*_m - U_j)``.
+    ``(1 - reversible) · [Σ_m q_m (U*_m - U_j) + (1 - q)(1 - P_n)(U_max + V - U_j)]``: the
+    concessions' worth (M4) and that of choosing again at a later look (M14).
     """
     return (1.0 - wait_chance) * no_further_look * gain_over_default >= forfeit
 
@@ -225,6 +226,17 @@ def choice_value(utilities: np.ndarray, available: np.ndarray, temperature: floa
         if available[i]:
             total += math.exp((utilities[i] - top) / temperature)
     return temperature * math.log(total)
+
+
+@njit(cache=True)
+def later_choice_value(utilities: np.ndarray, available: np.ndarray, temperature: float) -> float:
+    """What a later look at the same choice is worth, as weighed now: its best utility plus the
+    value of a choice still to be made (``U_max + V``; M14)."""
+    top = -np.inf
+    for i in range(utilities.shape[0]):
+        if available[i]:
+            top = max(top, utilities[i])
+    return top + choice_value(utilities, available, temperature)
 
 
 @njit(cache=True)

@@ -412,16 +412,31 @@ def weigh(i, k, m, plan, c, domestic, blocked) -> None:
 
 @njit(cache=True)
 def takes_it_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
-    """The value of waiting (docs/model.md, M4): take option ``j`` of decision ``i`` now, or
-    wait while the counterpart may still concede (offer talks, lift or ease its coercion)?"""
+    """The value of waiting (docs/model.md, M4 and M14): take option ``j`` of decision ``i``
+    now, or wait while the counterpart may still concede (offer talks, lift or ease its
+    coercion) and a later look may choose again?"""
     talks, lift, ease = counterpart_chances(k, m, plan, c)
     no_look = plan.no_later_look[k, i]
+    n = plan.n_options[i]
     u_j = m.utilities[i, j]
     gain = u_j - m.utilities[i, plan.default_option[i]]
     moves = talks + lift + ease
-    if moves <= 0.0:
-        return True
     q = rules.chance_before_deadline(moves, no_look)
+    forfeit = 0.0
+    if moves > 0.0:
+        forfeit = concession_forfeit(i, k, m, plan, c, domestic, blocked, u_j, q, talks, lift,
+                                     ease)
+    later = rules.later_choice_value(m.utilities[i, :n], m.available[:n], c.temperature)
+    forfeit += (1.0 - q) * (1.0 - no_look) * (later - u_j)
+    forfeit *= 1.0 - plan.reversible[i, j]
+    return rules.worth_acting_now(gain, no_look, q, forfeit)
+
+
+@njit(cache=True)
+def concession_forfeit(i, k, m, plan, c, domestic, blocked, u_j, q, talks, lift, ease) -> float:
+    """What taking a step worth ``u_j`` now forfeits of what the counterpart's concessions,
+    each as likely as its share of the chance ``q`` that one comes, would bring (M4)."""
+    moves = talks + lift + ease
     coercion = state_of(m.state, plan.has_role, L.COUNTERPART, L.S_COERCION)
     forfeit = 0.0
     if talks > 0.0:
@@ -435,8 +450,7 @@ def takes_it_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
         u_ease = best_utility(i, k, m, plan, c, domestic, blocked, coercion * (1.0 - share),
                               1.0)
         forfeit += q * ease / moves * (u_ease - u_j)
-    forfeit *= 1.0 - plan.reversible[i, j]
-    return rules.worth_acting_now(gain, no_look, q, forfeit)
+    return forfeit
 
 
 @njit(cache=True)
