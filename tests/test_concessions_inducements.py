@@ -71,9 +71,10 @@ def test_without_easing_the_counterpart_never_eases(constants):
     scenario = _with_parameter(SCENARIO_2019, "japan", "easing_share", None)
     _, out = _run(scenario, constants, members=500, record=True)
     coercion = out.trajectories["japan.coercion"]
-    final = coercion[:, -1]
-    peak = coercion.max(axis=1)
-    assert np.all((final == 0.0) | np.isclose(final, peak)), "coercion fell without lifting"
+    before, after = coercion[:, :-1], coercion[:, 1:]
+    fell = after < before
+    assert fell.any(), "the counterpart never lifted"
+    assert np.all(after[fell] == 0.0), "coercion fell part way without easing"
 
 
 # -- M10 / M10': graded concessions ---------------------------------------------------------------
@@ -84,10 +85,11 @@ def test_an_easing_lowers_coercion_part_way_and_includes_the_offer_of_talks(cons
     _, out = _run(scenario, constants, members=800, record=True)
     coercion = out.trajectories["japan.coercion"]
     concession = out.trajectories["japan.concession"]
-    final, peak = coercion[:, -1], coercion.max(axis=1)
-    eased = (final > 0.0) & (final < peak - 1e-9)
+    before, after = coercion[:, :-1], coercion[:, 1:]
+    eased = (after < before) & (after > 0.0)
     assert eased.sum() > 20, "no run eased"
-    assert np.all(concession[eased, -1] == 1.0), "an easing without the offer of talks"
+    np.testing.assert_allclose(after[eased] / before[eased], 0.7)
+    assert np.all(concession[:, 1:][eased] == 1.0), "an easing without the offer of talks"
 
 
 def test_a_counterpart_that_can_ease_climbs_down_more_often(constants):
@@ -142,7 +144,7 @@ def test_an_inducement_does_not_feed_public_opposition(constants):
             "source": "record", "quote": "x",
             "effects": [{"target": f"{patron}.{target}", "op": "add", "value": size,
                          "note": "test"}]})
-        _, out = _run(_scenario(data), constants, members=300, record=True)
+        _, out = _run(_scenario(data), constants, members=1000, record=True)
         return out.trajectories[f"{decider}.opposition"], out.option_index, out.decided_h
 
     (base, b_option, b_time), (pressed, _, _), (induced, i_option, i_time) = (
@@ -152,7 +154,7 @@ def test_an_inducement_does_not_feed_public_opposition(constants):
     # where the inducement did not change what was decided, or when, opinion is unchanged
     same = np.all((b_option == i_option) & ((b_time == i_time) | np.isnan(b_time)
                                             & np.isnan(i_time)), axis=1)
-    assert same.sum() > 100
+    assert same.sum() > 50
     np.testing.assert_array_equal(induced[same], base[same])
 
 
