@@ -390,7 +390,7 @@ BAD_NEW_KEYS = [
      "actors.party.veto", "valid boolean"),
     (_set(["elections"], [{"actor": "china", "date": "2019-10-01", "description": "x",
                            "source": "record", "quote": "x"}]),
-     "elections[0].actor", "only the elections of the decider, its domestic players and the"),
+     "elections[0].actor", "its election changes nothing without a `turnover`"),
 ]
 
 
@@ -447,7 +447,7 @@ def test_counterpart_elections_in_both_engines(constants):
 @pytest.mark.parametrize("actor, voters, message", [
     ("japan", None, "its election needs `voters_hard_line`"),
     ("south_korea", 0.5, "only a counterpart's election has `voters_hard_line`"),
-    ("united_states", None, "a new government elsewhere is an event that changes parameters"),
+    ("united_states", None, "its election changes nothing without a .turnover."),
 ])
 def test_election_voters_are_checked(actor, voters, message):
     import yaml

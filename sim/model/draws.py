@@ -56,6 +56,14 @@ def drawn_quantities(scenario: Scenario) -> list[DrawnQuantity]:
             if actor.parameter_spec(name).optional:
                 lo, hi = param.bounds
                 out.append(DrawnQuantity(f"{actor_id}.{name}", lo, hi))
+    for index, election in enumerate(scenario.elections):  # turnovers: last of all
+        if election.turnover is not None:
+            lo, hi = election.turnover.chance.bounds
+            out.append(DrawnQuantity(turnover_key(index, "chance"), lo, hi))
+            out.append(DrawnQuantity(turnover_key(index, "draw"), 0.0, 1.0))
+            for e_index, effect in enumerate(election.turnover.effects):
+                lo, hi = effect.bounds
+                out.append(DrawnQuantity(turnover_key(index, str(e_index)), lo, hi))
     return out
 
 
@@ -72,6 +80,12 @@ def effect_key(event_id: str, index: int) -> str:
 
 def voters_key(election_index: int) -> str:
     return f"election.{election_index}.voters_hard_line"
+
+
+def turnover_key(election_index: int, part: str) -> str:
+    """A turnover's drawn quantities: its ``chance``, the uniform ``draw`` that decides it in
+    a run, and each effect's magnitude (by index)."""
+    return f"election.{election_index}.turnover.{part}"
 
 
 def option_effect_key(decision_id: str, option_id: str, index: int) -> str:

@@ -22,7 +22,7 @@ from sim.model.agents import AGENT_CLASSES, CountryAgent
 from sim.model.clock import Clock, build_clock
 from sim.model.constants import Constants
 from sim.model.construct import OutcomeCollector, ScenarioLike, model_inputs
-from sim.model.draws import drawn_quantities, mesa_seed, shock_table
+from sim.model.draws import drawn_quantities, mesa_seed, shock_table, turnover_key
 from sim.model.kernel import layout as L
 from sim.model.kernel import member as kernel
 from sim.model.kernel.plan import build_plan, compiled, kernel_constants
@@ -117,6 +117,7 @@ class DiplomacyModel(mesa.Model):
         self.trace = trace
         self.story: list[tuple[float, str]] = []
         self._event_steps = self._events_by_step()
+        self._turnover_steps = self._turnovers_by_step()
 
         self.by_actor: dict[str, CountryAgent] = {}
         self.by_role: dict[str, CountryAgent] = {}
@@ -175,6 +176,8 @@ class DiplomacyModel(mesa.Model):
         fire_events(k, m, plan)
         for event in self._event_steps.get(k, ()):
             self.log(f"EVENT {event.id}: {event.description}")
+        for election in self._turnover_steps.get(k, ()):
+            self.log(f"TURNOVER in {election.actor}: a new government after {election.description}")
         before = self.member.status.copy()
         update_decisions(self.now_h, m, plan)
         self._log_decisions(before)
@@ -213,6 +216,21 @@ class DiplomacyModel(mesa.Model):
             k = int(np.searchsorted(starts, hours, side="left"))
             if k < len(starts):
                 by_step.setdefault(k, []).append(event)
+        return by_step
+
+    def _turnovers_by_step(self) -> dict[int, list[Any]]:
+        """The elections whose turnover happens in this run, by the step it applies."""
+        starts = self.plan.step_starts
+        by_step: dict[int, list[Any]] = {}
+        for index, election in enumerate(self.scenario.elections):
+            turnover = election.turnover
+            if turnover is None or (self.values[turnover_key(index, "draw")]
+                                    >= self.values[turnover_key(index, "chance")]):
+                continue
+            when = turnover.takes_office or election.date
+            k = int(np.searchsorted(starts, self.clock.hours(when), side="left"))
+            if k < len(starts):
+                by_step.setdefault(k, []).append(election)
         return by_step
 
     def _log_decisions(self, before: np.ndarray, at_end: bool = False) -> None:

@@ -282,10 +282,22 @@ class Event(StrictModel):
     effects: list[Effect] = Field(default_factory=list)
 
 
+class Turnover(StrictModel):
+    """What an election may bring: with a sourced chance, a new government whose arrival
+    changes parameters or state (the form of an event's effects)."""
+
+    chance: Parameter = Field(description="chance the government changes, 0..1 (the polls or "
+                              "forecasts of the time)")
+    takes_office: AwareDatetime | None = Field(
+        default=None, description="when the new government takes office; default: the "
+        "election day")
+    effects: list[Effect] = Field(min_length=1)
+
+
 class Election(StrictModel):
-    """A scheduled election of the decider, one of its domestic players, or the counterpart:
-    its nearness makes the decider answer to the public, a player's stance follow the public,
-    and the counterpart's hard line follow its voters'."""
+    """A scheduled election: the decider's nearness makes it answer to the public, a domestic
+    player's stance follow the public, and the counterpart's hard line follow its voters';
+    any actor's election may bring a turnover."""
 
     actor: Identifier
     date: Date
@@ -298,6 +310,8 @@ class Election(StrictModel):
         "voters' support for a hard line, 0..1, which its hard line follows as the election "
         "nears",
     )
+    turnover: Turnover | None = Field(
+        default=None, description="the chance of a new government and what it changes")
 
 
 class Option(StrictModel):
@@ -782,17 +796,39 @@ class _CrossChecks:
         for index, election in enumerate(s.elections):
             if election.actor not in s.actors:
                 yield ("elections", index, "actor"), f"unknown actor '{election.actor}'"
-            elif not set(s.actors[election.actor].roles) & {"decider", "counterpart",
-                                                            *MULTI_ROLES}:
+            elif election.turnover is None and not set(s.actors[election.actor].roles) & {
+                    "decider", "counterpart", *MULTI_ROLES}:
                 yield ("elections", index, "actor"), (
-                    f"actor '{election.actor}' is a {s.actors[election.actor].role}; only the "
-                    "elections of the decider, its domestic players and the counterpart enter "
-                    "the model (a new government elsewhere is an event that changes parameters)"
+                    f"actor '{election.actor}' is a {s.actors[election.actor].role}; its "
+                    "election changes nothing without a `turnover` (the chance of a new "
+                    "government and its effects); a change already known is an event that "
+                    "changes parameters"
                 )
             else:
                 yield from self.voters(index, election)
             if election.source not in self.known_sources:
                 yield ("elections", index, "source"), self.unknown_source(election.source)
+            if election.turnover is not None:
+                yield from self.turnover(index, election)
+
+    def turnover(self, index: int, election: Election) -> Any:
+        """A turnover's chance within [0, 1] and sourced, its time within the clock and not
+        before the election, its effects' targets known."""
+        where = ("elections", index, "turnover")
+        turnover = election.turnover
+        lo, hi = turnover.chance.bounds
+        if lo < 0 or hi > 1:
+            key = "range" if turnover.chance.range is not None else "value"
+            yield where + ("chance", key), f"must lie within [0.0, 1.0], got {[lo, hi]}"
+        if turnover.chance.source not in self.known_sources:
+            yield where + ("chance", "source"), self.unknown_source(turnover.chance.source)
+        if turnover.takes_office is not None:
+            if self.outside(turnover.takes_office) or as_aware(turnover.takes_office) >= self.end:
+                yield where + ("takes_office",), f"takes_office outside the clock {self.clock_text}"
+            elif turnover.takes_office.date() < election.date:
+                yield where + ("takes_office",), "takes_office must not be before the election"
+        for e_index, effect in enumerate(turnover.effects):
+            yield from _check_target(self.s, effect, where + ("effects", e_index, "target"))
 
     def voters(self, index: int, election: Election) -> Any:
         """A counterpart's election says what its voters want; no other election does."""

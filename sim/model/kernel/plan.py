@@ -15,7 +15,8 @@ from sim.model.kernel.jit import Record, structref
 
 from sim.model.clock import build_clock
 from sim.model.constants import Constants
-from sim.model.draws import drawn_quantities, effect_key, option_effect_key, voters_key
+from sim.model.draws import (drawn_quantities, effect_key, option_effect_key, turnover_key,
+                              voters_key)
 from sim.model.kernel import layout as L
 from sim.model.kernel import rules
 from sim.model.roles import ROLE_NAMES, ROLES, SINGLE_ROLES
@@ -43,6 +44,8 @@ class Plan(NamedTuple):
     effect_parameter: np.ndarray  # (E,) column of ``values`` the effect changes, -1 for state
     effect_lo: np.ndarray  # (E,) bounds of that parameter
     effect_hi: np.ndarray  # (E,)
+    effect_gate: np.ndarray  # (E,) column of the uniform deciding a turnover's effect, -1 none
+    effect_chance: np.ndarray  # (E,) column of that turnover's chance, -1 for none
     option_effects: np.ndarray  # (D, K + 1): option j of decision i owns effects [i, j] .. [i, j+1]
     opens_h: np.ndarray  # (D,)
     deadline_h: np.ndarray  # (D,)
@@ -112,7 +115,7 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
     for (role, name), slot in L.PARAMETER_SLOTS.items():
         if cast[role] is not None:  # an optional parameter left out: -1, its mechanism is off
             parameter_column[slot] = column.get(f"{cast[role]}.{name}", -1)
-    fired, slots, adds, columns, targets, lo, hi, option_effects = _effects(
+    fired, slots, adds, columns, targets, lo, hi, gates, chances, option_effects = _effects(
         scenario, clock, cast, players, column, starts)
     decisions = _decision_arrays(scenario, clock, cast)
     attention = _attention(starts, lengths, decisions["opens_h"], decisions["deadline_h"],
@@ -136,6 +139,8 @@ def build_plan(scenario: Scenario, constants: Constants) -> Plan:
         effect_parameter=targets,
         effect_lo=lo,
         effect_hi=hi,
+        effect_gate=gates,
+        effect_chance=chances,
         option_effects=option_effects,
         no_later_look=_no_later_look(attention),
         player_column=np.array([[column[f"{p}.{n}"] for n in L.PLAYER_PARAMETERS]
@@ -200,29 +205,53 @@ def _decision_arrays(scenario: Scenario, clock, cast: dict[str, str | None]) -> 
 
 def _effects(scenario: Scenario, clock, cast: dict[str, str | None], players: list[str],
              column: dict[str, int], starts: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Every effect as arrays, and how many have fired by the end of each step: the events'
-    first, in firing order (an event applies at the first step starting at or after its time;
-    events are not clock boundaries; ties in file order), then each option's, decision by
-    decision (``option_effects`` says which are whose; they apply when the option is taken)."""
-    ordered = sorted((clock.hours(e.time), i, e) for i, e in enumerate(scenario.events))
-    effects = [(int(np.searchsorted(starts, hours, side="left")), effect_key(event.id, index),
-                effect) for hours, _, event in ordered for index, effect in enumerate(event.effects)]
+    """Every effect as arrays, and how many have fired by the end of each step: the dated
+    ones first (events' and turnovers'), in firing order (one applies at the first step
+    starting at or after its time; events are not clock boundaries; ties: events before
+    turnovers, each in file order), then each option's, decision by decision
+    (``option_effects`` says which are whose; they apply when the option is taken). A
+    turnover's effects carry the columns of the draw and the chance that decide them."""
+    dated = _dated_effects(scenario, clock, column)
+    effects = [(int(np.searchsorted(starts, hours, side="left")), key, effect, gate)
+               for hours, key, effect, gate in dated]
     width = max((len(d.options) for d in scenario.decisions), default=1)
     option_effects = np.zeros((len(scenario.decisions), width + 1), dtype=np.int64)
     for i, d in enumerate(scenario.decisions):
         option_effects[i, 0] = len(effects)
         for j, option in enumerate(d.options):
-            effects += [(len(starts), option_effect_key(d.id, option.id, index), effect)
+            effects += [(len(starts), option_effect_key(d.id, option.id, index), effect, (-1, -1))
                         for index, effect in enumerate(option.effects)]
             option_effects[i, j + 1] = len(effects)
         option_effects[i, len(d.options) + 1:] = len(effects)
-    rows = [_effect_row(scenario, cast, players, column, key, effect) for _, key, effect in effects]
-    fire_step = np.array([step for step, _, _ in effects], dtype=np.int64)
+    rows = [_effect_row(scenario, cast, players, column, key, effect)
+            for _, key, effect, _ in effects]
+    fire_step = np.array([step for step, _, _, _ in effects], dtype=np.int64)
     fired = np.array([int((fire_step <= k).sum()) for k in range(len(starts))], dtype=np.int64)
     slots, adds, columns, targets, lo, hi = (list(c) for c in zip(*rows)) if rows else ([],) * 6
+    gates = np.array([gate for _, _, _, (gate, _) in effects], dtype=np.int64)
+    chances = np.array([chance for _, _, _, (_, chance) in effects], dtype=np.int64)
     return (fired, np.array(slots, dtype=np.int64), np.array(adds, dtype=np.bool_),
             np.array(columns, dtype=np.int64), np.array(targets, dtype=np.int64),
-            np.array(lo, dtype=float), np.array(hi, dtype=float), option_effects)
+            np.array(lo, dtype=float), np.array(hi, dtype=float), gates, chances,
+            option_effects)
+
+
+def _dated_effects(scenario: Scenario, clock, column: dict[str, int]) -> list[tuple]:
+    """(hours, key, effect, (gate column, chance column)) of every event's and turnover's
+    effect, in firing order."""
+    dated = [(clock.hours(e.time), 0, i, [(effect_key(e.id, n), effect, (-1, -1))
+                                         for n, effect in enumerate(e.effects)])
+             for i, e in enumerate(scenario.events)]
+    for i, election in enumerate(scenario.elections):
+        turnover = election.turnover
+        if turnover is None:
+            continue
+        gate = (column[turnover_key(i, "draw")], column[turnover_key(i, "chance")])
+        when = turnover.takes_office if turnover.takes_office is not None else election.date
+        dated.append((clock.hours(when), 1, i, [(turnover_key(i, str(n)), effect, gate)
+                                                for n, effect in enumerate(turnover.effects)]))
+    return [(hours, key, effect, gate) for hours, _, _, items in sorted(dated, key=lambda d: d[:3])
+            for key, effect, gate in items]
 
 
 def _effect_row(scenario: Scenario, cast: dict[str, str | None], players: list[str],

@@ -83,7 +83,11 @@ def fire_events(k, m, plan) -> None:
 
 @njit(cache=True)
 def apply_effect(e, m, plan) -> None:
-    """Effect number ``e`` (an event's or an option's) on the member."""
+    """Effect number ``e`` (an event's, a turnover's or an option's) on the member; a
+    turnover's only where its draw fell below its chance (M13)."""
+    gate = plan.effect_gate[e]
+    if gate >= 0 and m.values[gate] >= m.values[plan.effect_chance[e]]:
+        return
     magnitude = m.values[plan.effect_column[e]]
     target = plan.effect_parameter[e]
     if target >= 0:  # a parameter: within its role's bounds
