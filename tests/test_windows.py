@@ -223,6 +223,7 @@ BAD_KEYS = [
     (["decisions", 0, "resumes"], "takes_effect", "decisions[0]", "`resumes` counts the window"),
     (["decisions", 1, "runs_for"], 0, "decisions[1].runs_for", "greater than 0"),
     (["decisions", 1, "runs_for"], -5, "decisions[1].runs_for", "greater than 0"),
+    (["decisions", 1, "runs_for"], float("inf"), "decisions[1].runs_for", "finite number"),
     (["decisions", 3, "resumes"], "nothing", "decisions[3].resumes",
      "unknown earlier decision 'nothing'"),
     (["decisions", 2, "resumes"], "clock_resumes", "decisions[2].resumes",
@@ -246,3 +247,24 @@ def test_the_chain_itself_loads():
     scenario = _load(copy.deepcopy(_chain_data()))
     assert [d.resumes for d in scenario.decisions] == [None, None, None, "takes_effect"]
     assert [d.runs_for for d in scenario.decisions] == [None, 4320, 4380, None]
+
+
+def test_validate_measures_the_record_against_the_recorded_path():
+    """On the recorded path the resumed clock's deadline is the lapse plus what was left of
+    the 180 days when the suspension began (not the file's latest deadline)."""
+    from sim.experiments.validate import recorded_deadline
+
+    data = _chain_data()
+    t0 = START + timedelta(hours=1000)
+    times = {"termination_notice": t0, "takes_effect": t0 + timedelta(hours=720),
+             "suspension": t0 + timedelta(hours=720 + 4380),
+             "clock_resumes": t0 + timedelta(hours=720 + 4380 + 100)}
+    options = {"termination_notice": "terminate", "takes_effect": "suspend",
+               "suspension": "lapse", "clock_resumes": "retract"}
+    data["recorded_outcome"] = {d: {"option": options[d], "time": t, "time_note": "test",
+                                    "source": "record", "quote": "x"} for d, t in times.items()}
+    scenario = _load(data)
+    assert recorded_deadline(scenario, "takes_effect") == t0 + timedelta(hours=4320)
+    assert recorded_deadline(scenario, "clock_resumes") == times["suspension"] + timedelta(
+        hours=4320 - 720)
+    assert recorded_deadline(scenario, "termination_notice") == datetime(2019, 8, 25, tzinfo=KST)
