@@ -268,3 +268,32 @@ def test_validate_measures_the_record_against_the_recorded_path():
     assert recorded_deadline(scenario, "clock_resumes") == times["suspension"] + timedelta(
         hours=4320 - 720)
     assert recorded_deadline(scenario, "termination_notice") == datetime(2019, 8, 25, tzinfo=KST)
+
+
+@pytest.mark.parametrize("name", ["gsomia_2012", "gsomia_2016", "gsomia_2019"])
+def test_fixed_windows_keep_the_files_deadline_in_every_run(name, constants):
+    from tests.conftest import SCENARIOS
+
+    engine = VectorEngine(load_scenario(SCENARIOS / f"{name}.yaml",
+                                        verify_quotes=False).scenario, constants)
+    assert not engine.plan.relative_window.any()
+    out = engine.run(engine.inputs(SEED, range(300)))
+    assert (out.deadline_h == engine.plan.deadline_h).all()
+    hours = [r["hours_before_deadline"] for r in engine.rows(out)]
+    expected = (engine.plan.deadline_h - out.decided_h).ravel()
+    assert np.allclose(hours, expected, equal_nan=True)
+
+
+def test_each_run_starts_from_the_files_window(chain, constants):
+    """A member record is reused run after run: a window set in one run must not leak into
+    the next (each run alone gives the same window as in a block)."""
+    engine = VectorEngine(chain, constants)
+    inputs = engine.inputs(SEED, range(400))
+    block = engine.run(inputs)
+    resumed = np.flatnonzero(block.status[:, 3] == L.RESOLVED)
+    others = np.flatnonzero(block.status[:, 1] == L.NOT_REACHED)
+    assert resumed.size and others.size
+    for m in [*resumed[:3], *others[:3]]:
+        alone = engine.run(engine.inputs(SEED, [int(m)]))
+        assert np.array_equal(alone.deadline_h[0], block.deadline_h[m])
+        assert np.array_equal(alone.decided_h[0], block.decided_h[m], equal_nan=True)
