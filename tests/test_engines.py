@@ -103,6 +103,11 @@ def random_scenarios(draw):
                     "op": draw(st.sampled_from(["add", "set"])),
                     "range": sorted([draw(st.floats(-1, 1)), draw(st.floats(-1, 1))]),
                     "note": "drawn"}]
+    later = data["decisions"][1]  # its window counted from the earlier decision (M12)
+    if draw(st.booleans()):
+        later["runs_for"] = draw(st.floats(1, span))
+    if draw(st.booleans()):
+        later["resumes"] = data["decisions"][0]["id"]
     _add_domestic_players(draw, data, start, span)
     if draw(st.booleans()):  # the first decision imposed at a time in its window
         first = data["decisions"][0]

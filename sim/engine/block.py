@@ -14,12 +14,12 @@ from sim.model.kernel.member import run_member
 
 
 @njit(cache=True, nogil=True)
-def run_block(k0, k1, runs, values, plan, c, m, status, option, decided, by_default, probe,
-              probed_terms, trajectories) -> None:
+def run_block(k0, k1, runs, values, plan, c, m, status, option, decided, by_default, deadline,
+              probe, probed_terms, trajectories) -> None:
     """Run every member of a block through the one member record ``m``.
 
     ``values`` (members, quantities) are the drawn inputs; the outputs are (members,
-    decisions) arrays. ``probe`` (members, decisions) names the step at which to keep each
+    decisions) arrays (``deadline``: each run's own deadline of each decision). ``probe`` (members, decisions) names the step at which to keep each
     decision's utility terms into ``probed_terms`` (members, decisions, terms, options), or has
     no columns; ``trajectories`` is (members, steps, slots), or has no members.
     """
@@ -39,5 +39,6 @@ def run_block(k0, k1, runs, values, plan, c, m, status, option, decided, by_defa
         option[r] = m.option
         decided[r] = m.decided
         by_default[r] = m.by_default
+        deadline[r] = m.window_deadline
         if probing:
             probed_terms[r] = m.terms

@@ -57,9 +57,16 @@ class MemberOutcomes:
     option_index: np.ndarray  # (M, D), -1 where unresolved
     decided_h: np.ndarray  # (M, D), nan where unresolved
     by_default: np.ndarray  # (M, D) bool
+    # (M, D) each run's own deadline: the file's, or a window counted from an earlier decision
+    deadline_h: np.ndarray
     trajectories: dict[str, np.ndarray] | None = None  # name -> (M, n_steps)
     # decider's utility terms (M, D, terms, max options) at the probed steps; NaN elsewhere
     probed_terms: np.ndarray | None = None
+
+    def hours_before_deadline(self, i: int) -> np.ndarray:
+        """(M,) hours between each run's decision ``i`` and its deadline in that run (NaN
+        where unresolved)."""
+        return self.deadline_h[:, i] - self.decided_h[:, i]
 
 
 class VectorEngine:
@@ -117,6 +124,7 @@ class VectorEngine:
             option_index=np.full((M, D), -1, dtype=np.int64),
             decided_h=np.full((M, D), np.nan),
             by_default=np.zeros((M, D), dtype=np.bool_),
+            deadline_h=np.tile(self.plan.deadline_h, (M, 1)),
             probed_terms=np.full((M, D, L.N_TERMS, width), np.nan) if probe is not None else None,
         )
         trajectories = np.zeros((M if record else 0, self.clock.n_steps, self.plan.n_state))
@@ -145,7 +153,7 @@ class VectorEngine:
         k0, k1 = philox.seed_key(inputs.seed)
         run_block(np.uint64(k0), np.uint64(k1), inputs.runs[s], np.ascontiguousarray(inputs.values[s]),
                   self._thread_plan(), self._constants, record, out.status[s],
-                  out.option_index[s], out.decided_h[s], out.by_default[s], probe[s], terms[s],
+                  out.option_index[s], out.decided_h[s], out.by_default[s], out.deadline_h[s], probe[s], terms[s],
                   trajectories[s] if trajectories.shape[0] else trajectories)
 
     def _thread_plan(self):
@@ -183,7 +191,7 @@ class VectorEngine:
                         "by_default": bool(outcomes.by_default[m, i]) if reached else False,
                         "decided_at": self.clock.moment(decided_h).isoformat() if reached else "",
                         "hours_before_deadline": (
-                            float(self.deadline_h[i] - decided_h) if reached else math.nan
+                            float(outcomes.deadline_h[m, i] - decided_h) if reached else math.nan
                         ),
                     }
                 )

@@ -52,7 +52,7 @@ from sim.model.scenario import (
     read_source_text,
     read_text_file,
 )
-from sim.experiments.validate import DecisionScore, score
+from sim.experiments.validate import DecisionScore, recorded_deadline, score
 from sim.paths import CALIBRATION
 
 TARGETS_FORMAT = "diplosim-targets/1"
@@ -189,7 +189,7 @@ def _check_target(scenario: Scenario, decision_id: str, target: Target, at: tupl
         return
     if record.option != target.option:
         raise fail(at + ("option",), f"disagrees with the scenario's recorded_outcome ('{record.option}')")
-    hours = (as_aware(decision.deadline) - as_aware(record.time)).total_seconds() / 3600.0
+    hours = (recorded_deadline(scenario, decision_id) - as_aware(record.time)).total_seconds() / 3600.0
     low, high = target.hours_before_deadline
     if not low <= hours <= high:
         raise fail(

@@ -222,7 +222,7 @@ def compare(loaded: LoadedOverlay, constants: Constants, seed: int, runs: int) -
     starts = base_engine.clock.step_starts
     for i in range(len(base_engine.decisions)):
         resolved = base.status[:, i] == RESOLVED
-        moment = np.where(resolved, base.decided_h[:, i], base_engine.deadline_h[i])
+        moment = np.where(resolved, base.decided_h[:, i], base.deadline_h[:, i])
         step = np.searchsorted(starts, moment, side="right") - 1
         probe[:, i] = np.where(resolved & ~base.by_default[:, i], step, np.minimum(step, len(starts) - 1))
     base = base_engine.run(base_inputs, probe=probe)
@@ -245,8 +245,8 @@ def compare(loaded: LoadedOverlay, constants: Constants, seed: int, runs: int) -
             delta = c.astype(float) - b.astype(float)
             half = Z95 * delta.std(ddof=1) / math.sqrt(runs) if runs > 1 else math.nan
             difference[option] = (float(delta.mean()), float(delta.mean() - half), float(delta.mean() + half))
-        base_hours = base_engine.deadline_h[i] - base.decided_h[:, i][base_reached]
-        cf_hours = cf_engine.deadline_h[i] - cf.decided_h[:, i][cf_reached]
+        base_hours = base.hours_before_deadline(i)[base_reached]
+        cf_hours = cf.hours_before_deadline(i)[cf_reached]
         comparisons.append(
             DecisionComparison(
                 decision=decision.id,

@@ -81,7 +81,7 @@ def sensitivity(
         resolved = outcomes.status[:, i] == RESOLVED
         reached = int(resolved.sum())
         share[p] = ((outcomes.option_index[:, i] == k) & resolved).sum() / reached if reached else 0.0
-        hours = engine.deadline_h[i] - outcomes.decided_h[:, i][resolved]
+        hours = outcomes.hours_before_deadline(i)[resolved]
         timing[p] = float(np.median(hours)) if hours.size else 0.0
         if progress is not None:
             progress(1)

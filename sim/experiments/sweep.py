@@ -137,7 +137,7 @@ def run_points(
         for i, decision in enumerate(engine.decisions):
             resolved = outcomes.status[:, i] == RESOLVED
             reached = int(resolved.sum())
-            hours = engine.deadline_h[i] - outcomes.decided_h[:, i]
+            hours = outcomes.hours_before_deadline(i)
             for k, option in enumerate(engine.option_ids[i]):
                 chosen = resolved & (outcomes.option_index[:, i] == k)
                 n = int(chosen.sum())

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -95,6 +96,25 @@ def forced_paths(scenario: Scenario) -> list[tuple[str, Scenario]]:
     return out
 
 
+def recorded_deadline(scenario: Scenario, decision_id: str) -> datetime:
+    """The decision's deadline on the recorded path: the file's, or for a window counted from
+    the earlier decision (``runs_for``, ``resumes``; docs/model.md, M12) the one the record
+    gives (the file's deadline while the earlier decision has no record)."""
+    decision = scenario.decision(decision_id)
+    deadline = as_aware(decision.deadline)
+    records = scenario.recorded_outcome
+    if decision.after is None or decision.after.decision not in records:
+        return deadline
+    if decision.runs_for is None and decision.resumes is None:
+        return deadline
+    hours = decision.runs_for or 0.0
+    if decision.resumes is not None and decision.resumes in records:
+        left = recorded_deadline(scenario, decision.resumes) - as_aware(
+            records[decision.resumes].time)
+        hours += max(left.total_seconds() / 3600.0, 0.0)
+    return min(deadline, as_aware(records[decision.after.decision].time) + timedelta(hours=hours))
+
+
 def score(scenario: Scenario, ensemble: Ensemble, only: str | None = None,
           path: str = "reached") -> list[DecisionScore]:
     """Scores of every recorded decision of ``scenario`` (or only decision ``only``) against
@@ -110,7 +130,7 @@ def score(scenario: Scenario, ensemble: Ensemble, only: str | None = None,
         low, high = summary.interval(record.option)
         q25, median, q75 = summary.hours_quantiles()
         recorded_hours = (
-            as_aware(decision.deadline) - as_aware(record.time)
+            recorded_deadline(scenario, decision_id) - as_aware(record.time)
         ).total_seconds() / 3600.0
         options = list(summary.options)
         status_quo = {o: 1.0 if o == decision.default else 0.0 for o in options}

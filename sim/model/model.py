@@ -37,13 +37,11 @@ STATUS_NAMES = {L.WAITING: "waiting", L.OPEN: "open", L.RESOLVED: "resolved",
 class DecisionState:
     """A decision as the run sees it, read from the member's decision book."""
 
-    def __init__(self, spec: Decision, index: int, member: kernel.Member, opens_h: float,
-                 deadline_h: float, cooperation: np.ndarray):
+    def __init__(self, spec: Decision, index: int, member: kernel.Member,
+                 cooperation: np.ndarray):
         self.spec = spec
         self.index = index
         self._member = member
-        self.opens_h = opens_h
-        self.deadline_h = deadline_h
         self.option_ids = [o.id for o in spec.options]
         self.cooperation = cooperation
         self.default_index = self.option_ids.index(spec.default)
@@ -51,6 +49,16 @@ class DecisionState:
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def opens_h(self) -> float:
+        """When the window opens in this run (a relative one: once it has opened)."""
+        return float(self._member.window_opens[self.index])
+
+    @property
+    def deadline_h(self) -> float:
+        """This run's deadline: the file's, or the window counted from an earlier decision."""
+        return float(self._member.window_deadline[self.index])
 
     @property
     def status(self) -> str:
@@ -110,8 +118,7 @@ class DiplomacyModel(mesa.Model):
         kernel.start(self.record, self.compiled_plan)
         self.step_index = 0
         self.decisions = [
-            DecisionState(d, i, self.member, float(self.plan.opens_h[i]),
-                          float(self.plan.deadline_h[i]), self.plan.cooperation[i, :len(d.options)])
+            DecisionState(d, i, self.member, self.plan.cooperation[i, :len(d.options)])
             for i, d in enumerate(self.scenario.decisions)
         ]
         self.trace = trace

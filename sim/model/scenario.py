@@ -392,11 +392,25 @@ class Decision(StrictModel):
         description="the decision is taken by the scenario, not the model: its option at its "
         "time (once the decision is open)",
     )
+    runs_for: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False,
+        description="hours: in each run the window opens when the earlier decision (`after`) "
+        "was taken and closes this long after (never after `deadline`)",
+    )
+    resumes: Identifier | None = Field(
+        default=None,
+        description="an earlier decision whose clock this one resumes: the window lasts what "
+        "was left of that decision's window when it was taken (plus `runs_for`)",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Decision:
         if self.opens >= self.deadline:
             raise ValueError("opens must be before deadline")
+        for key in ("runs_for", "resumes"):
+            if getattr(self, key) is not None and self.after is None:
+                raise ValueError(f"`{key}` counts the window from the earlier decision, so it "
+                                 "needs `after`")
         if self.imposed is not None and not (self.opens <= self.imposed.time <= self.deadline):
             raise ValueError("imposed.time must lie within the decision's window [opens, deadline]")
         return self
@@ -926,6 +940,10 @@ class _CrossChecks:
             )
         elif decision.options[option_ids.index(decision.default)].conditional_on is not None:
             yield where + ("default",), "the default option cannot be conditional"
+        if decision.resumes is not None and decision.resumes not in self.options_of:
+            yield where + ("resumes",), (
+                f"unknown earlier decision '{decision.resumes}'; expected one of {decision_ids}"
+            )
         if decision.after is not None:
             if decision.after.decision not in self.options_of:
                 yield where + ("after", "decision"), (

@@ -28,6 +28,8 @@ class Member(NamedTuple):
     option: np.ndarray  # (D,) chosen option, -1 while unresolved
     decided: np.ndarray  # (D,) hours at which it was decided, NaN while unresolved
     by_default: np.ndarray  # (D,) bool
+    window_opens: np.ndarray  # (D,) this run's window of each decision (relative ones are set
+    window_deadline: np.ndarray  # (D,) when they open: sim.model.kernel.windows)
     probabilities: np.ndarray  # (D, K) the decider's choice probabilities this step
     utilities: np.ndarray  # (D, K) its option utilities this step (NaN where not weighed)
     terms: np.ndarray  # (D, T, K) its utility terms at the probed step of each decision
@@ -66,7 +68,8 @@ def new_member(n_quantities: int, n_steps: int, n_channels: int, n_decisions: in
         values=np.zeros(n_quantities), shocks=np.zeros((n_steps, n_channels)),
         state=np.zeros(n_state), status=np.zeros(d, dtype=np.int64),
         option=np.full(d, -1, dtype=np.int64), decided=np.full(d, np.nan),
-        by_default=np.zeros(d, dtype=np.bool_), probabilities=np.zeros((d, k)),
+        by_default=np.zeros(d, dtype=np.bool_), window_opens=np.zeros(d),
+        window_deadline=np.zeros(d), probabilities=np.zeros((d, k)),
         utilities=np.full((d, k), np.nan), terms=np.full((d, L.N_TERMS, k), np.nan),
         probe=np.full(d, -1, dtype=np.int64), expected_away=np.zeros(d),
         was_open=np.zeros(d, dtype=np.bool_), option_terms=np.zeros(L.N_TERMS),
@@ -97,6 +100,8 @@ def start(m, plan) -> None:
     m.option[:] = -1
     m.decided[:] = np.nan
     m.by_default[:] = False
+    m.window_opens[:] = plan.opens_h
+    m.window_deadline[:] = plan.deadline_h
     m.utilities[:, :] = np.nan
     m.terms[:, :, :] = np.nan
     initial_state(m, plan)

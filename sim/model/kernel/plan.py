@@ -63,6 +63,11 @@ class Plan(NamedTuple):
     no_later_look: np.ndarray  # (S, D) chance of no look at decision i after step k
     imposed_option: np.ndarray  # (D,) option the scenario imposes, -1 for none
     imposed_h: np.ndarray  # (D,) when
+    # windows counted from the earlier decision (docs/model.md, M12; sim.model.kernel.windows)
+    relative_window: np.ndarray  # (D,) bool: the window is set in each run when it opens
+    runs_for_h: np.ndarray  # (D,) hours it runs from the earlier decision, 0 for none
+    resumes_decision: np.ndarray  # (D,) decision whose remaining window it adds, -1 for none
+    even_attention: np.ndarray  # (D,) bool: the even attention schedule
     player_column: np.ndarray  # (P, 3) columns of ``values``: opposition, leverage, initial_pressing
     player_veto: np.ndarray  # (P,) bool
     player_election: np.ndarray  # (S, P) each domestic player's election proximity
@@ -192,6 +197,12 @@ def _decision_arrays(scenario: Scenario, clock, cast: dict[str, str | None]) -> 
         opens_h=np.array([clock.hours(d.opens) for d in decisions], dtype=float),
         deadline_h=np.array([clock.hours(d.deadline) for d in decisions], dtype=float),
         even=np.array([d.attention == "even" for d in decisions], dtype=np.bool_),
+        even_attention=np.array([d.attention == "even" for d in decisions], dtype=np.bool_),
+        relative_window=np.array([d.runs_for is not None or d.resumes is not None
+                                  for d in decisions], dtype=np.bool_),
+        runs_for_h=np.array([d.runs_for or 0.0 for d in decisions], dtype=float),
+        resumes_decision=np.array([index[d.resumes] if d.resumes is not None else -1
+                                   for d in decisions], dtype=np.int64),
         default_option=np.array([[o.id for o in d.options].index(d.default) for d in decisions],
                                 dtype=np.int64),
         n_options=np.array([len(d.options) for d in decisions], dtype=np.int64),

@@ -17,6 +17,7 @@ import numpy as np
 from sim.model.kernel.jit import njit
 from sim.model.kernel import layout as L
 from sim.model.kernel import rules
+from sim.model.kernel import windows
 
 # Each step the actors move in this order: the provocateur's tests and the counterpart's move
 # come first, the patron and rival then respond to where the decider leaned at the last step,
@@ -116,12 +117,13 @@ def resolve(i, option, at, by_default, m, plan) -> None:
 def update_decisions(now, m, plan) -> None:
     """Close open decisions whose deadline has passed (the default happens), then open those
     whose window has come and whose earlier decision went the required way, and take the
-    imposed ones whose time has come."""
+    imposed ones whose time has come. Windows are this run's (``m.window_*``): a relative one
+    is set as it opens (:func:`sim.model.kernel.windows.set_window`)."""
     status, option, decided = m.status, m.option, m.decided
     n = status.shape[0]
     for i in range(n):
-        if status[i] == L.OPEN and plan.deadline_h[i] <= now:
-            resolve(i, plan.default_option[i], plan.deadline_h[i], True, m, plan)
+        if status[i] == L.OPEN and m.window_deadline[i] <= now:
+            resolve(i, plan.default_option[i], m.window_deadline[i], True, m, plan)
     for i in range(n):
         if status[i] != L.WAITING:
             continue
@@ -133,9 +135,11 @@ def update_decisions(now, m, plan) -> None:
                 continue
             if status[j] != L.RESOLVED or decided[j] >= now:
                 continue
-        if plan.opens_h[i] <= now < plan.deadline_h[i]:
+            if plan.relative_window[i]:
+                windows.set_window(i, j, m, plan)
+        if m.window_opens[i] <= now < m.window_deadline[i]:
             status[i] = L.OPEN
-        elif now >= plan.deadline_h[i]:
+        elif now >= m.window_deadline[i]:
             status[i] = L.NOT_REACHED
     for i in range(n):  # a decision the scenario imposes is taken at its time once open
         if status[i] == L.OPEN and plan.imposed_option[i] >= 0 and plan.imposed_h[i] <= now:
@@ -232,7 +236,7 @@ def counterpart_step(k, now, dt, m, plan, c) -> None:
     m.counterpart_view[1] = 1.0 if coerced else 0.0
     m.counterpart_view[2] = patron_pressure
     m.counterpart_view[3] = 1.0
-    if m.shocks[k, L.CH_COUNTERPART_ATTENTION] >= plan.attention[k, first]:
+    if m.shocks[k, L.CH_COUNTERPART_ATTENTION] >= windows.attention_chance(k, first, m, plan, c):
         return
     n = counterpart_move_chances(k, m, plan, c, talks_open, coerced, patron_pressure)
     move = rules.choose(m.move_probabilities[:n], m.shocks[k, L.CH_COUNTERPART_CHOICE])
@@ -254,7 +258,8 @@ def patron_step(k, now, dt, m, plan, c) -> None:
     first = first_open(m.status)
     proximity = 0.0
     if first >= 0:
-        proximity = rules.deadline_proximity(plan.deadline_h[first] - now, c.deadline_horizon_days)
+        proximity = rules.deadline_proximity(m.window_deadline[first] - now,
+                                             c.deadline_horizon_days)
     columns = plan.parameter_column
     target = rules.patron_target(parameter(m.values, columns, L.P_BASE_PRESSURE),
                                  parameter(m.values, columns, L.P_ESCALATION),
@@ -420,7 +425,7 @@ def takes_it_now(i, j, k, m, plan, c, domestic, blocked) -> bool:
     now, or wait while the counterpart may still concede (offer talks, lift or ease its
     coercion) and a later look may choose again?"""
     talks, lift, ease = counterpart_chances(k, m, plan, c)
-    no_look = plan.no_later_look[k, i]
+    no_look = windows.no_later_look(k, i, m, plan, c)
     n = plan.n_options[i]
     u_j = m.utilities[i, j]
     gain = u_j - m.utilities[i, plan.default_option[i]]
@@ -496,7 +501,7 @@ def decider_step(k, now, dt, m, plan, c) -> None:
         if not m.was_open[i] or plan.imposed_option[i] >= 0:
             continue
         channel = L.N_FIXED_CHANNELS + 2 * i
-        if m.shocks[k, channel] >= plan.attention[k, i]:
+        if m.shocks[k, channel] >= windows.attention_chance(k, i, m, plan, c):
             continue
         chosen = rules.choose(m.probabilities[i, :plan.n_options[i]], m.shocks[k, channel + 1])
         if chosen != plan.default_option[i] and takes_it_now(i, chosen, k, m, plan, c, domestic,
