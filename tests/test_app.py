@@ -58,10 +58,10 @@ def test_mesa_accepts_the_page_parameters():
 
 
 def test_the_model_is_reproducible_and_responds_to_a_slider():
-    args = initial_arguments(model_params(_choice("gsomia_2012")))
+    args = initial_arguments(model_params(_choice("gsomia_2019")))
     first, second = TeachingModel(**args), TeachingModel(**args)
     assert probability_lines(first) == probability_lines(second)
-    moved = TeachingModel(**{**args, "south_korea.initial_opposition": 0.752})
+    moved = TeachingModel(**{**args, "united_states.escalation": 0.3})  # its range's low end
     assert probability_lines(moved) != probability_lines(first)
 
 
