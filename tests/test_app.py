@@ -34,7 +34,7 @@ def test_sliders_span_the_sourced_ranges_and_carry_their_quotes(scenario_2019):
     assert set(specs) == {q.key for q in varying_actor_parameters(scenario_2019)}
     for key, spec in specs.items():
         actor, name = key.split(".", 1)
-        param = dict(scenario_2019.actors[actor].parameters)[name]
+        param = scenario_2019.actors[actor].all_parameters()[name]
         assert (spec.low, spec.high) == param.range
         assert spec.low <= spec.middle <= spec.high
         assert spec.quote == " ".join(param.quote.split())

@@ -127,14 +127,26 @@ def test_tabs_are_named_and_each_slider_shows_its_quote(page):
     page.wait_for_selector("text=how the words became the range")
 
 
-def test_slider_reset_and_run_change_what_the_page_shows(page):
-    before = _texts(page, ".diplosim-probability")
-    assert before and before[0].startswith("signing: P(postpone, recorded) = ")
-    assert "Press Step" in page.inner_text("body")
+def _pick(page, label: str) -> None:
+    """Choose ``label`` in the page's scenario selector and wait for its page."""
+    page.locator(".v-select", has_text="scenario or what-if").first.click()
+    page.get_by_role("option", name=label, exact=True).click()
+    page.wait_for_selector(".diplosim-probability")
 
-    thumb = _slider(page, "South Korea: initial opposition")
+
+def test_a_slider_and_reset_change_the_ensemble(page):
+    """On the 2019 page (in 2012 at the middle of every range no run postpones, whatever one
+    slider does), a slider moved to the end of its range and Reset give new probabilities."""
+    _pick(page, "gsomia_2019")
+    started = time.monotonic()
+    while not any(t.startswith("termination_notice: ")
+                  for t in _texts(page, ".diplosim-probability")):
+        assert time.monotonic() - started < 60, _texts(page, ".diplosim-probability")
+        page.wait_for_timeout(250)
+    before = _texts(page, ".diplosim-probability")
+    thumb = _slider(page, "United States: escalation")
     thumb.focus()
-    thumb.press("End")  # to the top of the sourced range
+    thumb.press("Home")  # to the bottom of the sourced range
     page.get_by_role("button", name="Reset").click()
     started = time.monotonic()
     while not (page.locator(".diplosim-progress").count()
@@ -144,7 +156,13 @@ def test_slider_reset_and_run_change_what_the_page_shows(page):
     after = _wait_for_change(page, ".diplosim-probability", before)
     p_before = float(before[0].split(" = ")[1].split()[0])
     p_after = float(after[0].split(" = ")[1].split()[0])
-    assert p_after != p_before  # more opposition at home: the ensemble moves
+    assert p_after != p_before  # less escalation: the ensemble moves
+
+
+def test_step_and_run_change_what_the_page_shows(page):
+    before = _texts(page, ".diplosim-probability")
+    assert before and before[0].startswith("signing: P(postpone, recorded) = ")
+    assert "Press Step" in page.inner_text("body")
 
     status = _texts(page, ".diplosim-status")
     page.get_by_role("button", name="Step").click()

@@ -12,7 +12,7 @@ SCENARIO_FILES = sorted(SCENARIOS.glob("*.yaml"))
 
 def _quoted_items(scenario):
     for actor_id, actor in scenario.actors.items():
-        for name, param in dict(actor.parameters).items():
+        for name, param in actor.all_parameters().items():
             yield f"{actor_id}.{name}", param.source, param.quote
     for event in scenario.events:
         yield f"event {event.id}", event.source, event.quote
@@ -46,7 +46,7 @@ def test_loader_verifies_quotes_when_sources_are_present(path):
 def test_every_parameter_has_source_quote_and_note(path):
     scenario = load_scenario(path, verify_quotes=False).scenario
     for actor in scenario.actors.values():
-        for param in dict(actor.parameters).values():
+        for param in actor.all_parameters().values():
             assert param.source and param.quote.strip() and param.note.strip()
     for event in scenario.events:
         for effect in event.effects:
