@@ -89,6 +89,8 @@ ROLES: dict[str, RoleSpec] = {
             "alliance_dependence": "value placed on the patron's approval, 0..1",
             "coercion_answered": "share of the counterpart's coercion answered through another "
             "channel (a trade complaint, counter-measures), 0..1; starts at 0",
+            "demand": "how publicly it has tied its cooperation to the counterpart's move (a "
+            "demand in return), 0..1; starts at 0; backing down from it costs at home",
         },
     ),
     "counterpart": RoleSpec(

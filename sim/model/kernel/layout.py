@@ -72,6 +72,7 @@ S_THREAT = _s("decider", "threat")
 S_GRIEVANCE = _s("decider", "grievance")
 S_ALLIANCE_DEPENDENCE = _s("decider", "alliance_dependence")
 S_COERCION_ANSWERED = _s("decider", "coercion_answered")
+S_DEMAND = _s("decider", "demand")
 # counterpart
 P_HARD_LINE = _p("counterpart", "hard_line")
 P_TALKS_WILLINGNESS = _p("counterpart", "talks_willingness")

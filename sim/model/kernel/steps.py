@@ -367,16 +367,21 @@ def option_utilities(i, k, m, plan, c, domestic, blocked, coercion, conceded_by,
     """The decider's utility of each of decision ``i``'s options, and which are available,
     were coercion and the counterpart's concession as given; with ``keep_terms`` the terms
     go to ``m.terms`` (the decision's probed step). A reversible option adds the value of
-    keeping the choice open (docs/model.md, M6)."""
+    keeping the choice open (docs/model.md, M6). While a demand in return stands, a step more
+    cooperative than the default that does not wait for the concession reads at home as backing
+    down: its domestic cost is ``1 + demand`` times as high (M15)."""
     (alliance_value, security_value, rival_economy, _, _, credit, leader, answered,
      inducement) = drivers(m, plan)
     n = plan.n_options[i]
+    demand = m.state[L.S_DEMAND]
     for j in range(n):
         conceded = conceded_by if plan.conditional_on_counterpart[i, j] else 0.0
+        backing_down = demand if plan.more_cooperative[i, j] and not plan.conditional[i, j] else 0.0
         available[j] = ((not plan.conditional[i, j]) or conceded >= 1.0) and not (
             blocked and plan.more_cooperative[i, j])
         rules.option_terms(plan.cooperation[i, j], plan.home_signal[i, j], conceded,
-                           j == plan.default_option[i], domestic, alliance_value,
+                           j == plan.default_option[i], domestic * (1.0 + backing_down),
+                           alliance_value,
                            security_value, rival_economy, coercion, credit, leader, answered,
                            inducement, c.w_domestic, c.w_alliance, c.w_security, c.w_economy,
                            c.action_cost, m.option_terms)
