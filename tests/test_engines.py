@@ -64,7 +64,8 @@ BASE = yaml.safe_load(SCENARIO_2019.read_text(encoding="utf-8"))
 @st.composite
 def random_scenarios(draw):
     """Scenarios drawn around the schema: random ranges, event times and effects, option
-    cooperation levels, and actors left out."""
+    cooperation levels, domestic players, inducements, turnovers, windows counted from the
+    earlier decision, and actors left out."""
     data = copy.deepcopy(BASE)
     data.pop("recorded_outcome")
     start, end = data["clock"]["start"], data["clock"]["end"]
@@ -115,6 +116,7 @@ def random_scenarios(draw):
         hours = (deadline - opens).total_seconds() / 3600
         first["imposed"] = {"option": draw(st.sampled_from([o["id"] for o in first["options"]])),
                             "time": opens + timedelta(hours=draw(st.floats(0, hours)))}
+    _add_inducements_and_turnover(draw, data, start, span)
     for role_actor in ("china", "north_korea", "united_states"):
         if draw(st.booleans()):
             del data["actors"][role_actor]
@@ -122,8 +124,32 @@ def random_scenarios(draw):
                 e for e in data["events"]
                 if all(not f["target"].startswith(role_actor + ".") for f in e["effects"])
             ]
+            data["elections"] = [e for e in data["elections"] if e["actor"] != role_actor]
     data["clock"]["fine_step_hours"] = draw(st.sampled_from([0.5, 1.0, 2.0]))
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _add_inducements_and_turnover(draw, data, start, span) -> None:
+    """Inducements of the patron and the rival (M11), sometimes; and sometimes a patron election
+    whose turnover, with a drawn chance, changes its pressure and inducement (M13)."""
+    for actor in ("united_states", "china"):
+        if draw(st.booleans()):
+            a, b = draw(st.floats(0, 1)), draw(st.floats(0, 1))
+            data["actors"][actor]["parameters"]["inducement"] = {
+                "range": [min(a, b), max(a, b)], "source": "record", "quote": "x",
+                "note": "drawn"}
+    if draw(st.booleans()):
+        when = start + timedelta(hours=draw(st.floats(0, span - 1)))
+        data.setdefault("elections", []).append({
+            "actor": "united_states", "date": when.date(), "description": "an election",
+            "source": "record", "quote": "x",
+            "turnover": {"chance": {"range": sorted([draw(st.floats(0, 1)), draw(st.floats(0, 1))]),
+                                    "source": "record", "quote": "x", "note": "drawn"},
+                         "effects": [{"target": draw(st.sampled_from(
+                             ["united_states.base_pressure", "united_states.inducement"])),
+                             "op": draw(st.sampled_from(["add", "set"])),
+                             "range": sorted([draw(st.floats(-1, 1)), draw(st.floats(-1, 1))]),
+                             "note": "drawn"}]}})
 
 
 def _add_domestic_players(draw, data, start, span) -> None:
