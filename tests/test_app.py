@@ -187,3 +187,18 @@ def test_reset_builds_the_model_without_waiting_for_the_ensemble():
     assert time.perf_counter() - started < 1.0
     assert probability_lines(model)[0].startswith("termination_notice: P(terminate, recorded)")
     assert "2000 runs" in probability_lines(model)[0]
+
+
+def test_a_half_collected_step_is_left_out_of_the_timeline():
+    """The page draws while a run plays in another thread: a step whose columns are not all
+    collected yet is left out, not an error (it was a ValueError from pandas)."""
+    from sim.outputs.report.replay import traced
+
+    model = TeachingModel(**initial_arguments(model_params(_choice("gsomia_2012"))))
+    model.step()
+    model.step()
+    columns = model.datacollector.model_vars
+    first = next(iter(columns))
+    columns[first].append(columns[first][-1])  # one column a step ahead, as mid-collection
+    run = traced(model)
+    assert len(run.times) == len(columns[list(columns)[-1]])

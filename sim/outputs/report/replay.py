@@ -69,13 +69,24 @@ def _role_series(model: Any, data: Any) -> dict[str, np.ndarray]:
     return series
 
 
+def collected_so_far(collector: Any) -> Any:
+    """The data collector's model variables as a table of the steps every column holds. The
+    teaching page draws while a run plays in another thread, so a step may be half collected
+    (one column a row longer than another): that step is left out until it is whole."""
+    import pandas as pd
+
+    columns = {name: list(values) for name, values in collector.model_vars.items()}
+    rows = min((len(values) for values in columns.values()), default=0)
+    return pd.DataFrame({name: values[:rows] for name, values in columns.items()})
+
+
 def traced(model: Any) -> TracedRun:
     """What a traced model's data collector holds so far (a finished run, or one part way
     through, as the teaching page shows it), by role."""
     from sim.engine.runner import run_rows
 
     scenario = model.scenario
-    data = model.datacollector.get_model_vars_dataframe()
+    data = collected_so_far(model.datacollector)
 
     def local(hours: float) -> datetime:
         return model.moment(hours).replace(tzinfo=None)
