@@ -184,7 +184,8 @@ def counterpart_move_chances(k, m, plan, c, talks_open, coerced, patron_pressure
     share = parameter(m.values, columns, L.P_EASING_SHARE)
     m.move_utilities[L.HOLD] = 0.0
     m.move_utilities[L.OFFER_TALKS] = talks
-    m.move_utilities[L.LIFT_COERCION] = talks - hard_line
+    # one rule for the ladder's upper rungs: lifting is easing all of it
+    m.move_utilities[L.LIFT_COERCION] = rules.counterpart_ease_utility(talks, hard_line, 1.0)
     m.move_utilities[L.EASE_COERCION] = rules.counterpart_ease_utility(talks, hard_line, share)
     m.move_available[L.HOLD] = True
     m.move_available[L.OFFER_TALKS] = talks_open
