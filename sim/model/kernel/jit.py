@@ -26,9 +26,9 @@ _KERNEL = Path(__file__).resolve().parent
 
 def _source_hash() -> str:
     digest = hashlib.sha256()
-    for path in sorted(_KERNEL.glob("*.py")):
+    for path in [*sorted(_KERNEL.glob("*.py")), _KERNEL.parent.parent / "model3" / "kernel.py"]:
         digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:16]
 
 

@@ -1,0 +1,123 @@
+"""Model 3 driven by Mesa agents: the readable reference, moment by moment.
+
+One :class:`ActorAgent` per actor of the scenario and one :class:`BodyAgent` per body. Each
+``DiplomacyModel3.step()`` carries out one moment (docs/model3.md): the model fires events,
+opens decisions and lets deadlines pass; the agent whose moment it is looks at its decision, or
+the body votes. Every rule is the compiled kernel's (:mod:`sim.model3.kernel`), so the agents
+and the ensemble engine cannot drift; the story of the run is kept in words.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import mesa
+import numpy as np
+
+from sim.model.draws import mesa_seed
+from sim.model.kernel import philox
+from sim.model.scenario import as_aware
+from sim.model3 import kernel as K
+from sim.model3.constants import Constants, kernel_constants
+from sim.model3.plan import build_plan, drawn_quantities
+from sim.model3.scenario import Scenario
+
+
+class ActorAgent(mésa_agent := mesa.Agent):  # noqa: N801  (mesa.Agent, named for the reader)
+    """An actor: it holds stakes; where it decides, it looks at its decisions."""
+
+    def __init__(self, model: DiplomacyModel3, actor_id: str):
+        super().__init__(model)
+        self.actor_id = actor_id
+        self.name = model.scenario.actors[actor_id].name
+
+    def look(self, i: int, t: float, event: int) -> None:
+        model = self.model
+        K.look(i, t, event, model.member, model.plan, model.c)
+        model.tell(self.name, i, t, "looks after " + model.scenario.events[event].id
+                   if event >= 0 else "looks")
+
+
+class BodyAgent(mesa.Agent):
+    """A body that votes on a decision's motion at its deadline."""
+
+    def __init__(self, model: DiplomacyModel3, decision: int):
+        super().__init__(model)
+        self.decision = decision
+
+    def vote(self, t: float) -> None:
+        model = self.model
+        K.vote(self.decision, t, model.member, model.plan, model.c)
+        model.tell("the body", self.decision, t, "votes")
+
+
+class DiplomacyModel3(mesa.Model):
+    """One run of a ``diplosim/3`` scenario; ``step()`` carries out one moment."""
+
+    def __init__(self, scenario: Scenario, constants: Constants, seed: int, run: int,
+                 values: np.ndarray | None = None):
+        super().__init__(rng=np.random.default_rng(mesa_seed(seed, run)))
+        self.scenario = scenario.without_record()
+        self.plan = build_plan(self.scenario, constants)
+        self.c = kernel_constants(constants)
+        quantities = drawn_quantities(self.scenario)
+        if values is None:
+            lo = np.array([q.lo for q in quantities], dtype=float)
+            hi = np.array([q.hi for q in quantities], dtype=float)
+            values = lo + (hi - lo) * philox.uniforms(seed, [run], philox.PARAMETERS,
+                                                      len(quantities))[0]
+        self.member = K.new_member(self.plan, len(quantities))
+        self.member.values[:] = values
+        k0, k1 = philox.seed_key(seed)
+        self.member.key[:] = np.array([k0, k1, run], dtype=np.uint64)
+        self.actors = {a: ActorAgent(self, a) for a in self.scenario.actors}
+        self.bodies = {i: BodyAgent(self, i) for i, d in enumerate(self.scenario.decisions)
+                       if d.body is not None}
+        self.story: list[str] = []
+        K.start(self.member, self.plan)
+        self.running = True
+
+    def moment(self, hours: float):
+        return as_aware(self.scenario.clock.start) + timedelta(hours=float(hours))
+
+    def tell(self, who: str, i: int, t: float, what: str) -> None:
+        d = self.scenario.decisions[i]
+        taken = int(self.member.last[3])
+        outcome = f": {d.options[taken].id}" if taken >= 0 else ""
+        self.story.append(f"{self.moment(t):%Y-%m-%d %H:%M} {who} {what} ({d.id}){outcome}")
+
+    def step(self) -> None:
+        """One moment; past the last one, nothing (``running`` stays False)."""
+        if not self.running:
+            return
+        m, plan = self.member, self.plan
+        kind, i, t = K.begin_moment(m, plan)
+        if kind == K.NONE:
+            K.finish(m)
+            self.running = False
+            return
+        if kind in (K.LOOK, K.ADDRESSED):
+            decider = self.scenario.decisions[i].decider
+            self.actors[decider].look(i, t, int(m.pending[i]) if kind == K.ADDRESSED else -1)
+            K.settle(m, plan)
+        elif kind == K.EXPIRE and i in self.bodies:
+            self.bodies[i].vote(t)
+            K.settle(m, plan)
+        else:
+            K.carry_out(kind, i, t, m, plan, self.c)
+            if kind == K.EVENT:
+                self.story.append(f"{self.moment(t):%Y-%m-%d %H:%M} "
+                                  f"{self.scenario.events[i].description}")
+            elif kind == K.EXPIRE:
+                self.tell("the deadline", i, t, "passes")
+
+    def outcomes(self) -> dict[str, tuple[str, bool, float]]:
+        """Per decision: (option or not_reached, by default, hours before its deadline)."""
+        m, out = self.member, {}
+        for i, d in enumerate(self.scenario.decisions):
+            if m.status[i] == K.RESOLVED:
+                out[d.id] = (d.options[m.option[i]].id, bool(m.by_default[i]),
+                             float(m.window_deadline[i] - m.decided[i]))
+            else:
+                out[d.id] = ("not_reached", False, float("nan"))
+        return out

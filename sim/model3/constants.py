@@ -1,0 +1,46 @@
+"""Model 3's six constants (``calibration/constants3.yaml``; docs/model3.md, M3.6)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from pydantic import ConfigDict, create_model
+
+from sim.model.constants import Constant
+from sim.model.scenario import parse_model, read_text_file
+from sim.paths import CALIBRATION
+
+DEFAULT_CONSTANTS = CALIBRATION / "constants3.yaml"
+
+
+@dataclass(frozen=True)
+class Constants:
+    temperature_decider: float
+    temperature_counterpart: float
+    temperature_member: float
+    attention_rate: float
+    attention_floor_hours: float
+    election_horizon_days: float
+
+
+KernelConstants = NamedTuple(  # type: ignore[misc]
+    "KernelConstants", [(f.name, float) for f in dataclasses.fields(Constants)])
+
+_File = create_model(  # type: ignore[call-overload]
+    "Constants3File", __config__=ConfigDict(extra="forbid"),
+    **{f.name: (Constant, ...) for f in dataclasses.fields(Constants)})
+
+
+def load_constants(path: str | Path | None = None) -> Constants:
+    """Read and validate the constants file; raise ScenarioError on any problem."""
+    path = Path(path) if path is not None else DEFAULT_CONSTANTS
+    text, _ = read_text_file(path)
+    parsed, _, _ = parse_model(text, str(path), _File)
+    return Constants(**{f.name: getattr(parsed, f.name).value for f in dataclasses.fields(Constants)})
+
+
+def kernel_constants(constants: Constants) -> KernelConstants:
+    return KernelConstants(**{k: float(v) for k, v in dataclasses.asdict(constants).items()})

@@ -1,0 +1,139 @@
+"""Model 3's compiled ensemble: every member of a block through :func:`kernel.run_block`.
+
+A driver, not a second model: it draws a block's stakes in bulk (stream 0), hands them to the
+compiled member run, and keeps each decision's outcome per member. A large block is split over
+threads (the compiled run releases the GIL); a member's numbers depend on (seed, run) alone, so
+the split changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from sim.engine.ensemble import default_threads
+from sim.engine.runner import NOT_REACHED, DecisionSummary
+from sim.model.kernel import philox
+from sim.model3 import kernel as K
+from sim.model3.constants import Constants, kernel_constants
+from sim.model3.plan import build_plan, drawn_quantities
+from sim.model3.scenario import Scenario
+
+MIN_MEMBERS_PER_THREAD = 5000
+
+
+@dataclass
+class Outcomes:
+    """How each member resolved each decision (members on the first axis)."""
+
+    runs: np.ndarray
+    status: np.ndarray  # (M, D)
+    option: np.ndarray  # (M, D) -1 where unresolved
+    decided_h: np.ndarray  # (M, D)
+    by_default: np.ndarray  # (M, D)
+    deadline_h: np.ndarray  # (M, D) each run's own deadline
+
+    @classmethod
+    def empty(cls, runs: np.ndarray, d: int) -> Outcomes:
+        m = len(runs)
+        return cls(runs, np.zeros((m, d), np.int64), np.full((m, d), -1, np.int64),
+                   np.full((m, d), np.nan), np.zeros((m, d), np.bool_), np.zeros((m, d)))
+
+    @classmethod
+    def concatenate(cls, parts: list[Outcomes]) -> Outcomes:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                     ("runs", "status", "option", "decided_h", "by_default", "deadline_h")))
+
+
+class Engine:
+    """Runs blocks of members of one scenario through the compiled Model 3."""
+
+    def __init__(self, scenario: Scenario, constants: Constants, threads: int | None = None):
+        self.scenario = scenario.without_record()
+        self.quantities = drawn_quantities(self.scenario)
+        self.plan = build_plan(self.scenario, constants)
+        self.c = kernel_constants(constants)
+        self.threads = threads or default_threads()
+
+    def values(self, seed: int, runs) -> np.ndarray:
+        lo = np.array([q.lo for q in self.quantities], dtype=float)
+        hi = np.array([q.hi for q in self.quantities], dtype=float)
+        return lo + (hi - lo) * philox.uniforms(seed, runs, philox.PARAMETERS, len(lo))
+
+    def run(self, seed: int, runs, values: np.ndarray | None = None) -> Outcomes:
+        runs = np.ascontiguousarray(np.asarray(runs, dtype=np.int64).reshape(-1))
+        values = self.values(seed, runs) if values is None else values
+        out = Outcomes.empty(runs, len(self.scenario.decisions))
+        k0, k1 = philox.seed_key(seed)
+        n = max(1, min(self.threads, len(runs) // MIN_MEMBERS_PER_THREAD))
+        bounds = np.linspace(0, len(runs), n + 1).astype(int)
+        slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+        def work(s: slice) -> None:
+            m = K.new_member(self.plan, len(self.quantities))
+            m.key[0], m.key[1] = np.uint64(k0), np.uint64(k1)
+            K.run_block(runs[s], values[s], m, self.plan, self.c, out.status[s], out.option[s],
+                        out.decided_h[s], out.by_default[s], out.deadline_h[s])
+
+        if len(slices) == 1:
+            work(slices[0])
+        else:
+            with ThreadPoolExecutor(len(slices)) as pool:
+                list(pool.map(work, slices))
+        return out
+
+
+class Ensemble:
+    """The runs of one scenario under Model 3, summarised as the shared scoring reads them."""
+
+    def __init__(self, scenario: Scenario, seed: int, outcomes: Outcomes):
+        self.scenario, self.seed, self.outcomes = scenario, seed, outcomes
+        self.runs = len(outcomes.runs)
+
+    def summary(self, decision_id: str) -> DecisionSummary:
+        i = [d.id for d in self.scenario.decisions].index(decision_id)
+        options = tuple(o.id for o in self.scenario.decisions[i].options)
+        o = self.outcomes
+        codes = np.where(o.status[:, i] == K.RESOLVED, o.option[:, i], -1)
+        hours = o.deadline_h[:, i] - o.decided_h[:, i]
+        return DecisionSummary.from_codes(decision_id, options, codes, hours)
+
+    @property
+    def rows(self) -> list[dict[str, object]]:
+        """Tidy rows, one per run and decision (as Model 2's runners give them)."""
+        from sim.model3.plan import hours  # noqa: F401  (the clock's origin)
+        from datetime import timedelta
+        from sim.model.scenario import as_aware
+
+        start = as_aware(self.scenario.clock.start)
+        o, rows = self.outcomes, []
+        for r, run in enumerate(o.runs.tolist()):
+            for i, d in enumerate(self.scenario.decisions):
+                reached = o.status[r, i] == K.RESOLVED
+                rows.append({
+                    "run": run, "decision": d.id,
+                    "outcome": d.options[o.option[r, i]].id if reached else NOT_REACHED,
+                    "by_default": bool(o.by_default[r, i]) if reached else False,
+                    "decided_at": (start + timedelta(hours=float(o.decided_h[r, i]))).isoformat()
+                    if reached else "",
+                    "hours_before_deadline": float(o.deadline_h[r, i] - o.decided_h[r, i])
+                    if reached else math.nan,
+                })
+        return rows
+
+
+def run_ensemble(scenario: Scenario, constants: Constants, seed: int, runs: int,
+                 chunk: int = 100_000, progress: Callable[[int], None] | None = None) -> Ensemble:
+    """``runs`` members (0 .. runs - 1) on the compiled engine, in blocks of ``chunk``."""
+    engine = Engine(scenario, constants)
+    parts = []
+    for first in range(0, runs, chunk):
+        block = np.arange(first, min(first + chunk, runs))
+        parts.append(engine.run(seed, block))
+        if progress is not None:
+            progress(len(block))
+    return Ensemble(scenario, seed, Outcomes.concatenate(parts))
