@@ -90,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
         "scenarios", nargs="*", help="scenario files (default: every scenario with a record)"
     )
     common(validate, 2000)
+    validate.add_argument("--library", action="store_true",
+                          help="score every episode of the library (Model 3, docs/model3.md)")
     validate.add_argument("--json", action="store_true", help="print a JSON list instead")
     validate.add_argument(
         "--report", metavar="DIR",
@@ -269,9 +271,16 @@ def _progress(total: int | None, quiet: bool, label: str, unit: str = "run"):
 def _load(args, path: str):
     from sim.model.constants import load_constants
     from sim.model.scenario import load_scenario
+    from sim.model3 import scenario as model3
 
-    loaded = load_scenario(path, sources_root=args.sources)
-    constants = load_constants(args.constants)
+    if model3.file_format(path) == model3.FORMAT:
+        from sim.model3.constants import load_constants as load_constants3
+
+        loaded, constants = model3.load_scenario(path, sources_root=args.sources), \
+            load_constants3(args.constants)
+    else:
+        loaded = load_scenario(path, sources_root=args.sources)
+        constants = load_constants(args.constants)
     if not loaded.quotes_verified:
         print(
             f"diplosim: warning: source texts not found; quotes in {path} were not checked",
@@ -282,6 +291,14 @@ def _load(args, path: str):
 
 def _ensemble(args, scenario, constants, progress):
     """Run and keep a whole ensemble on the chosen engine (one run always uses the agents)."""
+    from sim.model3.scenario import Scenario as Scenario3
+
+    if isinstance(scenario, Scenario3):
+        from sim.model3.engine import run_ensemble as run3
+
+        engine = "agents" if args.engine == "agents" or args.runs == 1 else "vector"
+        return run3(scenario, constants, args.seed, args.runs, progress=progress,
+                    engine=engine), engine
     if args.engine == "agents" or args.runs == 1:
         from sim.engine.runner import run_ensemble
 
@@ -412,7 +429,10 @@ def _validate(args) -> int:
 
         target = check_output_folder(args.report, "validation", force=args.force,
                                      flag="--report")  # before any run
-    paths = args.scenarios or [str(p) for p in sorted(SCENARIO_DIR.glob("*.yaml"))]
+    from sim.paths import library_scenarios
+
+    paths = args.scenarios or [str(p) for p in (
+        library_scenarios() if getattr(args, "library", False) else sorted(SCENARIO_DIR.glob("*.yaml")))]
     loaded_all = [_load(args, path) for path in paths]  # every file is checked before any run
     scores, validated = [], []
     for loaded, constants in loaded_all:
@@ -425,10 +445,12 @@ def _validate(args) -> int:
         started = time.perf_counter()
         ensemble, engine = _ensemble(args, scenario.without_record(), constants, update)
         close()
-        scores.extend(score(scenario, ensemble))
+        references = _references(scenario, constants)
+        scores.extend(score(scenario, ensemble, references=references))
         for decision_id, forced in forced_paths(scenario):
             forced_ensemble, _ = _ensemble(args, forced.without_record(), constants, None)
-            scores.extend(score(forced, forced_ensemble, only=decision_id, path="forced"))
+            scores.extend(score(forced, forced_ensemble, only=decision_id, path="forced",
+                                references=references))
         if args.report is not None:
             validated.append(ValidatedScenario(loaded, constants, ensemble, engine,
                                                time.perf_counter() - started))
@@ -453,6 +475,17 @@ def _validate(args) -> int:
         print(f"wrote {describe_files(files)} to {args.report}",
               file=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _references(scenario, constants):
+    """The reference forecasters' forecasts, where the format feeds them (Model 3)."""
+    from sim.model3.scenario import Scenario as Scenario3
+
+    if not isinstance(scenario, Scenario3):
+        return None
+    from sim.model3.forecasters import reference_forecasts
+
+    return reference_forecasts(scenario, constants)
 
 
 def _strict_json(value) -> str:

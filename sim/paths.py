@@ -16,6 +16,8 @@ IN_CHECKOUT = (PROJECT / "pyproject.toml").is_file() and (PROJECT / "scenarios")
 SHIPPED = PACKAGE / "shipped"
 SCENARIOS = PROJECT / "scenarios" if IN_CHECKOUT else SHIPPED / "scenarios"
 OVERLAYS = SCENARIOS / "counterfactuals"
+# The library of recorded decisions: one folder per episode, its record and its scenario.
+LIBRARY = PROJECT / "library" if IN_CHECKOUT else SHIPPED / "library"
 CALIBRATION = PROJECT / "calibration" if IN_CHECKOUT else SHIPPED / "calibration"
 # Where `calibrate` writes by default: the checkout's results, else a folder in the working
 # directory (never inside an installed package).
@@ -42,3 +44,8 @@ def shipped_scenarios() -> list[Path]:
 
 def shipped_overlays() -> list[Path]:
     return sorted(OVERLAYS.glob("*.yaml"))
+
+
+def library_scenarios() -> list[Path]:
+    """Every episode's scenario in the library (``library/<episode>/scenario.yaml``)."""
+    return sorted(LIBRARY.glob("*/scenario.yaml"))

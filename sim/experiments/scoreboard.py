@@ -22,7 +22,10 @@ from sim.experiments.validate import DecisionScore
 BOOTSTRAP_SAMPLES = 2000
 FORECASTERS = (("model", "brier", "log_score"),
                ("status quo", "brier_status_quo", "log_score_status_quo"),
-               ("uniform", "brier_uniform", "log_score_uniform"))
+               ("uniform", "brier_uniform", "log_score_uniform"),
+               ("veto players", "brier_veto_players", "log_score_veto_players"),
+               ("w. median", "brier_weighted_median", "log_score_weighted_median"),
+               ("w. mean", "brier_weighted_mean", "log_score_weighted_mean"))
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ def scoreboard(scores: list[DecisionScore], seed: int) -> list[ScoreLine]:
     lines = []
     for name, brier_field, log_field in FORECASTERS:
         rows = [s for s in scores if not math.isnan(getattr(s, brier_field))]
+        if not rows and brier_field.endswith(("players", "median", "mean")):
+            continue  # a reference forecaster Model 2's files cannot feed
         brier = np.array([getattr(s, brier_field) for s in rows], dtype=float)
         log = np.array([getattr(s, log_field) for s in rows], dtype=float)
         b = _mean_interval(brier, np.random.default_rng([seed, 1]))

@@ -53,6 +53,13 @@ class DecisionScore:
     log_score_uniform: float
     shares: dict[str, float]
     path: str = "reached"  # "reached": the runs that reached it; "forced": along the record
+    # the reference forecasters of Model 3 (docs/model3.md, M3.7); NaN where not computed
+    brier_veto_players: float = math.nan
+    log_score_veto_players: float = math.nan
+    brier_weighted_median: float = math.nan
+    log_score_weighted_median: float = math.nan
+    brier_weighted_mean: float = math.nan
+    log_score_weighted_mean: float = math.nan
 
     @property
     def label(self) -> str:
@@ -116,9 +123,12 @@ def recorded_deadline(scenario: Scenario, decision_id: str) -> datetime:
 
 
 def score(scenario: Scenario, ensemble: Ensemble, only: str | None = None,
-          path: str = "reached") -> list[DecisionScore]:
+          path: str = "reached",
+          references: dict[str, dict[str, dict[str, float]]] | None = None) -> list[DecisionScore]:
     """Scores of every recorded decision of ``scenario`` (or only decision ``only``) against
-    the ensemble's runs; ``path`` says whether they ran freely or along the record."""
+    the ensemble's runs; ``path`` says whether they ran freely or along the record;
+    ``references`` (decision -> forecaster -> option -> probability) adds the reference
+    forecasters' scores."""
     scores = []
     for decision_id in recorded_decisions(scenario):
         if only is not None and decision_id != only:
@@ -165,9 +175,18 @@ def score(scenario: Scenario, ensemble: Ensemble, only: str | None = None,
                 log_score_uniform=log_score(uniform, record.option),
                 shares=shares,
                 path=path,
+                **_reference_scores((references or {}).get(decision_id, {}), record.option),
             )
         )
     return scores
+
+
+def _reference_scores(forecasts: dict[str, dict[str, float]], outcome: str) -> dict[str, float]:
+    out = {}
+    for name, probabilities in forecasts.items():
+        out[f"brier_{name}"] = brier(probabilities, outcome)
+        out[f"log_score_{name}"] = log_score(probabilities, outcome)
+    return out
 
 
 def format_table(scores: list[DecisionScore]) -> str:
@@ -178,6 +197,9 @@ def format_table(scores: list[DecisionScore]) -> str:
         f"{'rec-opt':>8} "
         f"{'Brier':>6} {'SQ':>6} {'unif':>6}"
     )
+    references = any(not math.isnan(s.brier_veto_players) for s in scores)
+    if references:
+        header += f" {'VP':>6} {'wMed':>6} {'wMean':>6}"
     lines = [header, "-" * len(header)]
     for s in scores:
         p = f"{s.p_recorded:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}]"
@@ -189,6 +211,8 @@ def format_table(scores: list[DecisionScore]) -> str:
         lines.append(
             f"{s.scenario:<12} {s.label:<34} {s.recorded_outcome:<22} {p:<22} {modal:<30} "
             f"{timing:<44} {s.median_hours_if_recorded_option:8.1f} {s.brier:6.3f} {s.brier_status_quo:6.3f} {s.brier_uniform:6.3f}"
+            + (f" {s.brier_veto_players:6.3f} {s.brier_weighted_median:6.3f} "
+               f"{s.brier_weighted_mean:6.3f}" if references else "")
         )
         if s.p_reached < 1.0:
             lines.append(
@@ -198,7 +222,8 @@ def format_table(scores: list[DecisionScore]) -> str:
     lines.append("")
     lines.append(
         "Brier: multi-category, 0 best, 2 worst. SQ: all weight on the option that happens by "
-        "inaction. unif: equal weight on every option. Hours: before the decision's deadline; "
+        "inaction. unif: equal weight on every option. VP, wMed, wMean (Model 3 files): the "
+        "veto-player rule, the weighted median and the weighted mean (docs/model3.md, M3.7). Hours: before the decision's deadline; "
         "rec-opt: median over the runs that chose the recorded option. (forced): scored on "
         "runs with the earlier recorded decisions imposed as recorded."
     )

@@ -127,13 +127,35 @@ class Ensemble:
 
 
 def run_ensemble(scenario: Scenario, constants: Constants, seed: int, runs: int,
-                 chunk: int = 100_000, progress: Callable[[int], None] | None = None) -> Ensemble:
-    """``runs`` members (0 .. runs - 1) on the compiled engine, in blocks of ``chunk``."""
-    engine = Engine(scenario, constants)
+                 chunk: int = 100_000, progress: Callable[[int], None] | None = None,
+                 engine: str = "vector") -> Ensemble:
+    """``runs`` members (0 .. runs - 1) on the compiled engine (``vector``) in blocks of
+    ``chunk``, or one Mesa model per run (``agents``)."""
+    if engine == "agents":
+        return Ensemble(scenario, seed, run_agents(scenario, constants, seed, runs, progress))
+    compiled = Engine(scenario, constants)
     parts = []
     for first in range(0, runs, chunk):
         block = np.arange(first, min(first + chunk, runs))
-        parts.append(engine.run(seed, block))
+        parts.append(compiled.run(seed, block))
         if progress is not None:
             progress(len(block))
     return Ensemble(scenario, seed, Outcomes.concatenate(parts))
+
+
+def run_agents(scenario: Scenario, constants: Constants, seed: int, runs: int,
+               progress: Callable[[int], None] | None = None) -> Outcomes:
+    """The same members, each as one Mesa model stepped moment by moment."""
+    from sim.model3.agents import DiplomacyModel3
+
+    out = Outcomes.empty(np.arange(runs), len(scenario.decisions))
+    for run in range(runs):
+        model = DiplomacyModel3(scenario, constants, seed, run)
+        while model.running:
+            model.step()
+        m = model.member
+        out.status[run], out.option[run], out.decided_h[run] = m.status, m.option, m.decided
+        out.by_default[run], out.deadline_h[run] = m.by_default, m.window_deadline
+        if progress is not None:
+            progress(1)
+    return out

@@ -100,6 +100,17 @@ class Option(StrictModel):
     requires: Precondition | None = Field(
         default=None, description="available only once an earlier decision took this option")
     effects: list[Effect] = Field(default_factory=list)
+    source: Identifier | None = Field(default=None, description="where a position between "
+                                      "the ends of the axis comes from (required for one)")
+    quote: Text | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _position_sourced(self) -> Option:
+        if 0.0 < self.position < 1.0 and None in (self.source, self.quote, self.note):
+            raise ValueError("an option between the ends of the axis needs `source`, `quote` "
+                             "and `note` saying why it stands there")
+        return self
 
 
 class Decision(StrictModel):
@@ -334,6 +345,8 @@ def _check_decision(s: Scenario, where: Path, d: Decision, seen: dict[str, Decis
         at = where + ("options", o_index)
         if options.index(option.id) != o_index:
             yield at + ("id",), f"duplicate option id '{option.id}'"
+        if option.source is not None:
+            yield from source(at + ("source",), option.source)
         if option.requires is not None:
             yield from _check_precondition(at + ("requires",), option.requires, seen, "option")
             if option.id in (d.default, d.standing_option):
@@ -433,6 +446,10 @@ def _check_sources(s: Scenario, root: str | None, episode: str) -> Any:
                                      param.quote)
         if d.body is not None:
             yield from check(("decisions", index, "decided_by"), d.body.source, d.body.quote)
+        for o_index, option in enumerate(d.options):
+            if option.source is not None and option.quote is not None:
+                yield from check(("decisions", index, "options", o_index), option.source,
+                                 option.quote)
     for index, event in enumerate(s.events):
         yield from check(("events", index), event.source, event.quote)
     for index, election in enumerate(s.elections):
