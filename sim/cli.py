@@ -709,8 +709,16 @@ def _schema(args) -> int:
 
 def _check(args) -> int:
     from sim.model.scenario import load_scenario
+    from sim.model3 import scenario as model3
 
     for path in args.scenarios:
+        if model3.file_format(path) == model3.FORMAT:
+            loaded = model3.load_scenario(path, sources_root=args.sources)
+            s = loaded.scenario
+            print(f"{path}: ok (diplosim/3: {len(s.decisions)} decisions, {len(s.actors)} actors, "
+                  f"{len(s.events)} events; quotes "
+                  f"{'verified' if loaded.quotes_verified else 'NOT checked: no sources folder'})")
+            continue
         if _is_overlay(path):
             from sim.experiments.counterfactual import load_overlay
 
