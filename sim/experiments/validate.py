@@ -222,8 +222,10 @@ def format_table(scores: list[DecisionScore]) -> str:
     lines.append("")
     lines.append(
         "Brier: multi-category, 0 best, 2 worst. SQ: all weight on the option that happens by "
-        "inaction. unif: equal weight on every option. VP, wMed, wMean (Model 3 files): the "
-        "veto-player rule, the weighted median and the weighted mean (docs/model3.md, M3.7). Hours: before the decision's deadline; "
+        "inaction. unif: equal weight on every option. "
+        + ("VP, wMed, wMean: the veto-player rule, the weighted median and the weighted mean "
+           "(docs/model3.md, M3.7). " if references else "")
+        + "Hours: before the decision's deadline; "
         "rec-opt: median over the runs that chose the recorded option. (forced): scored on "
         "runs with the earlier recorded decisions imposed as recorded."
     )
