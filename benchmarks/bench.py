@@ -88,6 +88,61 @@ def million_members(members: int, chunk: int) -> dict:
     return json.loads(proc.stdout)
 
 
+MODEL3_CHILD = r"""
+import json, sys, time
+import numpy as np
+from sim.model3.constants import load_constants
+from sim.model3.engine import Engine
+from sim.model3.scenario import load_scenario
+members, chunk = int(sys.argv[1]), int(sys.argv[2])
+scenario = load_scenario(sys.argv[3], verify_quotes=False).scenario.without_record()
+engine = Engine(scenario, load_constants())
+engine.run(1, np.arange(10))  # load the compiled code before timing
+counts = np.zeros((len(scenario.decisions), 3), dtype=np.int64)
+start = time.perf_counter()
+for first in range(0, members, chunk):
+    out = engine.run(1, np.arange(first, min(first + chunk, members)))
+    for i in range(counts.shape[0]):
+        counts[i] += np.bincount(out.option[:, i][out.option[:, i] >= 0], minlength=3)[:3]
+wall = time.perf_counter() - start
+hwm_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"wall_s": wall, "peak_rss_mb": hwm_kb / 1024, "counts": counts.tolist()}))
+"""
+MODEL3_SCENARIO = ROOT / "library" / "gsomia_2019" / "scenario.yaml"
+
+
+def model3_million(members: int, chunk: int) -> dict:
+    """Model 3: wall time and peak RSS of a fresh process running ``members`` members of the
+    2019 episode (compilation excluded)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", MODEL3_CHILD, str(members), str(chunk), str(MODEL3_SCENARIO)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )
+    return json.loads(proc.stdout)
+
+
+def model3_engine_ratio(members: int) -> tuple[float, float, float]:
+    """Model 3: members per second of the compiled engine over the Mesa agents."""
+    import numpy as np
+    from sim.model3.constants import load_constants
+    from sim.model3.engine import Engine, run_agents
+    from sim.model3.scenario import load_scenario
+
+    scenario = load_scenario(MODEL3_SCENARIO, verify_quotes=False).scenario.without_record()
+    constants = load_constants()
+    engine = Engine(scenario, constants, threads=1)
+    engine.run(1, np.arange(10))
+    run_agents(scenario, constants, 1, 2)
+    start = time.perf_counter()
+    compiled = engine.run(1, np.arange(members))
+    compiled_s = time.perf_counter() - start
+    start = time.perf_counter()
+    agents = run_agents(scenario, constants, 1, members)
+    agents_s = time.perf_counter() - start
+    assert (compiled.option == agents.option).all()
+    return agents_s / compiled_s, members / compiled_s, members / agents_s
+
+
 AGENTS_CHILD = r"""
 import contextlib, io, json, sys
 from sim.cli import main
@@ -204,6 +259,13 @@ def main() -> None:
     result = million_members(million, chunk=50_000)
     print(f"million_members_wall_s: {result['wall_s']:.1f} s  ({million} members)")
     print(f"million_members_peak_rss_mb: {result['peak_rss_mb']:.0f} MB")
+    result = model3_million(million, chunk=100_000)
+    print(f"model3_million_members_wall_s: {result['wall_s']:.1f} s  ({million} members of "
+          f"library/gsomia_2019, Model 3; target 20 s)")
+    print(f"model3_million_members_peak_rss_mb: {result['peak_rss_mb']:.0f} MB")
+    ratio, compiled_rate, agent_rate = model3_engine_ratio(200 if args.quick else 2000)
+    print(f"model3_engine_ratio: {ratio:.0f} x  (one thread: compiled {compiled_rate:.0f}/s, "
+          f"agents {agent_rate:.0f}/s; target 300 x)")
     floor_members = 5_000 if args.quick else 100_000
     ratio, engine_s, floor_s, count = engine_floor_ratio(floor_members)
     print(f"engine_floor_ratio: {ratio:.2f} x  ({floor_members} members: engine {engine_s:.2f} s, "

@@ -770,8 +770,27 @@ def _scenarios(args) -> int:
     print(f"counterfactual overlays in {OVERLAYS}:")
     for path in shipped_overlays():
         print(f"  {path.stem}")
+    _library_listing()
     print("name one by its stem (diplosim run gsomia_2019) or copy them out with diplosim init DIR")
     return 0
+
+
+def _library_listing() -> None:
+    """The library's episodes (Model 3), by country, year and kind."""
+    from sim.model.scenario import ScenarioError
+    from sim.model3.scenario import load_scenario as load3
+    from sim.paths import LIBRARY, library_scenarios
+
+    rows = []
+    for path in library_scenarios():
+        try:
+            s = load3(path, verify_quotes=False).scenario
+            rows.append((s.country, s.year, s.kind, path.parent.name, len(s.decisions)))
+        except ScenarioError as exc:
+            rows.append(("?", 0, "?", path.parent.name, f"does not load: {exc.message}"))
+    print(f"library of recorded decisions in {LIBRARY} (Model 3; diplosim validate --library):")
+    for country, year, kind, name, decisions in sorted(rows, key=lambda r: (r[0], r[1], r[3])):
+        print(f"  {country:<16} {year:<5} {kind:<18} {name:<36} {decisions} decisions")
 
 
 def _init(args) -> int:
