@@ -326,6 +326,16 @@ def _run(args) -> int:
     _check_runs(args.runs)
     loaded, constants = _load(args, args.scenario)
     scenario = loaded.scenario.without_record()
+    from sim.model3.scenario import Scenario as Scenario3
+
+    if isinstance(scenario, Scenario3):
+        from sim.model3 import engine as model3
+        from sim.model3.plan import drawn_quantities
+
+        ensemble_chunks = model3.ensemble_chunks
+        if args.trace:
+            print("\n".join(model3.story(scenario, constants, args.seed)))
+            return 0
     if args.trace:
         model = build_model(scenario, constants, args.seed, 0, trace=True)
         model.run()

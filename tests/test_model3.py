@@ -233,3 +233,23 @@ def test_the_gsomia_library_scenarios_load_with_their_quotes_checked():
         pytest.skip("the shared source texts are not beside the project")
     for path in LIBRARY_GSOMIA:
         assert load_scenario(path).quotes_verified
+
+
+def test_the_command_line_runs_checks_traces_and_validates_a_model3_file(tmp_path, capsys):
+    from sim.cli import main
+
+    path = str(LIBRARY_GSOMIA[0])
+    assert main(["check", path]) == 0
+    assert "diplosim/3: 1 decisions" in capsys.readouterr().out
+    assert main(["run", path, "--runs", "200", "--quiet", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "postpone" in out and "200 runs" in out
+    assert (tmp_path / "o" / "runs.csv").read_text().count("\n") == 201
+    assert main(["run", path, "--trace"]) == 0
+    assert "outcome: signing:" in capsys.readouterr().out
+    assert main(["validate", path, "--runs", "200", "--json"]) == 0
+    import json
+
+    rows = json.loads(capsys.readouterr().out)
+    assert {"brier_veto_players", "brier_weighted_median", "brier_weighted_mean",
+            "log_score_weighted_mean"} <= set(rows[0])

@@ -144,13 +144,13 @@ def run_ensemble(scenario: Scenario, constants: Constants, seed: int, runs: int,
 
 
 def run_agents(scenario: Scenario, constants: Constants, seed: int, runs: int,
-               progress: Callable[[int], None] | None = None) -> Outcomes:
+               progress: Callable[[int], None] | None = None, first: int = 0) -> Outcomes:
     """The same members, each as one Mesa model stepped moment by moment."""
     from sim.model3.agents import DiplomacyModel3
 
-    out = Outcomes.empty(np.arange(runs), len(scenario.decisions))
+    out = Outcomes.empty(np.arange(first, first + runs), len(scenario.decisions))
     for run in range(runs):
-        model = DiplomacyModel3(scenario, constants, seed, run)
+        model = DiplomacyModel3(scenario, constants, seed, first + run)
         while model.running:
             model.step()
         m = model.member
@@ -159,3 +159,31 @@ def run_agents(scenario: Scenario, constants: Constants, seed: int, runs: int,
         if progress is not None:
             progress(1)
     return out
+
+
+def ensemble_chunks(scenario: Scenario, constants: Constants, seed: int, runs: int,
+                    engine: str = "vector", chunk: int = 100_000):
+    """Yield (tidy rows, run ids, drawn values) for consecutive blocks of members, as Model 2's
+    :func:`sim.engine.ensemble.ensemble_chunks` does, so ``diplosim run`` streams either."""
+    compiled = Engine(scenario, constants)
+    chunk = min(chunk, 1000) if engine == "agents" else chunk
+    for first in range(0, runs, chunk):
+        block = np.arange(first, min(first + chunk, runs))
+        values = compiled.values(seed, block)
+        if engine == "agents":
+            part = run_agents(scenario, constants, seed, len(block), first=first)
+        else:
+            part = compiled.run(seed, block, values)
+        yield Ensemble(scenario, seed, part).rows, block.tolist(), values
+
+
+def story(scenario: Scenario, constants: Constants, seed: int, run: int = 0) -> list[str]:
+    """One run told moment by moment (the Mesa agents' story)."""
+    from sim.model3.agents import DiplomacyModel3
+
+    model = DiplomacyModel3(scenario, constants, seed, run)
+    while model.running:
+        model.step()
+    outcomes = [f"{d}: {o}{' (by default)' if by_default else ''}"
+                for d, (o, by_default, _) in model.outcomes().items()]
+    return model.story + ["", "outcome: " + "; ".join(outcomes)]
