@@ -472,8 +472,14 @@ def _validate(args) -> int:
     from sim.experiments.scoreboard import format_scoreboard, scoreboard
 
     reached = [s for s in scores if s.path == "reached"]
+    kinds = {loaded.scenario.id: getattr(loaded.scenario, "kind", None) for loaded, _ in loaded_all}
+    breakdown = ""
+    if len({k for k in kinds.values() if k}) > 1:
+        from sim.experiments.scoreboard import format_breakdown
+
+        breakdown = f"{format_breakdown(reached, kinds)}\n\n"
     table = (f"{format_table(scores)}\n\n{format_scoreboard(scoreboard(reached, args.seed))}\n\n"
-             f"{args.runs} runs per scenario, seed {args.seed}")
+             f"{breakdown}{args.runs} runs per scenario, seed {args.seed}")
     if args.json:
         print(_strict_json([s.as_dict() for s in scores]))
     else:

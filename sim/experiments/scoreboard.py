@@ -97,3 +97,22 @@ def format_scoreboard(lines: list[ScoreLine]) -> str:
                f"decisions ({BOOTSTRAP_SAMPLES} resamples, paired across forecasters). Lower Brier "
                "and higher log score are better.")
     return "\n".join(out)
+
+
+def format_breakdown(scores: list[DecisionScore], kinds: dict[str, str]) -> str:
+    """Mean Brier of the model and of each forecaster by kind of episode (``kinds``: scenario
+    id -> kind), over the decisions the model reached."""
+    groups: dict[str, list[DecisionScore]] = {}
+    for s in scores:
+        if not math.isnan(s.brier):
+            groups.setdefault(kinds.get(s.scenario, "other"), []).append(s)
+    names = [name for name, field, _ in FORECASTERS
+             if any(not math.isnan(getattr(s, field)) for s in scores)]
+    fields = [field for name, field, _ in FORECASTERS if name in names]
+    header = f"{'by kind (mean Brier)':<22} {'decisions':>9} " + " ".join(f"{n:>12}" for n in names)
+    out = [header, "-" * len(header)]
+    for kind in sorted(groups):
+        rows = groups[kind]
+        means = [float(np.mean([getattr(s, f) for s in rows])) for f in fields]
+        out.append(f"{kind:<22} {len(rows):>9} " + " ".join(f"{_number(m):>12}" for m in means))
+    return "\n".join(out)

@@ -191,8 +191,9 @@ def _reference_scores(forecasts: dict[str, dict[str, float]], outcome: str) -> d
 
 def format_table(scores: list[DecisionScore]) -> str:
     """A plain-text table, one block of lines per decision."""
+    w = max([12] + [len(s.scenario) for s in scores])
     header = (
-        f"{'scenario':<12} {'decision':<34} {'recorded':<22} {'P(recorded) [95% CI]':<22} "
+        f"{'scenario':<{w}} {'decision':<34} {'recorded':<22} {'P(recorded) [95% CI]':<22} "
         f"{'modal (share)':<30} {'hours before deadline: rec | sim median [IQR]':<44} "
         f"{'rec-opt':>8} "
         f"{'Brier':>6} {'SQ':>6} {'unif':>6}"
@@ -209,14 +210,14 @@ def format_table(scores: list[DecisionScore]) -> str:
             f"[{s.q25_hours_before_deadline:.1f}, {s.q75_hours_before_deadline:.1f}]"
         )
         lines.append(
-            f"{s.scenario:<12} {s.label:<34} {s.recorded_outcome:<22} {p:<22} {modal:<30} "
+            f"{s.scenario:<{w}} {s.label:<34} {s.recorded_outcome:<22} {p:<22} {modal:<30} "
             f"{timing:<44} {s.median_hours_if_recorded_option:8.1f} {s.brier:6.3f} {s.brier_status_quo:6.3f} {s.brier_uniform:6.3f}"
             + (f" {s.brier_veto_players:6.3f} {s.brier_weighted_median:6.3f} "
                f"{s.brier_weighted_mean:6.3f}" if references else "")
         )
         if s.p_reached < 1.0:
             lines.append(
-                f"{'':<12} {'':<34} reached in {s.p_reached:.1%} of {s.runs} runs "
+                f"{'':<{w}} {'':<34} reached in {s.p_reached:.1%} of {s.runs} runs "
                 "(shares are among those runs)"
             )
     lines.append("")
