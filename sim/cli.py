@@ -188,6 +188,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="folder for posterior samples, summaries, plots and the LOEO table "
                      "(default calibration/results)")
     cal.add_argument("--force", action="store_true", help="also replace an earlier diplosim result of another kind there (never a file, link, device or folder diplosim did not write)")
+    cal.add_argument("--library", action="store_true",
+                     help="Model 3: fit its six constants on every library episode, with "
+                     "leave-one-episode-out (a likelihood on a Sobol design; prints, writes nothing)")
+    cal.add_argument("--design-log2", type=_whole_number(2, 12), default=8,
+                     help="with --library: 2**N design points (default 8: 256)")
+    cal.add_argument("--library-runs", type=_whole_number(20, 20000), default=400,
+                     help="with --library: runs per episode and design point (default 400)")
     seeded(cal)
     inputs(cal)
     quiet(cal)
@@ -655,7 +662,27 @@ def _discover(args) -> int:
     return 0
 
 
+def _calibrate_library(args) -> int:
+    """Model 3's constants from the library, with leave-one-episode-out (sim.model3.calibrate)."""
+    from sim.model3.calibrate import calibrate, report
+    from sim.model3.constants import load_constants as load_constants3
+    from sim.model3.scenario import load_scenario as load3
+    from sim.paths import library_scenarios
+
+    episodes = [load3(p, sources_root=args.sources).scenario for p in library_scenarios()]
+    update, close = _progress(len(episodes), args.quiet, "library", "episode")
+    started = time.perf_counter()
+    cal = calibrate(episodes, load_constants3(args.constants), log2_points=args.design_log2,
+                    runs=args.library_runs, seed=args.seed, progress=update)
+    close()
+    print(report(cal))
+    print(f"\nseed {args.seed}, {time.perf_counter() - started:.0f} s")
+    return 0
+
+
 def _calibrate(args) -> int:
+    if getattr(args, "library", False):
+        return _calibrate_library(args)
     from sim.experiments import calibration as cal
     from sim.model.constants import load_constants
 
