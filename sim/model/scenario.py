@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from sim.model.roles import MULTI_ROLES, ROLES
-from sim.model.yamlmap import Path, YamlError, format_path, line_for, load_with_lines
+from sim.model.yamlmap import Path, YamlError, format_path, line_for, load_with_lines, printable
 
 FORMAT = "diplosim/2"
 OLD_FORMATS = {
@@ -57,6 +57,11 @@ class ScenarioError(Exception):
         self.file, self.path, self.line, self.message = file, path, line, message
         where = f"{file}:{line}" if line else file
         super().__init__(f"{where}: {format_path(path)}: {message}")
+
+    def __str__(self) -> str:
+        """The one line shown for every located error (and its subclasses'), with control
+        codes in the file name, keys and quoted values escaped."""
+        return printable(super().__str__())
 
 
 # ---------------------------------------------------------------------------------------------

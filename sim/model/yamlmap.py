@@ -14,6 +14,7 @@ offset such as ``+99:00``, an integer of thousands of digits) is a located error
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -188,6 +189,23 @@ def line_for(lines: dict[Path, int], path: Path) -> int | None:
         if line is not None:
             return line
     return None
+
+
+# C0 and C1 control codes (ESC, BEL, CR, newline, ...), DEL, the line and paragraph separators
+# and the bidirectional overrides: none may reach a terminal from a file, a key or a value
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with every control code written as an escape (``\\x1b``, ``\\n``): a message
+    stays one line and cannot move the cursor, set the title or clear the screen."""
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        code = ord(char)
+        return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+    return _UNPRINTABLE.sub(escape, text)
 
 
 def format_path(path: Path) -> str:
