@@ -27,13 +27,17 @@ DATE_FORMS = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]+HH:MM (a real calendar date, o
 
 
 class YamlError(Exception):
-    """A YAML problem with the key path and 1-based line where it was found."""
+    """A YAML problem with the key path and 1-based line where it was found. ``quotes`` is
+    False for the messages that show nothing of the document but the path (a bound exceeded,
+    a forbidden character)."""
 
-    def __init__(self, message: str, path: Path = (), line: int | None = None):
+    def __init__(self, message: str, path: Path = (), line: int | None = None,
+                 quotes: bool = True):
         super().__init__(message)
         self.message = message
         self.path = path
         self.line = line
+        self.quotes = quotes
 
 
 def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
@@ -43,12 +47,13 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
     except yaml.reader.ReaderError as exc:  # a character YAML forbids (NUL, control codes)
         line = text.count("\n", 0, exc.position) + 1
         raise YamlError(f"character #x{exc.character:04x} is not allowed in a YAML file; "
-                        "expected plain text", (), line) from None
+                        "expected plain text", (), line, quotes=False) from None
     lines: dict[Path, int] = {}
     try:
         node = loader.get_single_node()
         if node is None:
-            raise YamlError("the file is empty; expected a mapping of scenario keys", (), 1)
+            raise YamlError("the file is empty; expected a mapping of scenario keys", (), 1,
+                            quotes=False)
         lines[()] = node.start_mark.line + 1
         return _Builder(loader, lines).build(node, ()), lines
     except yaml.MarkedYAMLError as exc:
@@ -70,6 +75,7 @@ def _too_deep(path: Path, line: int | None) -> YamlError:
         "expected a shallow mapping of keys",
         path[:3],
         line,
+        quotes=False,
     )
 
 
@@ -79,6 +85,7 @@ def _too_many(path: Path, line: int | None) -> YamlError:
         "alias in full); expected a scenario-sized file",
         path[:3],
         line,
+        quotes=False,
     )
 
 
