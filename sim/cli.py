@@ -492,6 +492,8 @@ def _sweep(args) -> int:
     runner = SweepRunner(args.spec, sources=args.sources, constants_file=args.constants,
                          force=args.force)  # checks the spec's out before anything runs
     done = runner.finished_chunks() if runner.resuming else 0
+    for note in runner.rejected_notes():
+        _say("note", note)
     pending = len(runner.chunks) - done
     if done:
         print(f"resuming: {done} of {len(runner.chunks)} chunks already finished")
