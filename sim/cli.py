@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         "app": _app,
     }[args.command]
     try:
-        # `app` hands over to a server process, which manages its own signals
+        # `app` serves until uvicorn, which handles Ctrl-C and SIGTERM itself, stops
         with nullcontext() if args.command == "app" else sigterm_raises():
             return command(args)
     except ScenarioError as exc:
@@ -773,27 +773,21 @@ def _init(args) -> int:
 
 
 def _app(args) -> int:
-    """Become ``solara run sim.app`` (production mode: no reloader, no browser opened), with
-    Solara's usage telemetry and its start-up check of PyPI for a newer version off. The process
-    is replaced, not given a child: a signal sent to `diplosim app` reaches the server itself."""
-    import os
+    """Serve the teaching page in this process (:mod:`sim.serve`: Solara in production mode,
+    telemetry off, answering only this machine). Ctrl-C or SIGTERM stops it (uvicorn's own
+    handling); a port in use, or one this user may not open, is one error line."""
+    from sim.serve import PageError, serve
 
     if not 0 <= args.port <= 65535:
         _say("error", f"--port: expected 0 to 65535, got {args.port}")
         return 2
-    command = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host,
-               "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
-    print(f"diplosim: serving the teaching page on http://{args.host}:{args.port}/ (Ctrl-C stops)",
-          file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
     try:
-        os.execve(sys.executable, command, env)
-    except OSError as exc:
-        _say("error", f"cannot start solara with {sys.executable}: {exc.strerror or exc}")
+        serve(args.host, args.port, announce=lambda text: print(f"diplosim: {text}",
+                                                                 file=sys.stderr, flush=True))
+    except PageError as exc:
+        _say("error", str(exc))
         return 2
-    return 0  # not reached: execve returns only by raising
+    return 0
 
 
 if __name__ == "__main__":
