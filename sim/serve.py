@@ -42,9 +42,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        raise PageError(f"--port {port}: cannot listen on {host}:{port} "
-                        f"({exc.strerror or exc}); expected a free port this user may open "
-                        "(--port 0 picks one)") from None
+        raise PageError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); expected "
+                        "a free port this user may open on an address of this machine "
+                        "(--port 0 picks a free one)") from None
     return sock
 
 
