@@ -8,9 +8,9 @@ utilities, events and decisions); the ensemble's outcome shares with the recorde
 and that ensemble against the baseline (the scenario as sourced, every parameter drawn across
 its range) on common random numbers; and where every range comes from.
 
-Start it with ``diplosim app`` (``solara run sim.app`` underneath); nothing here knows a
-particular scenario: the choices are the files in ``scenarios/`` and
-``scenarios/counterfactuals/``.
+Start it with ``diplosim app`` (Solara's app on uvicorn, answering this machine only:
+:mod:`sim.serve`); nothing here knows a particular scenario: the choices are the files in
+``scenarios/`` and ``scenarios/counterfactuals/``.
 """
 
 from __future__ import annotations

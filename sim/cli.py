@@ -38,8 +38,25 @@ def _whole_number(low: int, high: int):
     return parse
 
 
+def _say(kind: str, message: str) -> None:
+    """One line on stderr, ``diplosim: error: ...`` (or note, warning): every message the
+    command prints about a problem comes through here, with control codes escaped."""
+    from sim.model.yamlmap import printable
+
+    print(f"diplosim: {kind}: {printable(message)}", file=sys.stderr)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with control codes escaped in what its errors quote (an unknown argument)."""
+
+    def error(self, message: str):
+        from sim.model.yamlmap import printable
+
+        super().error(printable(message))
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="diplosim",
         description="Agent-based simulator of diplomatic decisions (Mesa).",
     )
@@ -242,16 +259,18 @@ def main(argv: list[str] | None = None) -> int:
         "app": _app,
     }[args.command]
     try:
-        # `app` hands over to a server process, which manages its own signals
+        # `app` serves until uvicorn, which handles Ctrl-C and SIGTERM itself, stops
         with nullcontext() if args.command == "app" else sigterm_raises():
             return command(args)
     except ScenarioError as exc:
-        print(f"diplosim: error: {exc}", file=sys.stderr)
+        _say("error", str(exc))
         return 2
     except BrokenPipeError:
         return 0
     except Stopped as exc:
-        print(f"diplosim: {exc}", file=sys.stderr)
+        from sim.model.yamlmap import printable
+
+        print(f"diplosim: {printable(str(exc))}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("diplosim: interrupted (Ctrl-C)", file=sys.stderr)
@@ -261,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         return 143
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"diplosim: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        _say("error", f"{where}{exc.strerror or exc}")
         return 2
 
 
@@ -289,10 +308,7 @@ def _load(args, path: str):
         loaded = load_scenario(path, sources_root=args.sources)
         constants = load_constants(args.constants)
     if not loaded.quotes_verified:
-        print(
-            f"diplosim: warning: source texts not found; quotes in {path} were not checked",
-            file=sys.stderr,
-        )
+        _say("warning", f"source texts not found; quotes in {path} were not checked")
     return loaded, constants
 
 
@@ -318,7 +334,7 @@ def _ensemble(args, scenario, constants, progress):
 def _check_runs(runs: int) -> None:
     """The parser already bounds --runs; this guards callers that build ``args`` themselves."""
     if not 1 <= runs <= MAX_RUNS:
-        print(f"diplosim: error: --runs must lie between 1 and {MAX_RUNS:,}", file=sys.stderr)
+        _say("error", f"--runs must lie between 1 and {MAX_RUNS:,}")
         raise SystemExit(2)
 
 
@@ -456,7 +472,7 @@ def _validate(args) -> int:
         scenario = loaded.scenario
         if not recorded_decisions(scenario):
             if args.scenarios:
-                print(f"diplosim: note: {loaded.file} has no recorded outcome", file=sys.stderr)
+                _say("note", f"{loaded.file} has no recorded outcome")
             continue
         update, close = _progress(args.runs, args.quiet, scenario.id)
         started = time.perf_counter()
@@ -473,8 +489,8 @@ def _validate(args) -> int:
                                                time.perf_counter() - started))
     if not scores:
         where = ", ".join(paths) if args.scenarios else f"the shipped scenarios in {SCENARIO_DIR}"
-        print(f"diplosim: error: nothing to score: no recorded outcome in {where or SCENARIO_DIR}; "
-              "expected scenario files with a recorded_outcome", file=sys.stderr)
+        _say("error", f"nothing to score: no recorded outcome in {where or SCENARIO_DIR}; "
+             "expected scenario files with a recorded_outcome")
         return 2
     from sim.experiments.scoreboard import format_scoreboard, scoreboard
 
@@ -522,17 +538,18 @@ def _sweep(args) -> int:
     from sim.experiments.sweep import SweepRunner
 
     if args.workers is not None and args.workers < 1:
-        print("diplosim: error: --workers must be at least 1", file=sys.stderr)
+        _say("error", "--workers must be at least 1")
         return 2
     if not args.connect_timeout > 0:
-        print("diplosim: error: --connect-timeout must be a positive number of seconds",
-              file=sys.stderr)
+        _say("error", "--connect-timeout must be a positive number of seconds")
         return 2
     from sim.outputs.output_folder import Stopped, Terminated
 
     runner = SweepRunner(args.spec, sources=args.sources, constants_file=args.constants,
                          force=args.force)  # checks the spec's out before anything runs
     done = runner.finished_chunks() if runner.resuming else 0
+    for note in runner.rejected_notes():
+        _say("note", note)
     pending = len(runner.chunks) - done
     if done:
         print(f"resuming: {done} of {len(runner.chunks)} chunks already finished")
@@ -592,22 +609,20 @@ def _sensitivity(args) -> int:
 
     for flag, value in (("--samples", args.samples), ("--members", args.members)):
         if value < 1:
-            print(f"diplosim: error: {flag} must be at least 1", file=sys.stderr)
+            _say("error", f"{flag} must be at least 1")
             return 2
     loaded, constants = _load(args, args.scenario)
     scenario = loaded.scenario
     decision_id = args.decision or next(iter(scenario.recorded_outcome), scenario.decisions[0].id)
     ids = [d.id for d in scenario.decisions]
     if decision_id not in ids:
-        print(f"diplosim: error: --decision: unknown decision '{decision_id}'; expected one of {ids}",
-              file=sys.stderr)
+        _say("error", f"--decision: unknown decision '{decision_id}'; expected one of {ids}")
         return 2
     options = [o.id for o in scenario.decision(decision_id).options]
     record = scenario.recorded_outcome.get(decision_id)
     option = args.option or (record.option if record else options[0])
     if option not in options:
-        print(f"diplosim: error: --option: unknown option '{option}'; expected one of {options}",
-              file=sys.stderr)
+        _say("error", f"--option: unknown option '{option}'; expected one of {options}")
         return 2
     from SALib.sample import sobol  # noqa: F401  (fail early if missing)
 
@@ -641,21 +656,21 @@ def _discover(args) -> int:
 
     _check_runs(args.runs)
     if not 0.0 < args.threshold <= 1.0:
-        print("diplosim: error: --threshold must lie in (0, 1]", file=sys.stderr)
+        _say("error", "--threshold must lie in (0, 1]")
         return 2
     loaded, constants = _load(args, args.scenario)
     scenario = loaded.scenario
     candidates = [d.id for d in scenario.decisions if args.outcome in [o.id for o in d.options]]
     decision_id = args.decision or (candidates[0] if candidates else None)
     if decision_id is None or decision_id not in candidates:
-        print(f"diplosim: error: no decision of {scenario.id} has option '{args.outcome}'"
-              + (f" (decision '{args.decision}')" if args.decision else ""), file=sys.stderr)
+        _say("error", f"no decision of {scenario.id} has option '{args.outcome}'"
+             + (f" (decision '{args.decision}')" if args.decision else ""))
         return 2
     try:
         box = discover(scenario, constants, decision_id, args.outcome, args.runs, args.seed,
                        args.threshold)
     except NothingToDiscover as exc:
-        print(f"diplosim: error: {exc}", file=sys.stderr)
+        _say("error", str(exc))
         return 2
     print(f"{scenario.id}, decision {decision_id}: PRIM box (density threshold {args.threshold})")
     print(describe(box, args.outcome))
@@ -688,15 +703,14 @@ def _calibrate(args) -> int:
 
     for flag in ("population", "generations", "max_simulations", "draws", "members"):
         if getattr(args, flag) < 1:
-            print(f"diplosim: error: --{flag.replace('_', '-')} must be at least 1", file=sys.stderr)
+            _say("error", f"--{flag.replace('_', '-')} must be at least 1")
             return 2
     targets = cal.load_targets(args.targets, sources=args.sources)
     constants = load_constants(args.constants)
     ids = [e.id for e in targets.episodes]
     unknown = [e for e in args.fit_on or [] if e not in ids]
     if unknown:
-        print(f"diplosim: error: --fit-on: unknown episode {unknown[0]!r}; expected some of {ids}",
-              file=sys.stderr)
+        _say("error", f"--fit-on: unknown episode {unknown[0]!r}; expected some of {ids}")
         return 2
     from sim.outputs.output_folder import check
 
@@ -752,13 +766,15 @@ def _schema(args) -> int:
 
 def _check(args) -> int:
     from sim.model.scenario import load_scenario
+    from sim.model.yamlmap import printable
     from sim.model3 import scenario as model3
 
     for path in args.scenarios:
+        shown = printable(path)
         if model3.file_format(path) == model3.FORMAT:
             loaded = model3.load_scenario(path, sources_root=args.sources)
             s = loaded.scenario
-            print(f"{path}: ok (diplosim/3: {len(s.decisions)} decisions, {len(s.actors)} actors, "
+            print(f"{shown}: ok (diplosim/3: {len(s.decisions)} decisions, {len(s.actors)} actors, "
                   f"{len(s.events)} events; quotes "
                   f"{'verified' if loaded.quotes_verified else 'NOT checked: no sources folder'})")
             continue
@@ -766,12 +782,12 @@ def _check(args) -> int:
             from sim.experiments.counterfactual import load_overlay
 
             overlay = load_overlay(path, args.sources)
-            print(f"{path}: ok (an overlay on {overlay.base.id}; its base checked like a scenario)")
+            print(f"{shown}: ok (an overlay on {overlay.base.id}; its base checked like a scenario)")
             continue
         loaded = load_scenario(path, sources_root=args.sources)
         status = (f"quotes verified against {loaded.sources_root}" if loaded.quotes_verified
                   else "quotes NOT checked: no sources folder found (--sources or $DIPLOSIM_SOURCES)")
-        print(f"{path}: ok ({status})")
+        print(f"{shown}: ok ({status})")
     return 0
 
 
@@ -844,8 +860,8 @@ def _init(args) -> int:
 
     target = Path(args.folder)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        print(f"diplosim: error: {target}: exists and is not an empty folder; expected a new "
-              "folder to copy the scenarios into", file=sys.stderr)
+        _say("error", f"{target}: exists and is not an empty folder; expected a new "
+             "folder to copy the scenarios into")
         return 2
     (target / "scenarios" / OVERLAYS.name).mkdir(parents=True, exist_ok=True)
     (target / "calibration").mkdir(exist_ok=True)
@@ -860,28 +876,21 @@ def _init(args) -> int:
 
 
 def _app(args) -> int:
-    """Become ``solara run sim.app`` (production mode: no reloader, no browser opened), with
-    Solara's usage telemetry and its start-up check of PyPI for a newer version off. The process
-    is replaced, not given a child: a signal sent to `diplosim app` reaches the server itself."""
-    import os
+    """Serve the teaching page in this process (:mod:`sim.serve`: Solara in production mode,
+    telemetry off, answering only this machine). Ctrl-C or SIGTERM stops it (uvicorn's own
+    handling); a port in use, or one this user may not open, is one error line."""
+    from sim.serve import PageError, serve
 
     if not 0 <= args.port <= 65535:
-        print(f"diplosim: error: --port: expected 0 to 65535, got {args.port}", file=sys.stderr)
+        _say("error", f"--port: expected 0 to 65535, got {args.port}")
         return 2
-    command = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host,
-               "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
-    print(f"diplosim: serving the teaching page on http://{args.host}:{args.port}/ (Ctrl-C stops)",
-          file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
     try:
-        os.execve(sys.executable, command, env)
-    except OSError as exc:
-        print(f"diplosim: error: cannot start solara with {sys.executable}: {exc.strerror or exc}",
-              file=sys.stderr)
+        serve(args.host, args.port, announce=lambda text: print(f"diplosim: {text}",
+                                                                 file=sys.stderr, flush=True))
+    except PageError as exc:
+        _say("error", str(exc))
         return 2
-    return 0  # not reached: execve returns only by raising
+    return 0
 
 
 if __name__ == "__main__":

@@ -94,15 +94,13 @@ def test_unknown_parameter_is_refused():
 
 
 def test_app_command_listens_on_loopback_by_default_and_checks_the_port(capsys, monkeypatch):
-    import os
+    import sim.serve
 
     called = {}
-    monkeypatch.setattr(os, "execve", lambda path, command, env: called.setdefault("command", command))
+    monkeypatch.setattr(sim.serve, "serve",
+                        lambda host, port, announce: called.update(host=host, port=port))
     assert main(["app"]) == 0
-    command = called["command"]
-    assert command[command.index("--host") + 1] == "127.0.0.1"
-    assert command[command.index("--port") + 1] == "8765"
-    assert command[2:5] == ["solara", "run", "sim.app"]
+    assert called == {"host": "127.0.0.1", "port": 8765}
     assert main(["app", "--port", "70000"]) == 2
     assert "--port: expected 0 to 65535, got 70000" in capsys.readouterr().err
     assert "kwargs" in inspect.signature(TeachingModel.__init__).parameters

@@ -227,7 +227,7 @@ def test_new_and_empty_folders_are_written(tmp_path, capsys):
 def test_an_earlier_result_of_the_same_kind_is_replaced_and_said(tmp_path, capsys):
     out = tmp_path / "result"
     assert main(COMMANDS["run"](str(out))) == 0
-    (out / "report.md").write_text("an old report of the old runs\n")
+    assert main(["report", str(out)]) == 0  # diplosim's report (report.sha256 vouches for it)
     capsys.readouterr()
     assert main(["run", str(SCENARIO_2019), "--runs", "3", "--quiet", "--out", str(out)]) == 0
     assert f"replaced the earlier run result in {out}" in capsys.readouterr().out
@@ -240,11 +240,25 @@ def test_an_old_run_manifest_without_kind_still_counts_as_a_run(tmp_path, capsys
     out = tmp_path / "example"
     shutil.copytree(ROOT / "results" / "example", out)
     manifest = json.loads((out / "manifest.json").read_text())
-    for key in ("kind", "sha256"):  # as manifests were written before they said either
-        manifest.pop(key, None)
+    manifest.pop("kind", None)  # as manifests were written before they said it
     (out / "manifest.json").write_text(json.dumps(manifest))
     assert main(COMMANDS["run"](str(out))) == 0
     assert "replaced the earlier run result" in capsys.readouterr().out
+
+
+def test_an_old_run_manifest_without_hashes_vouches_for_nothing(tmp_path, capsys):
+    """A manifest written before manifests gave each file's SHA-256 cannot tell an edited table
+    from its own: the run is recognised, but its files are named and kept."""
+    out = tmp_path / "example"
+    shutil.copytree(ROOT / "results" / "example", out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("kind", "sha256"):
+        manifest.pop(key, None)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    before = snapshot(tmp_path)
+    line = refused(capsys, COMMANDS["run"](str(out)))
+    assert "earlier run result" in line and "runs.csv (added)" in line
+    assert snapshot(tmp_path) == before
 
 
 def test_another_kind_is_replaced_only_with_force(tmp_path, capsys):
@@ -416,11 +430,11 @@ def test_ctrl_c_during_a_sweep_keeps_finished_chunks_and_resumes(tmp_path, capsy
     real = sim.experiments.sweep._write_parquet_atomically
     written = {"n": 0}
 
-    def two_then_ctrl_c(columns, path):
+    def two_then_ctrl_c(columns, path, *metadata):
         if written["n"] == 2:
             raise KeyboardInterrupt
         written["n"] += 1
-        real(columns, path)
+        real(columns, path, *metadata)
 
     monkeypatch.setattr(sim.experiments.sweep, "_write_parquet_atomically", two_then_ctrl_c)
     try:
@@ -448,11 +462,11 @@ def test_disk_full_during_a_sweep_keeps_finished_chunks(tmp_path, capsys, monkey
     real = sim.experiments.sweep._write_parquet_atomically
     written = {"n": 0}
 
-    def three_then_full(columns, path):
+    def three_then_full(columns, path, *metadata):
         if written["n"] == 3:
             _full_disk()
         written["n"] += 1
-        real(columns, path)
+        real(columns, path, *metadata)
 
     monkeypatch.setattr(sim.experiments.sweep, "_write_parquet_atomically", three_then_full)
     line = refused(capsys, ["sweep", str(spec), "--quiet"])

@@ -295,32 +295,29 @@ def test_a_validation_folder_entry_pointing_outside_is_refused(folders, capsys):
 # -- diplosim app ------------------------------------------------------------------------------
 
 
-def test_app_hands_over_with_telemetry_and_update_check_off(monkeypatch):
-    import solara.__main__ as solara_cli
+def test_app_serves_in_this_process_with_telemetry_and_update_check_off(monkeypatch):
+    import uvicorn
+    from solara.server import settings
     from solara.server.settings import Telemetry
 
-    handed: dict = {}
-
-    def execve(path, argv, env):
-        handed.update(path=path, argv=argv, env=env)
-
-    monkeypatch.setattr(os, "execve", execve)
-    monkeypatch.setattr(subprocess, "call", lambda *a, **k: handed.setdefault("child", a) and 0)
-    assert main(["app", "--port", "8123"]) == 0
-    assert "child" not in handed  # the server is this process, not a child
-    assert handed["path"] == sys.executable and handed["argv"][1:5] == ["-m", "solara", "run",
-                                                                        "sim.app"]
-    # the update check: a flag of `solara run` (it has no setting)
-    flags = {o for p in solara_cli.run.params for o in (*p.opts, *p.secondary_opts)}
-    assert "--no-check-version" in flags and "--no-check-version" in handed["argv"]
-    # the telemetry: solara reads its setting from the environment handed over
-    for key in [k for k in os.environ if k.upper().startswith("SOLARA_TELEMETRY")]:
-        monkeypatch.delenv(key)
-    for key, value in handed["env"].items():
-        if key.upper().startswith("SOLARA_"):
-            monkeypatch.setenv(key, value)
-    assert Telemetry().mixpanel_enable is False
-    assert handed["env"].get("PATH") == os.environ.get("PATH")  # the rest is kept
+    served: dict = {}
+    monkeypatch.setattr(uvicorn.Server, "run",
+                        lambda self, sockets=None: served.update(config=self.config,
+                                                                 sockets=sockets))
+    monkeypatch.setattr(subprocess, "call", lambda *a, **k: served.setdefault("child", a) and 0)
+    monkeypatch.setattr(os, "execve", lambda *a: served.setdefault("exec", a))
+    for key in ("SOLARA_APP", "SOLARA_TELEMETRY_MIXPANEL_ENABLE", "SERVER_NAME", "SERVER_PORT"):
+        monkeypatch.setenv(key, "")  # serve() sets them: restored after the test
+    monkeypatch.setattr(settings.main, "mode", settings.main.mode)
+    monkeypatch.setattr(settings.telemetry, "mixpanel_enable", settings.telemetry.mixpanel_enable)
+    assert main(["app", "--port", "0"]) == 0
+    assert "child" not in served and "exec" not in served  # the server is this process
+    (sock,) = served["sockets"]
+    assert sock.fileno() == -1  # closed once the server stopped
+    assert settings.main.mode == "production" and os.environ["SOLARA_APP"] == "sim.app"
+    # the telemetry: off in this process and in what solara reads from the environment
+    assert settings.telemetry.mixpanel_enable is False and Telemetry().mixpanel_enable is False
+    # (the start-up check of PyPI is a step of `solara run` only, which is no longer used)
 
 
 def _free_port() -> int:

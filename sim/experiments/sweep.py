@@ -6,11 +6,14 @@ members per point, a seed and an output folder. Every point runs the same member
 point's values and everything else drawn from its sourced range. Points are cut into chunks;
 each finished chunk is written atomically, so a sweep killed at any moment resumes from the
 chunks it finished and ends with the same dataset as an uninterrupted run, whatever the chunk
-size or the number of workers.
+size or the number of workers. Each chunk carries the digest of its spec and of its design
+(the points), verified on resume: a chunk from another sweep, or one damaged or cut short, is
+named and computed again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import logging
@@ -182,11 +185,13 @@ def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def _write_parquet_atomically(columns: dict[str, list[Any]], path: Path) -> None:
+def _write_parquet_atomically(columns: dict[str, list[Any]], path: Path,
+                              metadata: dict[str, str] | None = None) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    _replace_atomically(path, lambda tmp: pq.write_table(pa.table(columns), tmp))
+    _replace_atomically(path, lambda tmp: pq.write_table(pa.table(columns, metadata=metadata),
+                                                         tmp))
 
 
 def _write_text_atomically(text: str, path: Path) -> None:
@@ -208,6 +213,24 @@ def _remove_stale_tmp(folder: Path) -> None:
 
 def _chunk_path(out: Path, index: int) -> Path:
     return out / "chunks" / f"chunk-{index:06d}.parquet"
+
+
+CHUNK_KEY = "diplosim"  # the key of a chunk's Parquet metadata: which sweep and chunk it is
+# what a sweep leaves in its folder besides what its manifest lists (vouched for by name)
+_LEFT_IN_PLACE = re.compile(r"^(sweep\.json|dataset\.parquet|chunks/|chunks/chunk-\d{6}\.parquet"
+                            r"|(chunks/)?\.[^/]+\.\d+\.tmp)$")
+
+
+def left_in_place(name: str) -> bool:
+    """Whether ``name`` (relative to a sweep folder) is a file a sweep writes in place."""
+    return _LEFT_IN_PLACE.match(name) is not None
+
+
+def design_digest(names: list[str], points: np.ndarray, members: int, seed: int) -> str:
+    """SHA-256 of what a sweep computes: the parameters, every point, the members, the seed."""
+    digest = hashlib.sha256(json.dumps([names, members, seed]).encode())
+    digest.update(np.ascontiguousarray(points, dtype="<f8").tobytes())
+    return digest.hexdigest()
 
 
 class SchedulerError(ScenarioError):
@@ -256,9 +279,11 @@ class SweepRunner:
         ]
         self.identity = {"spec_sha256": self.spec_sha, "points": len(self.points),
                          "chunk_points": self.spec.chunk_points}
+        self.design_sha = design_digest(self.names, self.points, spec.members, spec.seed)
+        self.rejected: dict[int, str] = {}  # chunks on disk not taken: index -> why
         self.target = check(self.out, "sweep", force=force,
                             where=Where(str(spec_file), ("out",), line_for(lines, ("out",))),
-                            unfinished=self._unfinished)
+                            unfinished=self._unfinished, in_place=left_in_place)
 
     def _unfinished(self, folder: Path) -> str | None:
         """'same' when ``folder`` holds this sweep (to resume), 'other' for another diplosim
@@ -283,7 +308,7 @@ class SweepRunner:
         remove what a killed run left half-written."""
         from sim.outputs.output_folder import prepare_in_place, write_error
 
-        prepare_in_place(self.target, self._unfinished)
+        prepare_in_place(self.target, self._unfinished, left_in_place)
         state = self.out / "sweep.json"
         try:
             if self._unfinished(self.out) == "same":
@@ -297,7 +322,51 @@ class SweepRunner:
             raise write_error(str(self.out), exc, after="no chunk was run") from None
 
     def pending_chunks(self) -> list[int]:
-        return [i for i in range(len(self.chunks)) if not _chunk_path(self.out, i).exists()]
+        """The chunks to compute: those not on disk, and those on disk that are not this
+        sweep's or cannot be read (kept in ``rejected`` with the reason)."""
+        pending = []
+        for index in range(len(self.chunks)):
+            if not os.path.lexists(_chunk_path(self.out, index)):
+                pending.append(index)
+                continue
+            problem = self._chunk_problem(index)
+            if problem is not None:
+                self.rejected[index] = problem
+                pending.append(index)
+        return pending
+
+    def rejected_notes(self) -> list[str]:
+        """One line per chunk on disk that is not taken and will be computed again."""
+        return [f"{_chunk_path(self.out, i)}: {why}; computing it again"
+                for i, why in sorted(self.rejected.items())]
+
+    def chunk_metadata(self, index: int) -> dict[str, str]:
+        """What a chunk carries to be recognised on resume: its sweep's digests and index."""
+        return {CHUNK_KEY: json.dumps({"spec_sha256": self.spec_sha,
+                                       "design_sha256": self.design_sha, "chunk": index})}
+
+    def _chunk_problem(self, index: int) -> str | None:
+        """Why the chunk file on disk cannot be taken, or None when it is this sweep's chunk
+        ``index``, whole."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = _chunk_path(self.out, index)
+        try:
+            if not path.is_file() or path.is_symlink():
+                return "not a regular file"
+            table = pq.read_table(path)
+            meta = json.loads((table.schema.metadata or {}).get(CHUNK_KEY.encode(), b"null"))
+        except (OSError, ValueError, pa.ArrowException):
+            return "damaged or cut short (it cannot be read as a Parquet table)"
+        expected = json.loads(self.chunk_metadata(index)[CHUNK_KEY])
+        if meta != expected:
+            return ("from another sweep (its spec or design digest, or its index, differs from "
+                    "this sweep's)")
+        if "point" not in table.column_names or (
+                sorted(set(table.column("point").to_pylist())) != self.chunks[index]):
+            return "damaged (it does not hold this chunk's points)"
+        return None
 
     def chunk_task(self, index: int) -> tuple[int, dict[str, list[Any]]]:
         ids = self.chunks[index]
@@ -341,7 +410,8 @@ class SweepRunner:
 
     def _write_chunk(self, columns: dict[str, list[Any]], index: int) -> None:
         try:
-            _write_parquet_atomically(columns, _chunk_path(self.out, index))
+            _write_parquet_atomically(columns, _chunk_path(self.out, index),
+                                      self.chunk_metadata(index))
         except OSError as exc:
             raise _WriteFailed(exc) from None
 
@@ -401,7 +471,7 @@ class SweepRunner:
 
         tables = [pq.read_table(_chunk_path(self.out, i)) for i in range(len(self.chunks))]
         dataset = pa.concat_tables(tables)
-        files = ["dataset.parquet", "sweep.json"]
+        files = ["dataset.parquet", "sweep.json", "chunks/"]
         try:
             _write_parquet_atomically(dataset.to_pydict(), self.out / "dataset.parquet")
             manifest = {

@@ -56,5 +56,5 @@ def load_constants(path: str | Path | None = None) -> Constants:
     """Read and validate the constants file; raise :class:`ScenarioError` on any problem."""
     path = Path(path) if path is not None else DEFAULT_CONSTANTS
     text, _ = read_text_file(path)
-    parsed, _, _ = parse_model(text, str(path), _ConstantsFile)
+    parsed, _, _ = parse_model(text, str(path), _ConstantsFile, kind="constants")
     return Constants(**{f.name: getattr(parsed, f.name).value for f in dataclasses.fields(Constants)})

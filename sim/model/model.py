@@ -179,6 +179,11 @@ class DiplomacyModel(mesa.Model):
 
     # -- stepping -------------------------------------------------------------------------------
     def step(self) -> None:
+        """Advance one step of the clock; past the clock's end, do nothing (``running`` stays
+        False): the compiled steps must never be called with a step the clock does not have."""
+        if self.step_index >= self.clock.n_steps:
+            self.running = False
+            return
         k, m, plan = self.step_index, self.record, self.compiled_plan
         fire_events(k, m, plan)
         for event in self._event_steps.get(k, ()):

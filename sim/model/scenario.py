@@ -17,7 +17,7 @@ import unicodedata
 from datetime import date as Date
 from datetime import datetime, time, timezone
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Callable, Literal, TypeVar, Union
+from typing import Annotated, Any, Callable, Literal, TypeVar, Union, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from sim.model.roles import MULTI_ROLES, ROLES
-from sim.model.yamlmap import Path, YamlError, format_path, line_for, load_with_lines
+from sim.model.yamlmap import Path, YamlError, format_path, line_for, load_with_lines, printable
 
 FORMAT = "diplosim/2"
 OLD_FORMATS = {
@@ -57,6 +57,11 @@ class ScenarioError(Exception):
         self.file, self.path, self.line, self.message = file, path, line, message
         where = f"{file}:{line}" if line else file
         super().__init__(f"{where}: {format_path(path)}: {message}")
+
+    def __str__(self) -> str:
+        """The one line shown for every located error (and its subclasses'), with control
+        codes in the file name, keys and quoted values escaped."""
+        return printable(super().__str__())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -598,24 +603,78 @@ def read_text_file(file: str | os.PathLike[str]) -> tuple[str, str]:
         raise ScenarioError(name, (), None, f"not UTF-8 text ({exc.reason})") from None
 
 
+class WrongKind(ScenarioError):
+    """A file that is not the kind of diplosim file expected where it was named. It may be any
+    readable file (``/etc/shadow`` named as a base scenario), so nothing of its content is
+    quoted: the message names the path and what was expected."""
+
+
 def parse_model(text: str, name: str, model: type[M],
                 before: Callable[[dict[str, Any], dict[Path, int], str], None] | None = None,
-                ) -> tuple[M, Any, dict[Path, int]]:
+                kind: str | None = None) -> tuple[M, Any, dict[Path, int]]:
     """Parse YAML ``text`` (from file ``name``) into ``model``: (parsed, raw data, line map).
     Every problem becomes one located ScenarioError; ``before`` may refuse the raw data first
-    (with a message more useful than the schema's)."""
+    (with a message more useful than the schema's). Before any of its content is quoted, the
+    file must declare the model's kind: its ``format`` key (one of the model's formats), or for
+    a model without one (``kind`` names it, e.g. constants) at least one of its keys; any other
+    file is refused with a :class:`WrongKind`."""
     try:
         data, lines = load_with_lines(text)
     except YamlError as exc:
-        raise ScenarioError(name, exc.path, exc.line, exc.message) from None
+        if _text_declares(model, text):
+            raise ScenarioError(name, exc.path, exc.line, exc.message) from None
+        if exc.quotes:
+            raise _wrong_kind(name, model, kind) from None
+        raise ScenarioError(name, (), exc.line, exc.message) from None  # keys are content too
     if not isinstance(data, dict):
         raise ScenarioError(name, (), 1, f"expected a mapping of keys, got {_kind(data)}")
     if before is not None:
         before(data, lines, name)
+    if not _data_declares(model, data):
+        raise _wrong_kind(name, model, kind)
     try:
         return model.model_validate(data), data, lines
     except ValidationError as exc:
         raise located_validation_error(name, exc, data, lines) from None
+
+
+def _formats(model: type[BaseModel]) -> tuple[str, ...]:
+    """The ``format`` values a model accepts (and earlier ones it explains), or () for a model
+    without a ``format`` key."""
+    field = model.model_fields.get("format")
+    formats = get_args(field.annotation) if field is not None else ()
+    return (*formats, *(old for old in OLD_FORMATS if FORMAT in formats))
+
+
+def _data_declares(model: type[BaseModel], data: dict[str, Any]) -> bool:
+    formats = _formats(model)
+    if formats:
+        return isinstance(data.get("format"), str) and data["format"] in formats
+    return any(key in model.model_fields for key in data)
+
+
+def _text_declares(model: type[BaseModel], text: str) -> bool:
+    """Whether text that is not valid YAML still declares the model's kind on a top-level line
+    (its YAML error may then be shown, quoting the file)."""
+    formats = _formats(model)
+    if formats:
+        values = "|".join(re.escape(f) for f in formats)
+        pattern = rf"^format:[ \t]*([\"']?)({values})\1[ \t]*(#.*)?$"
+    else:
+        pattern = rf"^({'|'.join(re.escape(k) for k in model.model_fields)})[ \t]*:"
+    return re.search(pattern, text, re.MULTILINE) is not None
+
+
+def _wrong_kind(name: str, model: type[BaseModel], kind: str | None) -> WrongKind:
+    formats = _formats(model)
+    if formats:
+        label = re.match(r"diplosim-?([a-z]*)/", formats[0])[1] or "scenario"
+        what, wanted = f"a diplosim {label} file", f"a YAML mapping with `format: {formats[0]}`"
+    else:
+        keys = ", ".join(list(model.model_fields)[:3])
+        what, wanted = f"a {kind or 'diplosim'} file", f"a YAML mapping of {keys}, ..."
+    return WrongKind(name, (), None, f"not {what}; expected {wanted} (nothing of this file is "
+                     "shown)")
 
 
 def load_scenario(

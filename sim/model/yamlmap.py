@@ -14,6 +14,7 @@ offset such as ``+99:00``, an integer of thousands of digits) is a located error
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -26,13 +27,17 @@ DATE_FORMS = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]+HH:MM (a real calendar date, o
 
 
 class YamlError(Exception):
-    """A YAML problem with the key path and 1-based line where it was found."""
+    """A YAML problem with the key path and 1-based line where it was found. ``quotes`` is
+    False for the messages that show nothing of the document but the path (a bound exceeded,
+    a forbidden character)."""
 
-    def __init__(self, message: str, path: Path = (), line: int | None = None):
+    def __init__(self, message: str, path: Path = (), line: int | None = None,
+                 quotes: bool = True):
         super().__init__(message)
         self.message = message
         self.path = path
         self.line = line
+        self.quotes = quotes
 
 
 def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
@@ -42,12 +47,13 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
     except yaml.reader.ReaderError as exc:  # a character YAML forbids (NUL, control codes)
         line = text.count("\n", 0, exc.position) + 1
         raise YamlError(f"character #x{exc.character:04x} is not allowed in a YAML file; "
-                        "expected plain text", (), line) from None
+                        "expected plain text", (), line, quotes=False) from None
     lines: dict[Path, int] = {}
     try:
         node = loader.get_single_node()
         if node is None:
-            raise YamlError("the file is empty; expected a mapping of scenario keys", (), 1)
+            raise YamlError("the file is empty; expected a mapping of scenario keys", (), 1,
+                            quotes=False)
         lines[()] = node.start_mark.line + 1
         return _Builder(loader, lines).build(node, ()), lines
     except yaml.MarkedYAMLError as exc:
@@ -69,6 +75,7 @@ def _too_deep(path: Path, line: int | None) -> YamlError:
         "expected a shallow mapping of keys",
         path[:3],
         line,
+        quotes=False,
     )
 
 
@@ -78,6 +85,7 @@ def _too_many(path: Path, line: int | None) -> YamlError:
         "alias in full); expected a scenario-sized file",
         path[:3],
         line,
+        quotes=False,
     )
 
 
@@ -188,6 +196,23 @@ def line_for(lines: dict[Path, int], path: Path) -> int | None:
         if line is not None:
             return line
     return None
+
+
+# C0 and C1 control codes (ESC, BEL, CR, newline, ...), DEL, the line and paragraph separators
+# and the bidirectional overrides: none may reach a terminal from a file, a key or a value
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with every control code written as an escape (``\\x1b``, ``\\n``): a message
+    stays one line and cannot move the cursor, set the title or clear the screen."""
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        code = ord(char)
+        return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+    return _UNPRINTABLE.sub(escape, text)
 
 
 def format_path(path: Path) -> str:

@@ -6,7 +6,12 @@ write through :class:`Staging`:
 
 - a path that does not exist is created (with its parents), an empty folder is used;
 - a folder whose ``manifest.json`` says diplosim wrote it, of the same kind, is replaced whole
-  (the command says so); one of another kind only with ``--force``;
+  (the command says so); one of another kind only with ``--force``, and so is a finished sweep;
+- but only when every file in it is one diplosim wrote and still vouches for: listed in the
+  manifest (or the report's ``report.sha256``) with the SHA-256 it has now, or left by work
+  written in place (a sweep's ``sweep.json`` and chunks). A file added or edited since stops
+  the command, whatever the flags: one line names those files, and nothing is replaced or
+  written;
 - anything else is refused, with one located message, and left untouched: a regular file, a
   symbolic link (to anything), a device, pipe or socket, a non-empty folder without a diplosim
   manifest, an empty path, a path whose parent cannot be created or written. ``--force`` never
@@ -42,6 +47,8 @@ from sim.model.scenario import ScenarioError
 
 KINDS = ("run", "sweep", "validation", "counterfactual", "sensitivity", "calibration")
 MANIFEST = "manifest.json"
+REPORT_LISTING = "report.sha256"  # the SHA-256 of each file ``diplosim report`` wrote (sha256sum -c)
+NAMED_AT_MOST = 3  # files named in a refusal before "and N more"
 MANIFEST_LIMIT = 64 * 1024 * 1024  # bytes; a manifest diplosim writes is a few KB
 # sensitivity manifests written before every manifest carried "kind" and "package"
 _LEGACY_SENSITIVITY_KEYS = {"scenario_id", "scenario_sha256", "decision", "option", "samples",
@@ -166,12 +173,15 @@ def check(
     force: bool = False,
     where: Where | None = None,
     unfinished: Callable[[Path], str | None] | None = None,
+    in_place: Callable[[str], bool] | None = None,
 ) -> Target:
     """Decide whether ``out`` may receive a result of ``kind``, touching nothing.
 
     ``unfinished`` (sweeps) tells about work written in place: it returns "same" when the
     folder holds this very work unfinished (resumed), "other" for different unfinished work of
-    this kind (replaced only with ``force``), or None. Raises :class:`OutputError`."""
+    this kind (replaced only with ``force``), or None; ``in_place`` tells which files (paths
+    relative to the folder) that work leaves, vouched for without a manifest entry. Raises
+    :class:`OutputError`."""
     given = os.fspath(out)
     where = where or Where.flag(given)
     expected = f"expected a new folder, an empty folder or an earlier {kind} result of diplosim"
@@ -209,24 +219,122 @@ def check(
         return Target(given, path, kind, "empty", None, force, where)
     found = folder_kind(path)
     work = unfinished(path) if unfinished is not None else None
+
+    def replace(earlier: str) -> Target:
+        _refuse_changed(path, given, earlier, refuse, in_place)
+        return Target(given, path, kind, "replace", earlier, force, where)
+
     if work == "same":
+        _refuse_changed(path, given, kind, refuse, in_place, edited_only=True)
         return Target(given, path, kind, "resume", kind, force, where)
+    if found == kind == "sweep" and not force:
+        raise refuse("holds a finished sweep of another spec (or chunking)", "pass --force to "
+                     "replace it, or choose another folder")
     if found == kind:
-        return Target(given, path, kind, "replace", kind, force, where)
+        return replace(kind)
     if work == "other":
         if force:
-            return Target(given, path, kind, "replace", f"unfinished {kind}", force, where)
+            return replace(f"unfinished {kind}")
         raise refuse(f"holds a different unfinished {kind} (its spec or chunking differ)",
                      f"run that {kind}'s own spec to finish it, choose another folder, or pass "
                      "--force to replace it")
     if found is not None:
         if force:
-            return Target(given, path, kind, "replace", found, force, where)
+            return replace(found)
         raise refuse(f"holds an earlier {found} result of diplosim, not a {kind} result",
                      f"choose another folder, or pass --force to replace the {found} result")
     note = " (--force replaces only folders diplosim wrote)" if force else ""
     raise refuse(f"is a folder that holds files diplosim did not write (no diplosim "
                  f"{MANIFEST}){note}", expected)
+
+
+def _refuse_changed(path: Path, given: str, earlier: str, refuse: Callable[..., OutputError],
+                    in_place: Callable[[str], bool] | None, edited_only: bool = False) -> None:
+    """Stop, naming them, when the folder holds files added or edited since diplosim wrote it
+    (``edited_only``: when resuming, which overwrites but removes nothing, only the edits)."""
+    changed = changed_files(path, in_place)
+    if edited_only:
+        changed = [(name, how) for name, how in changed if how == "edited"]
+    if not changed:
+        return
+    named = ", ".join(f"{name} ({how})" for name, how in changed[:NAMED_AT_MOST])
+    more = f" and {len(changed) - NAMED_AT_MOST} more" if len(changed) > NAMED_AT_MOST else ""
+    raise refuse(f"holds files diplosim did not write or that changed since it wrote them: "
+                 f"{named}{more}; nothing was replaced or written",
+                 f"move them out of {given} to replace the earlier {earlier} result there, or "
+                 "choose another folder")
+
+
+def changed_files(folder: Path, in_place: Callable[[str], bool] | None = None
+                  ) -> list[tuple[str, str]]:
+    """(path relative to ``folder``, "added" or "edited") for every entry in it that diplosim
+    does not vouch for, in path order. Vouched for: manifest.json; each file the manifest (or
+    ``report.sha256``) gives a SHA-256 for, as a regular file with that SHA-256 now; and what
+    ``in_place`` accepts. Anything else, an empty folder or a link included, was added."""
+    manifest = read_manifest(folder) or {}
+    hashes = {**_listed_hashes(manifest.get("sha256")), **_report_hashes(folder)}
+    vouched = {MANIFEST, *([REPORT_LISTING] if (folder / REPORT_LISTING).is_file() else [])}
+    changed = []
+    for name in _entries(folder):
+        if name in vouched:
+            continue
+        if name in hashes:
+            if not _holds(folder / name, hashes[name]):
+                changed.append((name, "edited"))
+        elif in_place is None or not in_place(name):
+            changed.append((name, "added"))
+    return sorted(changed)
+
+
+def _entries(folder: Path) -> Iterator[str]:
+    """Every file, link and empty folder under ``folder`` (links are not followed), relative,
+    an empty folder ending in ``/``."""
+    for root, dirs, files in os.walk(folder):
+        here = Path(root).relative_to(folder)
+        links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+        dirs[:] = [d for d in dirs if d not in links]
+        for name in [*files, *links]:
+            yield (here / name).as_posix()
+        if not dirs and not files and not links and here != Path("."):
+            yield here.as_posix() + "/"
+
+
+def _listed_hashes(listed: Any) -> dict[str, str]:
+    if not isinstance(listed, dict):
+        return {}
+    return {k: v for k, v in listed.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+_LISTING_LINE = re.compile(r"^(?P<sha>[0-9a-f]{64})  (?P<name>[^\n]+)$")
+
+
+def _report_hashes(folder: Path) -> dict[str, str]:
+    """The files ``diplosim report`` wrote into ``folder`` and their SHA-256, from its
+    ``report.sha256``; {} when it is missing, a link, too large or not such a listing."""
+    path = folder / REPORT_LISTING
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode) or os.lstat(path).st_size > MANIFEST_LIMIT:
+            return {}
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    found = [_LISTING_LINE.match(line) for line in lines]
+    return {m["name"]: m["sha"] for m in found if m} if all(found) else {}
+
+
+def report_listing(folder: Path, names: list[str]) -> str:
+    """The text of ``report.sha256`` for the report files ``names`` in ``folder``."""
+    return "".join(f"{sha}  {name}\n" for name, sha in sorted(file_hashes(folder, names).items()))
+
+
+def _holds(path: Path, sha256: str) -> bool:
+    """Whether ``path`` is a regular file (not a link, pipe or device) with that SHA-256."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        return file_hashes(path.parent, [path.name])[path.name] == sha256
+    except OSError:
+        return False
 
 
 def _holds_cwd(path: Path) -> bool:
@@ -364,18 +472,18 @@ def _swap_into_place(staging: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def prepare_in_place(target: Target, unfinished: Callable[[Path], str | None] | None = None
-                     ) -> None:
+def prepare_in_place(target: Target, unfinished: Callable[[Path], str | None] | None = None,
+                     in_place: Callable[[str], bool] | None = None) -> None:
     """For work written in place (a sweep's chunks): create the folder, or clear the way by
     removing the earlier result it replaces (checked again first, with the same
-    ``unfinished`` as :func:`check`). Raises :class:`OutputError`."""
+    ``unfinished`` and ``in_place`` as :func:`check`). Raises :class:`OutputError`."""
     try:
         remove_stale(target.path)
         if target.state == "replace":
             again = check(target.given, target.kind, force=target.force, where=target.where,
-                          unfinished=unfinished)
+                          unfinished=unfinished, in_place=in_place)
             if again.state != "replace":
-                return prepare_in_place(again, unfinished)
+                return prepare_in_place(again, unfinished, in_place)
             with signals_deferred():
                 old = (target.path.parent /
                        f".{target.path.name}.diplosim-old-{os.getpid()}-{secrets.token_hex(4)}")

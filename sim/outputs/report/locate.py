@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.model.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
+from sim.model.scenario import LoadedScenario, Scenario, ScenarioError, WrongKind, load_scenario
+from sim.model.yamlmap import printable
 from sim.outputs.report.errors import ReportError
 from sim.outputs.report.folders import file_sha256, inside
 from sim.paths import SCENARIOS
@@ -119,8 +120,14 @@ def _load_located(path: Path, sha: str | None, how: str, explain: bool = False) 
     named the file (a file found from a manifest may be anything: its text stays out)."""
     try:
         loaded = load_scenario(path, verify_quotes=False)
+    except WrongKind as exc:
+        if explain:  # named by the user, and not a scenario at all: refused, nothing quoted
+            raise ReportError(path, f"--scenario: {exc.message}") from None
+        return Located(None, f"Scenario file {_shown(path)} ({how}) is not a scenario file: "
+                             "recorded outcomes are not marked.")
     except ScenarioError as exc:
-        why = f" ({exc.message})" if explain else f"; `diplosim check {_shown(path)}` says why"
+        why = (f" ({printable(exc.message)})" if explain
+               else f"; `diplosim check {_shown(path)}` says why")
         return Located(None, f"Scenario file {_shown(path)} ({how}) could not be loaded{why}: "
                              "recorded outcomes are not marked.")
     note = f"Scenario file: {_shown(path)} ({how}"
