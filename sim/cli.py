@@ -869,9 +869,18 @@ def _init(args) -> int:
         shutil.copyfile(path, target / "scenarios" / path.name)
     for path in shipped_overlays():
         shutil.copyfile(path, target / "scenarios" / OVERLAYS.name / path.name)
-    for name in ("constants.yaml", "targets.yaml"):
+    for name in ("constants.yaml", "targets.yaml", "constants3.yaml", "constants3_as_set.yaml"):
         shutil.copyfile(CALIBRATION / name, target / "calibration" / name)
-    print(f"copied the scenarios, overlays, constants and targets to {target}")
+    from sim.paths import LIBRARY, library_scenarios
+
+    for path in library_scenarios():
+        episode = target / "library" / path.parent.name
+        episode.mkdir(parents=True)
+        for name in ("scenario.yaml", "record.md"):
+            if (path.parent / name).is_file():
+                shutil.copyfile(path.parent / name, episode / name)
+    shutil.copyfile(LIBRARY / "README.md", target / "library" / "README.md")
+    print(f"copied the scenarios, overlays, constants, targets and the library to {target}")
     return 0
 
 

@@ -35,6 +35,9 @@ def shipped_file(name: str) -> str:
         candidate = folder / f"{stem}.yaml"
         if candidate.is_file():
             return str(candidate)
+    episode = LIBRARY / stem / "scenario.yaml"  # a library episode by its folder's name
+    if episode.is_file():
+        return str(episode)
     return name
 
 

@@ -87,3 +87,18 @@ def test_the_sources_folder_is_found_from_the_working_directory_and_named(instal
     assert Path(named).resolve() == Path(SOURCES).resolve()
     elsewhere = _diplosim(installed, tmp_path, "check", "gsomia_2012")
     assert "quotes NOT checked" in elsewhere.stdout
+
+
+def test_the_installed_copy_ships_the_library(installed, tmp_path):
+    listed = _diplosim(installed, tmp_path, "scenarios")
+    assert "library of recorded decisions" in listed.stdout and "philippines_bases_1991" in listed.stdout
+    validate = _diplosim(installed, tmp_path, "validate", "philippines_bases_1991", "--runs", "20",
+                         "--quiet")
+    assert validate.returncode == 0, validate.stderr
+    assert "senate_concurrence" in validate.stdout and "w. median" in validate.stdout
+    copied = _diplosim(installed, tmp_path, "init", "mine")
+    assert copied.returncode == 0, copied.stderr
+    episodes = sorted(p.parent.name for p in (tmp_path / "mine" / "library").glob("*/scenario.yaml"))
+    assert len(episodes) >= 20 and (tmp_path / "mine" / "library" / "uk_syria_vote_2013" / "record.md").is_file()
+    again = _diplosim(installed, tmp_path / "mine", "check", "library/uk_syria_vote_2013/scenario.yaml")
+    assert "quotes verified" in again.stdout, again.stdout + again.stderr
