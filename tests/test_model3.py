@@ -68,7 +68,8 @@ def load(tmp_path: Path, data: dict):
 
 @pytest.fixture(scope="module")
 def constants():
-    return load_constants()
+    """The constants as first set: the mechanisms' tests do not move when a calibration does."""
+    return load_constants(ROOT / "calibration" / "constants3_as_set.yaml")
 
 
 def shares(scenario, constants, runs=4000, seed=1, decision=None):
@@ -253,3 +254,42 @@ def test_the_command_line_runs_checks_traces_and_validates_a_model3_file(tmp_pat
     rows = json.loads(capsys.readouterr().out)
     assert {"brier_veto_players", "brier_weighted_median", "brier_weighted_mean",
             "log_score_weighted_mean"} <= set(rows[0])
+
+
+def pending_move() -> dict:
+    """The government may lapse (the default), take a full step now, or take a partial step
+    that requires the ally's offer, which the ally is likely to make (M3.9)."""
+    data = base()
+    data["events"] = [{
+        "id": "offer_made", "kind": "concession", "if": {"decision": "offer", "option": "offer"},
+        "after_hours": 0, "addresses": ["main"], "description": "The ally offers.",
+        "source": "r", "quote": "The party said no."}]
+    data["decisions"] = [
+        {"id": "offer", "decided_by": "ally", "question": "Offer?",
+         "opens": "2020-01-01T00:00:00+00:00", "deadline": "2020-01-28T00:00:00+00:00",
+         "default": "hold",
+         "options": [{"id": "hold", "label": "Hold", "position": 0.0},
+                     {"id": "offer", "label": "Offer", "position": 1.0}],
+         "stakes": {"ally": {"position": sourced(0.9), "salience": sourced(0.8)},
+                    "gov": {"position": sourced(1.0), "salience": sourced(0.5),
+                            "clout": sourced(0.5)}}},
+        {"id": "main", "decided_by": "gov", "question": "Which step?",
+         "opens": "2020-01-01T00:00:00+00:00", "deadline": "2020-01-30T00:00:00+00:00",
+         "default": "lapse",
+         "options": [{"id": "lapse", "label": "Lapse", "position": 0.0},
+                     {"id": "partial", "label": "Partial", "position": 0.6,
+                      "requires": {"decision": "offer", "option": "offer"},
+                      "source": "r", "quote": "The party said no.", "note": "n"},
+                     {"id": "full", "label": "Full", "position": 1.0}],
+         "stakes": {"gov": {"position": sourced(0.6), "salience": sourced(0.9)},
+                    "party": {"position": sourced(0.3), "salience": sourced(0.6),
+                              "clout": sourced(0.5)}}}]
+    return data
+
+
+def test_the_decider_waits_for_a_pending_move_it_prefers(tmp_path, constants):
+    summary = shares(load(tmp_path, pending_move()), constants, decision="main")
+    # U(partial) > U(full) > U(lapse): without the wait it takes `full` at its first look
+    # before the ally offers; with it, it waits for the offer and takes `partial`
+    assert summary.share("partial") > 0.8
+    assert summary.share("full") < 0.15

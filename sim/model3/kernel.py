@@ -241,6 +241,50 @@ def open_decision(i, t, m, plan, c) -> None:
 
 
 @njit(cache=True)
+def no_look_chance(i, t, m, c) -> float:
+    """The chance of no background look at decision ``i`` in the hours left of its window."""
+    f = c.attention_floor_hours
+    left = max(m.window_deadline[i] - t, 0.0)
+    return (f / (left + f)) ** c.attention_rate
+
+
+@njit(cache=True)
+def move_chance(j, o, t, m, plan, c) -> float:
+    """The chance that open decision ``j`` takes option ``o`` before its deadline: its
+    deciding actor's logit probability at the current stakes, times the chance of a look."""
+    weigh(j, t, m, plan, c)
+    return m.probabilities[o] * (1.0 - no_look_chance(j, t, m, c))
+
+
+@njit(cache=True)
+def worth_waiting(i, chosen, t, m, plan, c) -> bool:
+    """M3.9: is waiting for another actor's pending move worth more than taking ``chosen`` now?
+    (Uses the weighing of decision ``i`` in ``m.utilities``; leaves it as it found it.)"""
+    n = plan.n_options[i]
+    u_chosen = m.utilities[chosen]
+    u_default = m.utilities[plan.default[i]]
+    best_gain, best_q = 0.0, 0.0
+    for k in range(n):
+        j = plan.requires_decision[i, k]
+        if j < 0 or m.status[j] != OPEN or m.utilities[k] <= u_chosen:
+            continue
+        gain = m.utilities[k] - u_chosen
+        saved = m.utilities[:n].copy()
+        available = m.available[:n].copy()
+        probabilities = m.probabilities[:n].copy()
+        q = move_chance(j, plan.requires_option[i, k], t, m, plan, c)
+        m.utilities[:n] = saved
+        m.available[:n] = available
+        m.probabilities[:n] = probabilities
+        if q * gain > best_q * best_gain:
+            best_gain, best_q = gain, q
+    if best_gain == 0.0:
+        return False
+    risk = (1.0 - best_q) * no_look_chance(i, t, m, c) * (u_chosen - u_default)
+    return best_q * best_gain > risk
+
+
+@njit(cache=True)
 def look(i, t, event, m, plan, c) -> None:
     """The deciding actor looks at decision ``i``: a background look (``event`` -1) or the one
     an event brings; it takes the option it draws unless that is the default."""
@@ -253,7 +297,7 @@ def look(i, t, event, m, plan, c) -> None:
         draw_next_look(i, m, plan, c)
     n = weigh(i, t, m, plan, c)
     chosen = choose(n, u, m)
-    if chosen != plan.default[i]:
+    if chosen != plan.default[i] and not worth_waiting(i, chosen, t, m, plan, c):
         resolve(i, chosen, t, False, m, plan)
 
 
