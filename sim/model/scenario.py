@@ -431,7 +431,22 @@ class RecordedOutcome(StrictModel):
     quote: Text
 
 
-class Scenario(StrictModel):
+class DecisionLookups:
+    """What both scenario formats offer the engines and the scoring: a decision by id, and
+    the scenario as the model may see it."""
+
+    def decision(self, decision_id: str):
+        for decision in self.decisions:
+            if decision.id == decision_id:
+                return decision
+        raise KeyError(decision_id)
+
+    def without_record(self):
+        """The same scenario with the recorded outcomes removed (what the model may see)."""
+        return self.model_copy(update={"recorded_outcome": {}})
+
+
+class Scenario(DecisionLookups, StrictModel):
     """A whole scenario file."""
 
     format: Literal["diplosim/2"]
@@ -455,16 +470,6 @@ class Scenario(StrictModel):
         """Id of the actor cast in ``role`` (the first, for a role cast many times), or None."""
         ids = self.actors_in_role(role)
         return ids[0] if ids else None
-
-    def decision(self, decision_id: str) -> Decision:
-        for decision in self.decisions:
-            if decision.id == decision_id:
-                return decision
-        raise KeyError(decision_id)
-
-    def without_record(self) -> Scenario:
-        """The same scenario with the recorded outcomes removed (what the model may see)."""
-        return self.model_copy(update={"recorded_outcome": {}})
 
 
 # ---------------------------------------------------------------------------------------------

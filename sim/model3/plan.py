@@ -6,23 +6,16 @@ recorded outcome. Hours count from ``clock.start``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
+from sim.model.draws import DrawnQuantity
 from sim.model.scenario import as_aware
 from sim.model3.constants import Constants
 from sim.model3.scenario import FIELDS, RULES, Scenario
 
 POSITION, SALIENCE, CLOUT = range(3)
-
-
-@dataclass(frozen=True)
-class DrawnQuantity:
-    key: str
-    lo: float
-    hi: float
 
 
 def drawn_quantities(scenario: Scenario) -> list[DrawnQuantity]:

@@ -8,17 +8,17 @@ and events conditional on choices (M3.3, M3.5).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from datetime import date as Date
 from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Any, Literal, Union
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
+from sim.model.scenario import LoadedScenario as LoadedScenario2
 from sim.model.scenario import (
-    Identifier, Parameter, Precondition, Imposed, RecordedOutcome, ScenarioError, Source,
+    DecisionLookups, Identifier, Parameter, Precondition, Imposed, RecordedOutcome, ScenarioError, Source,
     StrictModel, Text, _Magnitude, as_aware, find_sources_root, normalise_text, parse_model,
     read_source_text, read_text_file, UnreadableFile,
 )
@@ -217,7 +217,7 @@ class Clock(StrictModel):
         return self
 
 
-class Scenario(StrictModel):
+class Scenario(DecisionLookups, StrictModel):
     format: Literal["diplosim/3"]
     id: Identifier
     title: Text
@@ -234,24 +234,11 @@ class Scenario(StrictModel):
     decisions: list[Decision] = Field(min_length=1)
     recorded_outcome: dict[Identifier, RecordedOutcome] = Field(default_factory=dict)
 
-    def decision(self, decision_id: str) -> Decision:
-        for decision in self.decisions:
-            if decision.id == decision_id:
-                return decision
-        raise KeyError(decision_id)
 
-    def without_record(self) -> Scenario:
-        return self.model_copy(update={"recorded_outcome": {}})
-
-
-class LoadedScenario(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+class LoadedScenario(LoadedScenario2):
+    """A validated ``diplosim/3`` scenario with where it came from."""
 
     scenario: Scenario
-    file: str
-    sha256: str
-    sources_root: str | None
-    quotes_verified: bool
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,7 +455,3 @@ def file_format(file: str | os.PathLike[str]) -> str | None:
         if line.startswith("format:"):
             return line.split(":", 1)[1].strip().strip("'\"")
     return None
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
