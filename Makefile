@@ -1,4 +1,4 @@
-# Two entry points: `make run` (validate both scenarios) and `make test` (the whole suite).
+# Two entry points: `make run` (validate the library) and `make test` (the whole suite).
 # Each creates .venv with the interpreter below and installs the project into it; `make test`
 # also installs Debian's chromium for the browser test (the only system package needed).
 PYTHON     ?= python3
@@ -34,7 +34,7 @@ test: $(STAMP) chromium
 # validation report.
 docs-images: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -m browser
-	$(BIN)/diplosim validate --quiet --report results/validation
+	$(BIN)/diplosim validate scenarios/gsomia_2012.yaml scenarios/gsomia_2016.yaml scenarios/gsomia_2019.yaml --quiet --report results/validation
 	mkdir -p docs/img
 	cp results/app.png results/app-counterfactual.png docs/img/
 	cp results/validation/plots/gsomia_2019_timeline_run0.png docs/img/report_timeline_gsomia_2019.png

@@ -104,7 +104,8 @@ def _parser() -> argparse.ArgumentParser:
         "validate", help="compare simulated decisions with the recorded outcomes"
     )
     validate.add_argument(
-        "scenarios", nargs="*", help="scenario files (default: every scenario with a record)"
+        "scenarios", nargs="*", help="scenario files (default: every episode of the library, "
+        "under Model 3)"
     )
     common(validate, 2000)
     validate.add_argument("--library", action="store_true",
@@ -464,8 +465,8 @@ def _validate(args) -> int:
                                      flag="--report")  # before any run
     from sim.paths import library_scenarios
 
-    paths = args.scenarios or [str(p) for p in (
-        library_scenarios() if getattr(args, "library", False) else sorted(SCENARIO_DIR.glob("*.yaml")))]
+    paths = [*args.scenarios, *map(str, library_scenarios() if getattr(args, "library", False)
+                                   or not args.scenarios else [])]
     loaded_all = [_load(args, path) for path in paths]  # every file is checked before any run
     scores, validated = [], []
     for loaded, constants in loaded_all:
@@ -488,8 +489,10 @@ def _validate(args) -> int:
             validated.append(ValidatedScenario(loaded, constants, ensemble, engine,
                                                time.perf_counter() - started))
     if not scores:
-        where = ", ".join(paths) if args.scenarios else f"the shipped scenarios in {SCENARIO_DIR}"
-        _say("error", f"nothing to score: no recorded outcome in {where or SCENARIO_DIR}; "
+        from sim.paths import LIBRARY
+
+        where = ", ".join(paths) if args.scenarios else f"the library in {LIBRARY}"
+        _say("error", f"nothing to score: no recorded outcome in {where or LIBRARY}; "
              "expected scenario files with a recorded_outcome")
         return 2
     from sim.experiments.scoreboard import format_scoreboard, scoreboard

@@ -24,6 +24,8 @@ from sim.model3.plan import build_plan, drawn_quantities
 from sim.model3.scenario import Scenario
 
 MIN_MEMBERS_PER_THREAD = 5000
+# the draws of stream 0 do not depend on the constants: any will do to recompute them
+_NO_CONSTANTS = Constants(1.0, 1.0, 1.0, 1.0, 1.0, 365.0)
 
 
 @dataclass
@@ -90,9 +92,21 @@ class Engine:
 class Ensemble:
     """The runs of one scenario under Model 3, summarised as the shared scoring reads them."""
 
-    def __init__(self, scenario: Scenario, seed: int, outcomes: Outcomes):
+    def __init__(self, scenario: Scenario, seed: int, outcomes: Outcomes,
+                 values: np.ndarray | None = None):
         self.scenario, self.seed, self.outcomes = scenario, seed, outcomes
         self.runs = len(outcomes.runs)
+        self.draw_keys = [q.key for q in drawn_quantities(scenario)]
+        self.run_ids = outcomes.runs.tolist()
+        self._values = values
+
+    @property
+    def draws(self) -> np.ndarray:
+        """(runs, quantities): each run's drawn stakes and magnitudes (stream 0, recomputed)."""
+        if self._values is None:
+            self._values = Engine(self.scenario, _NO_CONSTANTS).values(self.seed, self.outcomes.runs) \
+                if self.draw_keys else np.zeros((self.runs, 0))
+        return self._values
 
     def summary(self, decision_id: str) -> DecisionSummary:
         i = [d.id for d in self.scenario.decisions].index(decision_id)
