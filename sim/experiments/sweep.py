@@ -39,6 +39,7 @@ from sim.model.scenario import (
     read_text_file,
 )
 from sim.model.yamlmap import line_for
+from sim.outputs.output_folder import Terminated
 from sim import validation as check
 from sim.validation import (
     MAX_LEVELS, MAX_MEMBERS, MAX_POINTS, MAX_SAMPLES, FileName, Flag, InvalidArgument, Number, Seed,
@@ -479,6 +480,10 @@ class SweepRunner:
                 self._write_chunk(future.result(), index_of[future.key])
                 if progress:
                     progress(1)
+        except (KeyboardInterrupt, Terminated):
+            if cluster is not None:
+                _kill_workers(cluster)  # they would finish their chunks first: seconds, minutes
+            raise
         finally:
             client.close()
             if cluster is not None:
@@ -519,6 +524,20 @@ class SweepRunner:
         except OSError as exc:
             raise _WriteFailed(exc) from None
         return self.out / "dataset.parquet"
+
+
+def _kill_workers(cluster) -> None:
+    """Kill the worker processes of this process's own local cluster (after Ctrl-C or
+    SIGTERM): a worker in compiled code would otherwise finish its chunk before closing."""
+    import signal
+
+    for nanny in list(cluster.workers.values()):
+        pid = getattr(getattr(getattr(nanny, "process", None), "process", None), "pid", None)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass  # already gone
 
 
 def _probe_scheduler(address: str, timeout: float) -> None:
