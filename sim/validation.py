@@ -94,7 +94,10 @@ def real(name: str, value: Any, low: float = -math.inf, high: float = math.inf) 
     rule = f"must be a finite number{within}, got {_shown(value)}"
     if _is_bool(value) or not isinstance(value, numbers.Real):
         raise WrongType(_named(name, rule))
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        number = math.inf
     if not (math.isfinite(number) and low <= number <= high):
         raise InvalidArgument(_named(name, rule))
     return number
@@ -103,7 +106,8 @@ def real(name: str, value: Any, low: float = -math.inf, high: float = math.inf) 
 def flag(name: str, value: Any) -> bool:
     """``value`` as a bool: only true or false (not 1, not 'yes')."""
     if not _is_bool(value):
-        raise WrongType(_named(name, f"must be true or false, got {_shown(value)}"))
+        raise WrongType(_named(name, f"must be true or false (a valid boolean), got "
+                                     f"{_shown(value)}"))
     return bool(value)
 
 

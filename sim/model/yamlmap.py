@@ -186,9 +186,12 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode, path: Path) -> Any:
 def _sexagesimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
     """YAML 1.1 reads ``1:30`` as the base-60 number 90: refused, never guessed."""
     shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-    read_as = loader.construct_object(node, deep=True)
-    return (f"{shown!r} is a YAML 1.1 base-60 number (it would be read as {read_as:g}); "
-            "expected a plain number (1.5 for an hour and a half), or text in quotes")
+    try:
+        read_as = f" (it would be read as {loader.construct_object(node, deep=True):g})"
+    except (ValueError, OverflowError):  # too many digits to read at all
+        read_as = ""
+    return (f"{shown!r} is a YAML 1.1 base-60 number{read_as}; expected a plain number (1.5 "
+            "for an hour and a half), or text in quotes")
 
 
 def _unbuildable(node: yaml.ScalarNode, exc: Exception) -> str:
