@@ -6,6 +6,12 @@ commands call (nothing here is a second model). Tables keep their types: outcome
 categoricals whose categories are the decision's option ids (a run that never reached a
 decision has a missing outcome), decision times are timezone-aware timestamps in the
 scenario's own timezone (that of its clock's start).
+
+Every argument is checked before any work starts, by the same checks as the commands
+(:mod:`sim.validation`): a misuse raises :class:`~sim.validation.InvalidArgument` (a
+``ValueError``; a ``TypeError`` too for an argument of the wrong type) in one sentence naming
+the argument and its bound. Work estimated above :data:`~sim.validation.MAX_WORK` (members x
+steps x decisions) is refused unless ``allow_large=True``.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from sim import validation as check
 from sim.cli import DEFAULT_SEED
-from sim.model.construct import ScenarioLike, drawn_values, resolve_scenario
+from sim.model.construct import ScenarioLike, drawn_values, resolve_constants, resolve_scenario
 from sim.model.scenario import Scenario
+from sim.validation import MAX_MEMBERS, MAX_RUNS, MAX_SAMPLES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
     from sim.model.constants import Constants
 
 CHUNK = 20000  # members per block of the compiled engine (bounded memory)
+ALLOW_LARGE = "allow_large=True"
 
 
 def load(scenario: ScenarioLike) -> Scenario:
@@ -35,6 +44,7 @@ def load(scenario: ScenarioLike) -> Scenario:
     from sim.model.construct import load_scenario_file
     from sim.model.scenario import LoadedScenario
 
+    check.scenario_like(scenario)
     if isinstance(scenario, (str, os.PathLike)):
         loaded = load_scenario_file(os.fspath(scenario))
         if not loaded.quotes_verified:
@@ -44,13 +54,7 @@ def load(scenario: ScenarioLike) -> Scenario:
     return scenario.scenario if isinstance(scenario, LoadedScenario) else scenario
 
 
-def _constants(constants: Constants | str | os.PathLike[str] | None) -> Constants:
-    from sim.model.constants import Constants, load_constants
-    from sim.model.construct import default_constants
-
-    if constants is None:
-        return default_constants()
-    return constants if isinstance(constants, Constants) else load_constants(constants)
+_constants = resolve_constants
 
 
 # -- one ensemble, one row per run ----------------------------------------------------------------
@@ -65,17 +69,20 @@ def run(
     engine: Literal["vector", "agents"] = "vector",
     draws: bool = False,
     constants: Constants | str | os.PathLike[str] | None = None,
+    allow_large: bool = False,
 ) -> pd.DataFrame:
     """Run an ensemble: one row per run, with per decision ``<decision>`` (the option chosen,
     categorical), ``<decision>.decided_at`` (timestamp), ``<decision>.hours_before_deadline``
     and ``<decision>.by_default``. ``overrides`` fix drawn quantities ("actor.parameter" ->
     value) in every run; ``draws`` adds each run's drawn values as columns. The same seed gives
     the same table on either engine (the vector engine is proven equal to the agents)."""
-    if runs < 1:
-        raise ValueError("runs must be at least 1")
-    _check_engine(engine)
+    runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
+    check.engine(engine)
+    check.flag("draws", draws)
     sc = resolve_scenario(scenario).without_record()
+    overrides = check.overrides(overrides)
     drawn_values(sc, seed, 0, overrides)  # checks the overrides before any run
+    check.check_work("this run", runs, sc, check.flag("allow_large", allow_large), ALLOW_LARGE)
     driver = _agent_rows if engine == "agents" else _vector_rows
     rows, keys, table = driver(sc, _constants(constants), seed, runs, overrides or {})
     frame = runs_frame(sc, rows, runs)
@@ -84,11 +91,6 @@ def run(
 
         frame = pd.concat([frame, pd.DataFrame(table, columns=keys)], axis=1)
     return frame
-
-
-def _check_engine(engine: str) -> None:
-    if engine not in ("vector", "agents"):
-        raise ValueError(f"engine must be 'vector' or 'agents', got {engine!r}")
 
 
 def _vector_rows(sc: Scenario, constants: Constants, seed: int, runs: int,
@@ -100,8 +102,9 @@ def _vector_rows(sc: Scenario, constants: Constants, seed: int, runs: int,
     names, point = list(overrides), np.array(list(overrides.values()), dtype=float)
     rows: list[dict] = []
     tables = []
-    for start in range(0, runs, CHUNK):
-        inputs = engine.inputs(seed, range(start, min(start + CHUNK, runs)))
+    block = min(CHUNK, engine.block_members())
+    for start in range(0, runs, block):
+        inputs = engine.inputs(seed, range(start, min(start + block, runs)))
         inputs = engine.at_point(inputs, names, point) if names else inputs
         rows.extend(engine.rows(engine.run(inputs)))
         tables.append(inputs.values)
@@ -170,6 +173,7 @@ def validate(
     *,
     engine: Literal["vector", "agents"] = "vector",
     constants: Constants | str | os.PathLike[str] | None = None,
+    allow_large: bool = False,
 ) -> Validation:
     """Score simulated decisions against the recorded ones, as ``diplosim validate`` does (by
     default every shipped scenario with a recorded outcome)."""
@@ -179,9 +183,13 @@ def validate(
     from sim.experiments.validate import recorded_decisions, score
     from sim.paths import SCENARIOS, shipped_scenarios
 
-    _check_engine(engine)
+    runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
+    check.engine(engine)
+    given = check.scenario_list(scenarios)
     consts = _constants(constants)
-    loaded = [resolve_scenario(s) for s in (scenarios if scenarios is not None else shipped_scenarios())]
+    loaded = [resolve_scenario(s) for s in (given if given is not None else shipped_scenarios())]
+    for sc in loaded:  # every scenario's work, before any run
+        check.check_validation(sc, runs, check.flag("allow_large", allow_large), ALLOW_LARGE)
     scores = []
     for sc in loaded:
         if recorded_decisions(sc):
@@ -213,6 +221,7 @@ def counterfactual(
     seed: int = DEFAULT_SEED,
     *,
     constants: Constants | str | os.PathLike[str] | None = None,
+    allow_large: bool = False,
 ) -> pd.DataFrame:
     """Apply an overlay (a shipped overlay's name, a file, or one loaded) and compare it with its
     base on common random numbers: one row per decision and option, with shares, their 95%
@@ -222,7 +231,13 @@ def counterfactual(
     from sim.experiments.counterfactual import LoadedOverlay, compare, load_overlay
     from sim.paths import shipped_file
 
-    loaded = overlay if isinstance(overlay, LoadedOverlay) else load_overlay(shipped_file(os.fspath(overlay)))
+    runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
+    if not isinstance(overlay, LoadedOverlay):
+        overlay = load_overlay(shipped_file(check.file_name("overlay", overlay)))
+    loaded = overlay
+    check.check_work("this counterfactual", 2 * runs, loaded.base,
+                     check.flag("allow_large", allow_large), ALLOW_LARGE,
+                     f"{runs:,} runs x 2 (baseline and counterfactual)")
     records = []
     for c in compare(loaded, _constants(constants), seed, runs):
         for option in c.options:
@@ -254,6 +269,7 @@ def sweep(
     members: int = 200,
     seed: int = DEFAULT_SEED,
     constants: Constants | str | os.PathLike[str] | None = None,
+    allow_large: bool = False,
 ) -> pd.DataFrame:
     """A sweep in memory (``diplosim sweep`` writes one to disk): the design's points over
     ``parameters`` ("actor.parameter" -> (lo, hi)), each run on the same ``members`` runs; one
@@ -262,13 +278,12 @@ def sweep(
 
     from sim.experiments.sweep import Design, run_points, sample_design
 
+    members, seed = check.count("members", members, MAX_MEMBERS), check.seed(seed)
     sc = resolve_scenario(scenario).without_record()
-    bounds = {key: (float(lo), float(hi)) for key, (lo, hi) in parameters.items()}
-    for key, (lo, hi) in bounds.items():
-        drawn_values(sc, seed, 0, {key: lo})  # known keys, within the bounds allowed
-        drawn_values(sc, seed, 0, {key: hi})
-        if lo > hi:
-            raise ValueError(f"'{key}': bounds must be [lo, hi] with lo <= hi, got {[lo, hi]}")
+    bounds = check.sweep_parameters(sc, parameters)  # as a sweep spec's, against the scenario
+    size = check.check_design(method, samples, levels, len(bounds))
+    check.check_work("this sweep", size * members, sc, check.flag("allow_large", allow_large),
+                     ALLOW_LARGE, f"{size:,} points x {members:,} members")
     points = sample_design(bounds, Design(method=method, samples=samples, levels=levels), seed)
     columns = run_points(sc, _constants(constants), list(bounds), points, list(range(len(points))),
                          members, seed)
@@ -284,23 +299,29 @@ def sensitivity(
     members: int = 200,
     seed: int = DEFAULT_SEED,
     constants: Constants | str | os.PathLike[str] | None = None,
+    allow_large: bool = False,
 ) -> pd.DataFrame:
     """Sobol indices (first order and total, with 95% intervals) of P(decision = option) and of
     its median timing over every ranged actor parameter, as ``diplosim sensitivity`` computes
     them; by default the first recorded decision and its recorded option."""
     import pandas as pd
 
-    from sim.experiments.sensitivity import sensitivity as sobol_indices
+    from sim.experiments.sensitivity import checked_points, sensitivity as sobol_indices
 
+    samples = check.count("samples", samples, MAX_SAMPLES)
+    members, seed = check.count("members", members, MAX_MEMBERS), check.seed(seed)
     sc = resolve_scenario(scenario)
+    checked_points(sc, samples, members, check.flag("allow_large", allow_large), ALLOW_LARGE)
     decision = decision or next(iter(sc.recorded_outcome), sc.decisions[0].id)
     if decision not in [d.id for d in sc.decisions]:
-        raise ValueError(f"unknown decision '{decision}'; expected one of {[d.id for d in sc.decisions]}")
+        raise check.InvalidArgument(f"decision: unknown decision {decision!r}; expected one of "
+                                    f"{[d.id for d in sc.decisions]}")
     options = [o.id for o in sc.decision(decision).options]
     record = sc.recorded_outcome.get(decision)
     option = option or (record.option if record else options[0])
     if option not in options:
-        raise ValueError(f"unknown option '{option}' of {decision}; expected one of {options}")
+        raise check.InvalidArgument(f"option: unknown option {option!r} of {decision}; expected "
+                                    f"one of {options}")
     results, _ = sobol_indices(sc, _constants(constants), decision, option, samples, members, seed)
     return pd.DataFrame([
         {"output": r.output, "parameter": name, "S1": r.S1[j], "S1_conf": r.S1_conf[j],
@@ -315,6 +336,7 @@ def ema_model(scenario: ScenarioLike, members: int = 100, seed: int = DEFAULT_SE
     ``ema_workbench.perform_experiments``."""
     from sim.experiments.ema import ema_model as build
 
+    members, seed = check.count("members", members, MAX_MEMBERS), check.seed(seed)
     return build(resolve_scenario(scenario), _constants(constants), members, seed)
 
 

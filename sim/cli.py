@@ -9,14 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+from sim import validation
 from sim.paths import CALIBRATION_RESULTS, SCENARIOS, shipped_file
+from sim.validation import MAX_MEMBERS, MAX_RUNS, MAX_SAMPLES, MAX_SEED, InvalidArgument
 
 DEFAULT_SEED = 20190822
-MAX_SEED = 2**63 - 1  # seeds are non-negative 64-bit integers (NumPy refuses negative ones)
-MAX_RUNS = 10_000_000  # runs of one ensemble (--runs)
-MAX_MEMBERS = 1_000_000  # members per point or draw (--members), as in a sweep spec
-MAX_SAMPLES = 1_000_000  # Saltelli base samples (--samples)
 SCENARIO_DIR = SCENARIOS
+ALLOW_LARGE = "--allow-large"
 
 
 def _whole_number(low: int, high: int):
@@ -25,14 +24,11 @@ def _whole_number(low: int, high: int):
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
+            return validation.whole_number("", int(text), low, high)
+        except (ValueError, InvalidArgument):
             raise argparse.ArgumentTypeError(
-                f"expected a whole number from {low:,} to {high:,}, got {text!r}"
-            )
-        return value
+                f"expected a whole number from {validation.bound_text(low)} to "
+                f"{validation.bound_text(high)}, got {text!r}") from None
 
     parse.__name__ = "whole number"
     return parse
@@ -78,12 +74,19 @@ def _parser() -> argparse.ArgumentParser:
     def quiet(p: argparse.ArgumentParser) -> None:
         p.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    def large(p: argparse.ArgumentParser) -> None:
+        p.add_argument(ALLOW_LARGE, action="store_true",
+                       help=f"run even when the work estimated before the start (members x "
+                       f"steps x decisions) exceeds {validation.MAX_WORK:.0e}, about an hour of "
+                       "one core")
+
     def common(p: argparse.ArgumentParser, runs: int) -> None:
         p.add_argument("--runs", type=_whole_number(1, MAX_RUNS), default=runs,
                        help=f"ensemble size, 1 to {MAX_RUNS:,} (default {runs})")
         seeded(p)
         inputs(p)
         quiet(p)
+        large(p)
         p.add_argument(
             "--engine",
             choices=["vector", "agents"],
@@ -132,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
                        "(never a file, link, device or folder diplosim did not write)")
     inputs(sweep)
     quiet(sweep)
+    large(sweep)
 
     counterfactual = sub.add_parser(
         "counterfactual", help="run an overlay against its base on common random numbers"
@@ -141,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
                                 help=f"runs, 1 to {MAX_RUNS:,} (default 2000)")
     seeded(counterfactual)
     inputs(counterfactual)
+    large(counterfactual)
     counterfactual.add_argument("--json", action="store_true", help="print JSON instead")
     counterfactual.add_argument(
         "--out", metavar="DIR",
@@ -175,6 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     seeded(sens)
     inputs(sens)
     quiet(sens)
+    large(sens)
 
     disc = sub.add_parser("discover", help="find parameter regions leading to an outcome (PRIM)")
     disc.add_argument("scenario")
@@ -186,6 +192,7 @@ def _parser() -> argparse.ArgumentParser:
     disc.add_argument("--threshold", type=float, default=0.8, help="PRIM density threshold (default 0.8)")
     seeded(disc)
     inputs(disc)
+    large(disc)
 
     cal = sub.add_parser(
         "calibrate", help="fit global constants to the recorded decisions (ABC-SMC, pyabc)"
@@ -240,6 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     from contextlib import nullcontext
 
     args = _parser().parse_args(argv)
+    try:
+        _check_paths(args)
+    except InvalidArgument as exc:
+        _say("error", str(exc))
+        return 2
     _shipped_names(args)
     from sim.outputs.output_folder import Stopped, Terminated, sigterm_raises
     from sim.model.scenario import ScenarioError
@@ -263,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         # `app` serves until uvicorn, which handles Ctrl-C and SIGTERM itself, stops
         with nullcontext() if args.command == "app" else sigterm_raises():
             return command(args)
-    except ScenarioError as exc:
+    except (ScenarioError, InvalidArgument) as exc:
         _say("error", str(exc))
         return 2
     except BrokenPipeError:
@@ -332,6 +344,16 @@ def _ensemble(args, scenario, constants, progress):
     return run_vector_ensemble(scenario, constants, args.seed, args.runs, progress=progress), "vector"
 
 
+def _check_cost(args, what: str, scenario, members: int, members_text: str | None = None) -> None:
+    """Refuse, before any run, work above the limit unless --allow-large (Model 2 scenarios;
+    Model 3's are not estimated here)."""
+    from sim.model.scenario import Scenario
+
+    if isinstance(scenario, Scenario):
+        validation.check_work(what, members, scenario, getattr(args, "allow_large", False),
+                         ALLOW_LARGE, members_text)
+
+
 def _check_runs(runs: int) -> None:
     """The parser already bounds --runs; this guards callers that build ``args`` themselves."""
     if not 1 <= runs <= MAX_RUNS:
@@ -365,6 +387,7 @@ def _run(args) -> int:
         model.run()
         print("\n".join(trace_lines(model)))
         return 0
+    _check_cost(args, "this run", scenario, args.runs)
     engine = "agents" if args.engine == "agents" or args.runs == 1 else "vector"
     update, close = _progress(args.runs, args.quiet, scenario.id)
     tally = Tally(scenario)
@@ -468,6 +491,12 @@ def _validate(args) -> int:
     paths = [*args.scenarios, *map(str, library_scenarios() if getattr(args, "library", False)
                                    or not args.scenarios else [])]
     loaded_all = [_load(args, path) for path in paths]  # every file is checked before any run
+    from sim.model.scenario import Scenario
+
+    for loaded, _ in loaded_all:  # Model 2 scenarios' work, before any run
+        if isinstance(loaded.scenario, Scenario):
+            validation.check_validation(loaded.scenario, args.runs, getattr(args, "allow_large", False),
+                                   ALLOW_LARGE)
     scores, validated = [], []
     for loaded, constants in loaded_all:
         scenario = loaded.scenario
@@ -549,7 +578,7 @@ def _sweep(args) -> int:
     from sim.outputs.output_folder import Stopped, Terminated
 
     runner = SweepRunner(args.spec, sources=args.sources, constants_file=args.constants,
-                         force=args.force)  # checks the spec's out before anything runs
+                         force=args.force, allow_large=args.allow_large)  # checks before any run
     done = runner.finished_chunks() if runner.resuming else 0
     for note in runner.rejected_notes():
         _say("note", note)
@@ -583,6 +612,8 @@ def _counterfactual(args) -> int:
 
         target = check_output_folder(args.out, "counterfactual", force=args.force)  # before any run
     loaded = load_overlay(args.overlay, sources=args.sources)
+    _check_cost(args, "this counterfactual", loaded.base, 2 * args.runs,
+                f"{args.runs:,} runs x 2 (baseline and counterfactual)")
     constants = load_constants(args.constants)
     comparisons = compare(loaded, constants, args.seed, args.runs)
     text = format_comparison(loaded, comparisons, args.runs, args.seed)
@@ -629,12 +660,12 @@ def _sensitivity(args) -> int:
         return 2
     from SALib.sample import sobol  # noqa: F401  (fail early if missing)
 
-    from sim.outputs.output_folder import check
-    from sim.experiments.sensitivity import actor_parameter_problem
+    from sim.experiments.sensitivity import checked_points
+    from sim.outputs.output_folder import check as check_folder
 
-    target = check(args.out, "sensitivity", force=args.force) if args.out is not None else None
-
-    total = args.samples * (actor_parameter_problem(scenario)["num_vars"] + 2)
+    total = checked_points(scenario, args.samples, args.members, args.allow_large, ALLOW_LARGE)
+    target = (check_folder(args.out, "sensitivity", force=args.force) if args.out is not None
+              else None)
     update, close = _progress(total, args.quiet, "points", unit="point")
     started = time.perf_counter()
     results, points = sensitivity(
@@ -663,6 +694,7 @@ def _discover(args) -> int:
         return 2
     loaded, constants = _load(args, args.scenario)
     scenario = loaded.scenario
+    _check_cost(args, "this discovery", scenario, args.runs)
     candidates = [d.id for d in scenario.decisions if args.outcome in [o.id for o in d.options]]
     decision_id = args.decision or (candidates[0] if candidates else None)
     if decision_id is None or decision_id not in candidates:
@@ -715,9 +747,9 @@ def _calibrate(args) -> int:
     if unknown:
         _say("error", f"--fit-on: unknown episode {unknown[0]!r}; expected some of {ids}")
         return 2
-    from sim.outputs.output_folder import check
+    from sim.outputs.output_folder import check as check_folder
 
-    target = check(args.out, "calibration", force=args.force)  # before any fit
+    target = check_folder(args.out, "calibration", force=args.force)  # before any fit
     budget = cal.Budget(args.population, args.generations, args.max_simulations)
     predictive = cal.PredictiveSpec(args.draws, args.members)
     update, close = _progress(None, args.quiet, "simulations", unit="sim")
@@ -805,6 +837,20 @@ def _is_overlay(path: str) -> bool:
     except (ScenarioError, YamlError):
         return False
     return isinstance(data, dict) and data.get("format") == "diplosim-overlay/1"
+
+
+PATH_ARGUMENTS = {"scenario": "scenario", "overlay": "overlay", "spec": "spec",
+                  "folder": "the folder", "constants": "--constants", "sources": "--sources",
+                  "out": "--out", "report": "--report", "targets": "--targets"}
+
+
+def _check_paths(args) -> None:
+    """Every path given as an argument is one the system can look up (no name too long)."""
+    for attr, name in PATH_ARGUMENTS.items():
+        if isinstance(getattr(args, attr, None), str):
+            validation.file_name(name, getattr(args, attr))
+    for path in getattr(args, "scenarios", None) or []:
+        validation.file_name("each scenario", path)
 
 
 def _shipped_names(args) -> None:

@@ -28,17 +28,26 @@ def shipped_file(name: str) -> str:
     """``name`` itself when it is a path that exists (or looks like one), else the shipped
     scenario or overlay of that stem (``gsomia_2019``, ``no_us_pressure_2019``), else ``name``
     unchanged (the reader then says it cannot be read)."""
-    if Path(name).exists() or "/" in name or "\\" in name:
+    if "/" in name or "\\" in name or _looks_up(Path(name).exists):
         return name
     stem = name[:-5] if name.endswith(".yaml") else name
     for folder in (SCENARIOS, OVERLAYS):
         candidate = folder / f"{stem}.yaml"
-        if candidate.is_file():
+        if _looks_up(candidate.is_file):
             return str(candidate)
     episode = LIBRARY / stem / "scenario.yaml"  # a library episode by its folder's name
     if episode.is_file():
         return str(episode)
     return name
+
+
+def _looks_up(test) -> bool:
+    """``test()`` (a path's exists or is_file); a name the system cannot look up (too long,
+    a NUL byte) is not there, and the reader then names the problem."""
+    try:
+        return test()
+    except (OSError, ValueError):
+        return False
 
 
 def shipped_scenarios() -> list[Path]:

@@ -518,7 +518,7 @@ def test_a_reversed_sweep_bound_is_located_at_its_line(tmp_path, capsys):
     where = _line_of(spec, "south_korea.initial_opposition")
     assert line.startswith(f"diplosim: error: {spec}:{where}: "
                            "parameters.south_korea.initial_opposition: ")
-    assert "lo <= hi" in line
+    assert "lo < hi" in line
 
 
 def test_a_missing_base_scenario_names_the_spec_and_its_line(tmp_path, capsys):

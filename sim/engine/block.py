@@ -15,18 +15,21 @@ from sim.model.kernel.member import run_member
 
 @njit(cache=True, nogil=True)
 def run_block(k0, k1, runs, values, plan, c, m, status, option, decided, by_default, deadline,
-              probe, probed_terms, trajectories) -> None:
+              probe, probed_terms, trajectories, stop) -> None:
     """Run every member of a block through the one member record ``m``.
 
     ``values`` (members, quantities) are the drawn inputs; the outputs are (members,
     decisions) arrays (``deadline``: each run's own deadline of each decision). ``probe`` (members, decisions) names the step at which to keep each
     decision's utility terms into ``probed_terms`` (members, decisions, terms, options), or has
-    no columns; ``trajectories`` is (members, steps, slots), or has no members.
+    no columns; ``trajectories`` is (members, steps, slots), or has no members. ``stop`` (one
+    flag) ends the block before its next member once set (an interrupted ensemble).
     """
     flat = m.shocks.reshape(-1)
     no_trajectory = np.zeros((0, m.state.shape[0]))
     probing = probe.shape[1] > 0
     for r in range(runs.shape[0]):
+        if stop[0]:
+            return
         m.values[:] = values[r]
         philox.fill_one(k0, k1, runs[r], philox.SHOCKS, flat)
         if probing:

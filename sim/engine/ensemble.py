@@ -5,14 +5,17 @@ This is a driver, not a second model: it draws a block's inputs in bulk, hands t
 steps the Mesa agents call, and turns the decision books into tidy rows. Equality with the
 agents is checked member by member by the test suite. A large block is split across threads
 (the compiled code releases the GIL); every member's inputs depend on (seed, run) alone, so
-the split changes no number.
+the split changes no number. The threads are the engine's own, and the calling thread waits
+for them in short intervals, so Ctrl-C and SIGTERM take effect within a fraction of a second
+however long the compiled code runs; blocks are sized by their work (members x steps x
+decisions), and an interrupted block's threads stop after the member they are running.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -28,6 +31,8 @@ from sim.model.scenario import Scenario
 
 WAITING, OPEN, RESOLVED, NOT_REACHED_CODE = L.WAITING, L.OPEN, L.RESOLVED, L.NOT_REACHED
 MIN_MEMBERS_PER_THREAD = 2000
+BLOCK_WORK = 10**7  # members x steps x decisions per block: about 3 s of one core
+WAIT_S = 0.1  # how often the calling thread looks up from waiting (signals are handled then)
 
 
 def default_threads() -> int:
@@ -90,6 +95,7 @@ class VectorEngine:
         self.cooperation = [self.plan.cooperation[i, :len(ids)] for i, ids in enumerate(self.option_ids)]
         self.roles = {role: self.scenario.actor_by_role(role) for role in L.ROLE_INDEX
                       if role != "domestic"}
+        self._compiled_here = False
 
     # -- inputs -----------------------------------------------------------------------------------
     def inputs(self, seed: int, runs: np.ndarray | range) -> MemberInputs:
@@ -134,18 +140,24 @@ class VectorEngine:
         parts = max(1, min(self.threads, M // MIN_MEMBERS_PER_THREAD))
         bounds = np.linspace(0, M, parts + 1).astype(int)
         blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-        run = lambda s: self._run_slice(inputs, s, out, probe_array, terms, trajectories)  # noqa: E731
-        if parts == 1:
-            run(blocks[0])
-        else:
-            with ThreadPoolExecutor(parts) as pool:
-                list(pool.map(run, blocks))
+        stop = np.zeros(1, dtype=np.bool_)
+        run = lambda s: self._run_slice(inputs, s, out, probe_array, terms, trajectories, stop)  # noqa: E731
+        if not self._compiled_here:  # compile or load the block on this thread, not a worker's
+            run(slice(0, 0))
+            self._compiled_here = True
+        run_interruptibly(run, blocks, stop)
         if record:
             out.trajectories = self._trajectories(trajectories)
         return out
 
+    def block_members(self) -> int:
+        """Members per block of an ensemble: BLOCK_WORK's worth, at least one."""
+        per_member = max(1, self.clock.n_steps * len(self.decisions))
+        return max(1, BLOCK_WORK // per_member)
+
     def _run_slice(self, inputs: MemberInputs, s: slice, out: MemberOutcomes,
-                   probe: np.ndarray, terms: np.ndarray, trajectories: np.ndarray) -> None:
+                   probe: np.ndarray, terms: np.ndarray, trajectories: np.ndarray,
+                   stop: np.ndarray) -> None:
         from sim.model.kernel import member, philox
         from sim.engine.block import run_block
 
@@ -154,7 +166,7 @@ class VectorEngine:
         run_block(np.uint64(k0), np.uint64(k1), inputs.runs[s], np.ascontiguousarray(inputs.values[s]),
                   self._thread_plan(), self._constants, record, out.status[s],
                   out.option_index[s], out.decided_h[s], out.by_default[s], out.deadline_h[s], probe[s], terms[s],
-                  trajectories[s] if trajectories.shape[0] else trajectories)
+                  trajectories[s] if trajectories.shape[0] else trajectories, stop)
 
     def _thread_plan(self):
         """A private copy of the compiled plan for one thread: compiled code counts references
@@ -198,6 +210,38 @@ class VectorEngine:
         return out
 
 
+def run_interruptibly(run: Callable[[slice], None], blocks: list[slice], stop: np.ndarray) -> None:
+    """``run`` each block in a thread of its own while the calling thread waits in intervals
+    of WAIT_S: on the main thread a signal's handler (Ctrl-C, SIGTERM) then runs at once, even
+    while compiled code holds a block for minutes. Whatever interrupts the wait sets ``stop``,
+    which the compiled block reads before each member: the threads (daemons, writing only
+    their own arrays) end after the member they are running."""
+    errors: list[BaseException] = []
+
+    def guarded(block: slice) -> None:
+        try:
+            run(block)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(b,), daemon=True) for b in blocks]
+    for thread in threads:
+        thread.start()
+    from sim.outputs.output_folder import raise_pending
+
+    try:
+        raise_pending()  # a signal swallowed while the block was being compiled
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(WAIT_S)
+                raise_pending()
+    except BaseException:
+        stop[0] = True
+        raise
+    if errors:
+        raise errors[0]
+
+
 def ensemble_chunks(
     scenario: Scenario,
     constants: Constants,
@@ -211,6 +255,8 @@ def ensemble_chunks(
     if engine == "agents":
         chunk = min(chunk, 1000)
     vector = VectorEngine(scenario, constants) if engine == "vector" else None
+    if vector is not None:
+        chunk = min(chunk, vector.block_members())
     for start in range(0, runs, chunk):
         block = range(start, min(start + chunk, runs))
         if vector is not None:

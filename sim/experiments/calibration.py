@@ -54,6 +54,7 @@ from sim.model.scenario import (
 )
 from sim.experiments.validate import DecisionScore, recorded_deadline, score
 from sim.paths import CALIBRATION
+from sim.validation import FileName, Number, Quote
 
 TARGETS_FORMAT = "diplosim-targets/1"
 DEFAULT_TARGETS = CALIBRATION / "targets.yaml"
@@ -69,8 +70,8 @@ ABC_STREAM = 0xCA1  # mixed with the root seed for pyabc's own draws (proposals,
 class Prior(StrictModel):
     """Uniform prior of one fitted constant, on the natural or the log scale."""
 
-    low: float = Field(gt=0)
-    high: float = Field(gt=0)
+    low: Number = Field(gt=0)
+    high: Number = Field(gt=0)
     scale: Literal["linear", "log"]
     why: Text
 
@@ -85,9 +86,9 @@ class Target(StrictModel):
     """A recorded decision: the option chosen and when, as hours before the deadline."""
 
     option: Identifier
-    hours_before_deadline: tuple[float, float]
+    hours_before_deadline: tuple[Number, Number]
     source: Text
-    quote: Text
+    quote: Quote
     note: Text | None = None
 
     @field_validator("hours_before_deadline")
@@ -99,7 +100,7 @@ class Target(StrictModel):
 
 
 class EpisodeSpec(StrictModel):
-    scenario: Text
+    scenario: FileName
     targets: dict[Identifier, Target] = Field(min_length=1)
 
 

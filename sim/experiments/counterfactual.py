@@ -34,6 +34,7 @@ from sim.model.scenario import (
     read_text_file,
 )
 from sim.model.yamlmap import line_for
+from sim.validation import FileName, Flag, Number
 
 Z95 = 1.959963984540054
 
@@ -41,7 +42,7 @@ Z95 = 1.959963984540054
 class Setting(StrictModel):
     """A parameter fixed at one value in the counterfactual."""
 
-    value: float
+    value: Number
     note: Text = Field(description="why this value expresses the counterfactual")
 
 
@@ -60,14 +61,14 @@ class Overlay(StrictModel):
 
     format: Literal["diplosim-overlay/1"]
     id: Identifier
-    base: str = Field(description="base scenario file, relative to this overlay")
+    base: FileName = Field(description="base scenario file, relative to this overlay")
     question: Text
     answer: Text = Field(description="what the model answers, in words (written after running)")
     set: dict[str, Setting] = Field(default_factory=dict)
     remove_events: list[Identifier] = Field(default_factory=list)
     move_events: dict[Identifier, AwareDatetime] = Field(default_factory=dict)
     add_events: list[AddedEvent] = Field(default_factory=list)
-    remove_elections: bool = False
+    remove_elections: Flag = False
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,23 @@ def actor_parameter_problem(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def checked_points(scenario: Scenario, samples: int, members: int, allow_large: bool,
+                   how: str) -> int:
+    """The Saltelli points ``samples`` gives over the scenario's ranged parameters, refused
+    before any is drawn when there are no such parameters or when the work (points x members)
+    exceeds the cost limit unless ``allow_large`` (``how`` says how to allow it)."""
+    from sim import validation as check
+
+    varying = actor_parameter_problem(scenario)["num_vars"]
+    if not varying:
+        raise check.InvalidArgument(f"no actor parameter of {scenario.id} is drawn from a "
+                                    "range; Sobol indices need parameters that vary")
+    points = check.design_size("sobol", samples, 2, varying)
+    check.check_work("this sensitivity analysis", points * members, scenario, allow_large, how,
+                     f"{points:,} Saltelli points x {members:,} members")
+    return points
+
+
 def sensitivity(
     scenario: Scenario,
     constants: Constants,

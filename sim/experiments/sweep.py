@@ -22,14 +22,13 @@ import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal
 
 import numpy as np
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from sim.model.constants import load_constants
 from sim.model.constants import Constants
-from sim.model.draws import drawn_quantities
 from sim.engine.ensemble import RESOLVED, VectorEngine
 from sim.model.scenario import (
     Scenario,
@@ -40,6 +39,12 @@ from sim.model.scenario import (
     read_text_file,
 )
 from sim.model.yamlmap import line_for
+from sim.outputs.output_folder import Terminated
+from sim import validation as check
+from sim.validation import (
+    MAX_LEVELS, MAX_MEMBERS, MAX_POINTS, MAX_SAMPLES, FileName, Flag, InvalidArgument, Number, Seed,
+    WholeNumber,
+)
 
 DATASET_COLUMNS = (
     "point", "decision", "option", "share", "runs", "reached", "median_hours", "q25_hours",
@@ -51,36 +56,37 @@ class Design(StrictModel):
     """How points are placed: SALib's Sobol (Saltelli), Latin hypercube or Morris, or a grid."""
 
     method: Literal["grid", "lhs", "sobol", "morris"]
-    samples: int = Field(ge=1, le=1_000_000, description="N for lhs/sobol/morris; ignored by grid")
-    levels: int = Field(default=4, ge=2, le=1000, description="grid points per axis; Morris levels")
-    second_order: bool = Field(default=False, description="sobol: also sample second-order terms")
+    samples: WholeNumber(1, MAX_SAMPLES) = Field(description="N for lhs/sobol/morris; ignored by grid")
+    levels: WholeNumber(2, MAX_LEVELS) = Field(default=4, description="grid points per axis; Morris levels")
+    second_order: Flag = Field(default=False, description="sobol: also sample second-order terms")
+
+    def size(self, parameters: int) -> int:
+        """How many points the design has over ``parameters`` (refused above MAX_POINTS)."""
+        return check.check_design(self.method, self.samples, self.levels, parameters,
+                                  self.second_order)
 
 
 CONNECT_TIMEOUT_S = 10.0  # default wait for a --scheduler to answer
 
 
-def _ordered(bounds: tuple[float, float]) -> tuple[float, float]:
-    if bounds[0] > bounds[1]:
-        raise ValueError(f"bounds must be [lo, hi] with lo <= hi (got {list(bounds)})")
-    return bounds
-
-
-Bounds = Annotated[tuple[float, float], AfterValidator(_ordered)]
+# [lo, hi]; lo < hi and the bounds the scenario allows are checked once the scenario is read
+# (sim.validation.sweep_parameters, as the API does)
+Bounds = tuple[Number, Number]
 
 
 class SweepSpec(StrictModel):
     """A sweep file."""
 
     format: Literal["diplosim-sweep/1"]
-    scenario: str = Field(description="base scenario file, relative to this spec")
+    scenario: FileName = Field(description="base scenario file, relative to this spec")
     parameters: dict[str, Bounds] = Field(
         min_length=1, description="drawn quantity key (e.g. united_states.base_pressure) -> [lo, hi]"
     )
     design: Design
-    members: int = Field(ge=1, le=1_000_000)
-    seed: int = Field(ge=0)
-    chunk_points: int = Field(default=16, ge=1)
-    out: str = Field(min_length=1, description="output folder, relative to this spec")
+    members: WholeNumber(1, MAX_MEMBERS)
+    seed: Seed
+    chunk_points: WholeNumber(1, MAX_POINTS) = 16
+    out: FileName = Field(description="output folder, relative to this spec")
 
 
 def load_spec(path: str | os.PathLike[str]) -> tuple[SweepSpec, str, dict]:
@@ -91,14 +97,37 @@ def load_spec(path: str | os.PathLike[str]) -> tuple[SweepSpec, str, dict]:
     return spec, sha256, lines
 
 
+def checked_design(scenario: Scenario, spec: SweepSpec, allow_large: bool, how: str,
+                   located: Callable[[tuple, str], Exception]) -> int:
+    """Check a spec against its scenario before any point is drawn: every swept quantity
+    known, lo < hi within the bounds the scenario allows (as the API checks them), the design
+    within MAX_POINTS points, and the work (points x members) within the cost limit unless
+    ``allow_large``. A problem with a key is raised as ``located(path, message)``; returns the
+    number of points."""
+    try:
+        check.sweep_parameters(scenario, spec.parameters)
+    except InvalidArgument as exc:
+        path = ("parameters", exc.key) if exc.key else ("parameters",)
+        raise located(path, str(exc).removeprefix(f"'{exc.key}': ")) from None
+    try:
+        points = spec.design.size(len(spec.parameters))
+    except InvalidArgument as exc:
+        raise located(("design",), str(exc)) from None
+    check.check_work("this sweep", points * spec.members, scenario, allow_large, how,
+                     f"{points:,} points x {spec.members:,} members")
+    return points
+
+
 def design_points(spec: SweepSpec) -> np.ndarray:
     """The design's points, one row per point, columns in ``spec.parameters`` order."""
     return sample_design(spec.parameters, spec.design, spec.seed)
 
 
 def sample_design(parameters: dict[str, tuple[float, float]], design: Design, seed: int) -> np.ndarray:
-    """Points of ``design`` over ``parameters`` (key -> [lo, hi]), columns in their order."""
+    """Points of ``design`` over ``parameters`` (key -> [lo, hi]), columns in their order; a
+    design of more than MAX_POINTS points is refused before any is drawn."""
     names = list(parameters)
+    design.size(len(names))
     bounds = [list(parameters[n]) for n in names]
     problem = {"num_vars": len(names), "names": names, "bounds": bounds}
     if design.method == "grid":
@@ -250,7 +279,8 @@ class SweepRunner:
     Chunks are written in place, each atomically, so that they survive an interruption."""
 
     def __init__(self, spec_file: str, sources: str | None = None,
-                 constants_file: str | None = None, force: bool = False):
+                 constants_file: str | None = None, force: bool = False,
+                 allow_large: bool = False):
         from sim.outputs.output_folder import Where, check
 
         spec, sha, lines = load_spec(spec_file)
@@ -259,16 +289,9 @@ class SweepRunner:
         self.loaded = _load_base(spec_file, folder / spec.scenario, lines, sources)
         self.scenario = self.loaded.scenario.without_record()
         self.constants = load_constants(constants_file)
-        known = {q.key for q in drawn_quantities(self.scenario)}
-        for key in spec.parameters:
-            if key not in known:
-                path = ("parameters", key)
-                raise ScenarioError(
-                    spec_file, path, line_for(lines, path),
-                    f"'{key}' is not a drawn quantity of scenario '{self.scenario.id}'; expected "
-                    "one of its actor parameters, e.g. "
-                    f"{sorted(k for k in known if not k.startswith('event.'))[:3]}",
-                )
+        checked_design(self.scenario, spec, allow_large, "--allow-large",
+                       lambda path, message: ScenarioError(spec_file, path,
+                                                           line_for(lines, path), message))
         self.names = list(spec.parameters)
         self.points = design_points(spec)
         self.out = folder / spec.out
@@ -457,6 +480,10 @@ class SweepRunner:
                 self._write_chunk(future.result(), index_of[future.key])
                 if progress:
                     progress(1)
+        except (KeyboardInterrupt, Terminated):
+            if cluster is not None:
+                _kill_workers(cluster)  # they would finish their chunks first: seconds, minutes
+            raise
         finally:
             client.close()
             if cluster is not None:
@@ -497,6 +524,20 @@ class SweepRunner:
         except OSError as exc:
             raise _WriteFailed(exc) from None
         return self.out / "dataset.parquet"
+
+
+def _kill_workers(cluster) -> None:
+    """Kill the worker processes of this process's own local cluster (after Ctrl-C or
+    SIGTERM): a worker in compiled code would otherwise finish its chunk before closing."""
+    import signal
+
+    for nanny in list(cluster.workers.values()):
+        pid = getattr(getattr(getattr(nanny, "process", None), "process", None), "pid", None)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass  # already gone
 
 
 def _probe_scheduler(address: str, timeout: float) -> None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from sim.model.scenario import parse_model, read_text_file
 from sim.paths import CALIBRATION
+from sim.validation import Number
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ DEFAULT_CONSTANTS = CALIBRATION / "constants.yaml"
 
 class Constant(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    value: float = Field(gt=0)
+    value: Number = Field(gt=0)
     unit: str
     justification: str = Field(min_length=1)
 

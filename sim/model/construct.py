@@ -22,6 +22,7 @@ import mesa
 from sim.model.constants import Constants, load_constants
 from sim.model.draws import draw_values, drawn_quantities
 from sim.model.scenario import LoadedScenario, Scenario, load_scenario
+from sim import validation as check
 from sim.paths import shipped_file
 
 if TYPE_CHECKING:
@@ -40,14 +41,16 @@ class ModelInputs(NamedTuple):
     drawn: bool
 
 
-def model_inputs(scenario: ScenarioLike, constants: Constants | None,
+def model_inputs(scenario: ScenarioLike, constants: Constants | str | os.PathLike[str] | None,
                  values: Mapping[str, float] | None, seed: int, run: int,
                  overrides: Mapping[str, float] | None) -> ModelInputs:
     """The model's inputs from its arguments: a scenario given by shipped name, path or object;
-    the default constants when none are given; run ``run`` of ``seed``'s draws, with
-    ``overrides`` in place, when no ``values`` are given."""
+    constants given as an object or a file, the default ones when none are given; run ``run``
+    of ``seed``'s draws, with ``overrides`` in place, when no ``values`` are given."""
+    check.seed(seed)
+    check.whole_number("run", run, 0, check.MAX_SEED)
     resolved = resolve_scenario(scenario).without_record()
-    constants = constants if constants is not None else default_constants()
+    constants = resolve_constants(constants)
     if values is not None and overrides:
         raise ValueError("give either values (every drawn quantity) or overrides, not both")
     if values is not None:
@@ -55,15 +58,27 @@ def model_inputs(scenario: ScenarioLike, constants: Constants | None,
     return ModelInputs(resolved, constants, drawn_values(resolved, seed, run, overrides), drawn=True)
 
 
+def resolve_constants(constants: Constants | str | os.PathLike[str] | None) -> Constants:
+    """Constants as given, read from a file, or the default ones for None."""
+    if constants is None:
+        return default_constants()
+    if isinstance(constants, Constants):
+        return constants
+    if not isinstance(constants, (str, os.PathLike)):
+        raise check.WrongType("constants must be a Constants object, a constants file or None, "
+                              f"got {type(constants).__name__}")
+    return load_constants(check.file_name("constants", constants))
+
+
 def resolve_scenario(scenario: ScenarioLike) -> Scenario:
     """A scenario object, a loaded scenario, or a file: a path, or a shipped scenario's stem."""
+    check.scenario_like(scenario)
     if isinstance(scenario, Scenario):
         return scenario
     if isinstance(scenario, LoadedScenario):
         return scenario.scenario
     if isinstance(scenario, (str, os.PathLike)):
         return load_scenario_file(os.fspath(scenario)).scenario
-    raise TypeError(f"scenario must be a Scenario, a file or a shipped name, got {type(scenario).__name__}")
 
 
 def load_scenario_file(name: str) -> LoadedScenario:
@@ -94,28 +109,17 @@ def drawn_values(scenario: Scenario, seed: int, run: int,
     effect's key -> value) fixed. Raises ValueError for an unknown key or a value outside the
     bounds the scenario format allows for it."""
     values = draw_values(drawn_quantities(scenario), seed, run)
-    for key, value in (overrides or {}).items():
+    for key, value in check.overrides(overrides).items():
         if key not in values:
             known = sorted(k for k in values if not k.startswith("event."))
-            raise ValueError(f"'{key}' is not a drawn quantity of '{scenario.id}'; expected one "
-                             f"of {', '.join(known)}")
+            raise check.InvalidArgument(f"'{key}' is not a drawn quantity of '{scenario.id}'; "
+                                        f"expected one of {', '.join(known)}")
         lo, hi = allowed_bounds(scenario, key)
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and lo <= value <= hi):
-            raise ValueError(f"'{key}' must be a number within [{lo}, {hi}], got {value!r}")
-        values[key] = float(value)
+        values[key] = check.real(f"'{key}'", value, lo, hi)
     return values
 
 
-def allowed_bounds(scenario: Scenario, key: str) -> tuple[float, float]:
-    """The bounds a scenario file allows for a drawn quantity: its role's parameter bounds for
-    an actor parameter (``actor.parameter``), [-1, 1] for an event-effect magnitude."""
-    if key.startswith("event."):
-        return (-1.0, 1.0)  # Effect's own bounds in the scenario schema
-    if key.startswith("election."):
-        return (0.0, 1.0)  # a counterpart's voters' hard line
-    actor_id, name = key.split(".", 1)
-    spec = scenario.actors[actor_id].parameter_spec(name)
-    return (spec.lo, spec.hi)
+allowed_bounds = check.allowed_bounds  # the bounds a scenario file allows for a drawn quantity
 
 
 # -- what batch_run collects --------------------------------------------------------------------

@@ -89,7 +89,7 @@ class DiplomacyModel(mesa.Model):
     def __init__(
         self,
         scenario: ScenarioLike,
-        constants: Constants | None = None,
+        constants: Constants | str | None = None,
         values: dict[str, float] | None = None,
         seed: int = 0,
         run: int = 0,
@@ -97,7 +97,8 @@ class DiplomacyModel(mesa.Model):
         overrides: dict[str, float] | None = None,
     ):
         """Run ``run`` of ``seed``. Mesa-style, every argument may be a keyword: ``scenario``
-        a Scenario, a file or a shipped name; ``values`` default to the run's draws with
+        a Scenario, a file or a shipped name; ``constants`` an object or a constants file
+        (default: the shipped ones); ``values`` default to the run's draws with
         ``overrides`` ("actor.parameter" -> value) fixed (:mod:`sim.model.construct`)."""
         inputs = model_inputs(scenario, constants, values, seed, run, overrides)
         scenario, constants, values = inputs.scenario, inputs.constants, inputs.values

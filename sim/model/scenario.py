@@ -32,6 +32,7 @@ from pydantic import (
 
 from sim.model.roles import MULTI_ROLES, ROLES
 from sim.model.yamlmap import Path, YamlError, format_path, line_for, load_with_lines, printable
+from sim.validation import FileName, Flag, Number, NumberWithin, Quote
 
 FORMAT = "diplosim/2"
 OLD_FORMATS = {
@@ -81,8 +82,8 @@ class StrictModel(BaseModel):
 class _Magnitude(StrictModel):
     """A number that is either fixed (``value``) or drawn uniformly from ``range``."""
 
-    value: float | None = None
-    range: tuple[float, float] | None = None
+    value: Number | None = None
+    range: tuple[Number, Number] | None = None
 
     @field_validator("range")
     @classmethod
@@ -109,7 +110,7 @@ class Parameter(_Magnitude):
     """A sourced number: either a ``value`` the document gives or a ``range`` its words imply."""
 
     source: Identifier = Field(description="id of an entry in the scenario's `sources`")
-    quote: Text = Field(description="exact words in that source the number rests on")
+    quote: Quote = Field(description="exact words in that source the number rests on")
     note: Text = Field(description="how the words became this value or range")
 
 
@@ -195,7 +196,7 @@ def _actor_model(role: str) -> type[BaseModel]:
     spec = ROLES[role]
     extra: dict[str, Any] = {}
     if role in MULTI_ROLES:
-        extra["veto"] = (bool, Field(default=False, description=(
+        extra["veto"] = (Flag, Field(default=False, description=(
             "its consent is needed for any option more cooperative than the default "
             "(ratification); it withholds it while its stance exceeds one half")))
     if role in SECOND_ROLES:
@@ -229,7 +230,7 @@ class Source(StrictModel):
     """A document a scenario cites: a file under the sources folder, with its bibliography."""
 
     id: Identifier
-    file: Text = Field(description="path relative to the sources folder (the shared folder)")
+    file: FileName = Field(description="path relative to the sources folder (the shared folder)")
     title: Text
     publisher: Text
     date: Date | None = Field(default=None, description="publication date; omit if the text gives none")
@@ -240,9 +241,9 @@ class Clock(StrictModel):
 
     start: AwareDatetime
     end: AwareDatetime
-    step_hours: float = Field(gt=0, le=24 * 7)
-    fine_step_hours: float = Field(gt=0, le=24)
-    fine_window_hours: float = Field(ge=0)
+    step_hours: Number = Field(gt=0, le=24 * 7)
+    fine_step_hours: Number = Field(gt=0, le=24)
+    fine_window_hours: Number = Field(ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Clock:
@@ -283,7 +284,7 @@ class Event(StrictModel):
     time: AwareDatetime
     description: Text
     source: Identifier
-    quote: Text
+    quote: Quote
     effects: list[Effect] = Field(default_factory=list)
 
 
@@ -308,7 +309,7 @@ class Election(StrictModel):
     date: Date
     description: Text
     source: Identifier
-    quote: Text
+    quote: Quote
     voters_hard_line: Parameter | None = Field(
         default=None,
         description="for a counterpart's election (required there, refused elsewhere): its "
@@ -324,7 +325,7 @@ class Option(StrictModel):
 
     id: Identifier
     label: Text
-    cooperation: float = Field(
+    cooperation: Number = Field(
         ge=0, le=1, description="1 keeps or enters the commitment, 0 leaves or refuses it"
     )
     conditional_on: Identifier | None = Field(
@@ -332,19 +333,19 @@ class Option(StrictModel):
         description="actor whose concession this option is conditional on; the option is open "
         "only once that actor has conceded",
     )
-    home_signal: float | None = Field(
-        default=None, ge=0, le=1,
+    home_signal: NumberWithin(ge=0, le=1) | None = Field(
+        default=None,
         description="how far the step reads at home as giving in (the domestic cost scales "
         "with it); defaults to `cooperation`",
     )
-    reversible: float = Field(
+    reversible: Number = Field(
         default=0.0, ge=0, le=1,
         description="how easily the step can be undone (1: at any time, at no cost); an "
         "irreversible step forfeits what waiting for a concession could bring",
     )
     source: Identifier | None = Field(
         default=None, description="source of `home_signal` and `reversible` (required with them)")
-    quote: Text | None = Field(default=None, description="exact words they rest on")
+    quote: Quote | None = Field(default=None, description="exact words they rest on")
     note: Text | None = Field(default=None, description="how the words became these numbers")
     effects: list[Effect] = Field(
         default_factory=list,
@@ -397,8 +398,8 @@ class Decision(StrictModel):
         description="the decision is taken by the scenario, not the model: its option at its "
         "time (once the decision is open)",
     )
-    runs_for: float | None = Field(
-        default=None, gt=0, allow_inf_nan=False,
+    runs_for: NumberWithin(gt=0) | None = Field(
+        default=None,
         description="hours: in each run the window opens when the earlier decision (`after`) "
         "was taken and closes this long after (never after `deadline`)",
     )
@@ -428,7 +429,7 @@ class RecordedOutcome(StrictModel):
     time: AwareDatetime
     time_note: Text = Field(description="how precise the recorded time is and why")
     source: Identifier
-    quote: Text
+    quote: Quote
 
 
 class DecisionLookups:
@@ -573,6 +574,8 @@ def read_bounded(file: str | os.PathLike[str], limit: int) -> bytes:
             raw = handle.read(limit + 1)
     except OSError as exc:
         raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL byte in the name
+        raise UnreadableFile("cannot read the file: its name holds a NUL byte") from None
     if len(raw) > limit:
         raise UnreadableFile(f"the file is larger than {limit:,} bytes, the most this tool reads")
     return raw
@@ -818,8 +821,26 @@ def _cross_check(s: Scenario) -> Any:
     """Yield (path, message) for references and dates that the schema alone cannot check."""
     checks = _CrossChecks(s)
     for part in (checks.sources, checks.actors, checks.elections, checks.events,
-                 checks.decisions, checks.records):
+                 checks.decisions, checks.records, checks.steps):
         yield from part()
+
+
+def estimated_steps(s: Scenario) -> float:
+    """The clock's steps, counted before the clock is built: the coarse steps over the span
+    and the fine steps of every decision's window (windows that overlap counted once)."""
+    clock, start = s.clock, as_aware(s.clock.start)
+
+    def hours(moment: datetime) -> float:
+        return (as_aware(moment) - start).total_seconds() / 3600.0
+
+    windows = sorted((max(0.0, hours(d.deadline) - clock.fine_window_hours), hours(d.deadline))
+                     for d in s.decisions)
+    fine, reach = 0.0, 0.0
+    for low, high in windows:
+        fine += max(0.0, high - max(low, reach))
+        reach = max(reach, high)
+    return (hours(clock.end) / clock.step_hours + fine / clock.fine_step_hours
+            + 2 * len(s.decisions))
 
 
 class _CrossChecks:
@@ -1019,6 +1040,15 @@ class _CrossChecks:
                     f"unknown option '{decision.after.option}' of decision "
                     f"'{decision.after.decision}'"
                 )
+
+    def steps(self) -> Any:
+        """Every decision's fine window counts: the steps of the whole clock are bounded."""
+        steps = estimated_steps(self.s)
+        if steps > MAX_STEPS:
+            yield ("clock",), (
+                f"with the fine window before each of its {len(self.s.decisions)} deadlines, "
+                f"the clock would take about {steps:,.0f} steps; at most {MAX_STEPS:,} are "
+                "allowed (use longer steps, a shorter fine window or a shorter span)")
 
     def records(self) -> Any:
         decision_ids = list(self.options_of)

@@ -9,7 +9,8 @@ Hostile documents are refused before they can exhaust the stack or memory: nesti
 than :data:`MAX_DEPTH` levels, and more than :data:`MAX_NODES` keys and items once aliases are
 expanded (each use of an alias counts its whole content again, so a "billion laughs" file stops
 after that many). A scalar the safe constructor cannot build (a date such as ``2019-13-45``, an
-offset such as ``+99:00``, an integer of thousands of digits) is a located error too.
+offset such as ``+99:00``, an integer of thousands of digits) is a located error too, and so
+is a YAML 1.1 base-60 number (``1:30``, which PyYAML reads as 90).
 """
 
 from __future__ import annotations
@@ -162,10 +163,16 @@ class _Builder:
         return result
 
 
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
 def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode, path: Path) -> Any:
-    """One scalar, or a located error for a tag outside plain data or a value that the safe
-    constructor cannot build (an impossible date, a number too long to read)."""
+    """One scalar, or a located error for a tag outside plain data, a YAML 1.1 base-60
+    number, or a value that the safe constructor cannot build (an impossible date, a number
+    too long to read)."""
     line = node.start_mark.line + 1
+    if node.tag in _NUMBER_TAGS and ":" in node.value:
+        raise YamlError(_sexagesimal(loader, node), path, line)
     try:
         return loader.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
@@ -174,6 +181,17 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode, path: Path) -> Any:
         ) from exc
     except (ValueError, OverflowError) as exc:
         raise YamlError(_unbuildable(node, exc), path, line) from None
+
+
+def _sexagesimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    """YAML 1.1 reads ``1:30`` as the base-60 number 90: refused, never guessed."""
+    shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+    try:
+        read_as = f" (it would be read as {loader.construct_object(node, deep=True):g})"
+    except (ValueError, OverflowError):  # too many digits to read at all
+        read_as = ""
+    return (f"{shown!r} is a YAML 1.1 base-60 number{read_as}; expected a plain number (1.5 "
+            "for an hour and a half), or text in quotes")
 
 
 def _unbuildable(node: yaml.ScalarNode, exc: Exception) -> str:

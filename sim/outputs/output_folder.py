@@ -659,22 +659,42 @@ def _on_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+_PENDING: list[type[BaseException]] = []  # a signal raised by sigterm_raises' handlers
+
+
 @contextmanager
 def sigterm_raises() -> Iterator[None]:
     """Within the block, SIGTERM raises :class:`Terminated` instead of ending the process at
-    once, so clean-up code runs as it does for Ctrl-C."""
+    once, so clean-up code runs as it does for Ctrl-C (which raises KeyboardInterrupt). Each
+    signal is also recorded: an exception raised inside a callback from compiled code (Numba
+    compiling through llvmlite) is swallowed there, and :func:`raise_pending` raises it again
+    at the engine's next look-up."""
     if not _on_main_thread():
         yield
         return
 
-    def raise_terminated(signum, frame):
-        raise Terminated()
+    def raising(exc_type: type[BaseException]):
+        def handler(signum, frame):
+            _PENDING[:] = [exc_type]
+            raise exc_type()
+        return handler
 
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, raising(Terminated)),
+                signal.SIGINT: signal.signal(signal.SIGINT, raising(KeyboardInterrupt))}
+    _PENDING.clear()
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _PENDING.clear()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def raise_pending() -> None:
+    """Raise once more a signal's exception that may have been swallowed (see
+    :func:`sigterm_raises`); nothing when none was caught."""
+    if _PENDING:
+        raise _PENDING.pop()()
 
 
 @contextmanager

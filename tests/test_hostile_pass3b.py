@@ -1,0 +1,436 @@
+"""Hostile cases of the third pass (issue 18), items 5 and 6: one validation layer, strict, for
+the commands, the files and the API; cost bounded before work starts; Ctrl-C and SIGTERM within
+two seconds; and the tracebacks the issue lists, each one clear error line.
+
+Each case failed on c2cef99 (before this pass) and passes now. The cases that ran without end
+there (the cost limit, a huge run count, a 10**15-point grid, a signal during a long block) run
+in a subprocess with a time limit.
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+import sim.api as sim
+from sim.cli import main
+from tests.conftest import ROOT, SCENARIO_2016, SCENARIO_2019
+
+CONSTANTS = ROOT / "calibration" / "constants.yaml"
+OVERLAY = ROOT / "scenarios" / "counterfactuals" / "china_stays_silent_2019.yaml"
+CLI = [sys.executable, "-c", "from sim.cli import main; raise SystemExit(main())"]
+SIGNAL_LIMIT_S = 2.0
+
+
+def _one_error_line(err: str) -> str:
+    """The one error line (a note that quotes could not be checked, for a scenario written to
+    a folder without sources beside it, aside)."""
+    lines = [line for line in err.strip().splitlines()
+             if not line.startswith("diplosim: warning: source texts not found")]
+    assert "Traceback" not in err and len(lines) == 1, err
+    assert lines[0].startswith("diplosim: error: "), err
+    return lines[0]
+
+
+def _refused(capsys, argv: list[str], *words: str) -> str:
+    capsys.readouterr()
+    assert main(argv) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    for word in words:
+        assert word in line, line
+    return line
+
+
+def _edited(tmp_path: Path, source: Path, old: str, new: str, name: str = "edited.yaml") -> Path:
+    text = source.read_text(encoding="utf-8")
+    assert old in text, old
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def _spec(tmp_path: Path, parameters: dict[str, str], *, method: str = "grid", samples: int = 1,
+          levels: int = 2, members: int | str = 2, seed: int = 7,
+          scenario: Path | str = SCENARIO_2019, name: str = "spec.yaml") -> Path:
+    lines = ["format: diplosim-sweep/1", f"scenario: {scenario}", "parameters:",
+             *[f"  {key}: {bounds}" for key, bounds in parameters.items()],
+             "design:", f"  method: {method}", f"  samples: {samples}", f"  levels: {levels}",
+             f"members: {members}", f"seed: {seed}", "chunk_points: 16", "out: out"]
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _subprocess(args: list[str], tmp_path: Path, timeout: float = 60,
+                memory: int = 4 << 30) -> subprocess.CompletedProcess:
+    """A command or script in its own process, with bounded time and memory (on c2cef99 these
+    ran without end or until memory ran out)."""
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=limit)
+
+
+PRESSURE = "united_states.base_pressure"
+
+
+# -- item 5: lax coercion in the files --------------------------------------------------------
+
+
+def test_a_veto_of_yes_is_refused(tmp_path, capsys):
+    path = _edited(tmp_path, SCENARIO_2016, "veto: false", "veto: 'yes'")
+    _refused(capsys, ["check", str(path)], "actors.opposition_parties.veto", "true or false")
+
+
+def test_a_veto_of_one_is_refused(tmp_path, capsys):
+    path = _edited(tmp_path, SCENARIO_2016, "veto: false", "veto: 1")
+    _refused(capsys, ["check", str(path)], "actors.opposition_parties.veto", "got 1")
+
+
+def test_a_value_of_true_is_refused(tmp_path, capsys):
+    path = _edited(tmp_path, SCENARIO_2019, "        value: 0.0\n        source: record",
+                   "        value: true\n        source: record")
+    _refused(capsys, ["check", str(path)], "initial_coercion.value", "number", "True")
+
+
+def test_runs_for_given_as_text_is_refused(tmp_path, capsys):
+    path = _edited(tmp_path, SCENARIO_2019, "    default: let_expire\n",
+                   "    default: let_expire\n    runs_for: '48'\n")
+    _refused(capsys, ["check", str(path)], "decisions[1].runs_for", "number", "'48'")
+
+
+def test_a_constant_given_as_text_is_refused(tmp_path, capsys):
+    path = _edited(tmp_path, CONSTANTS, "  value: 0.1\n", "  value: '0.1'\n")
+    _refused(capsys, ["run", str(SCENARIO_2019), "--runs", "2", "--quiet", "--constants",
+                      str(path)], "temperature.value", "number", "'0.1'")
+
+
+def test_a_constant_of_infinity_is_refused(tmp_path, capsys):
+    path = _edited(tmp_path, CONSTANTS, "  value: 0.1\n", "  value: .inf\n")
+    _refused(capsys, ["run", str(SCENARIO_2019), "--runs", "2", "--quiet", "--constants",
+                      str(path)], "temperature.value", "finite")
+
+
+def test_a_base_60_step_is_refused_not_read_as_90(tmp_path, capsys):
+    path = _edited(tmp_path, SCENARIO_2019, "  step_hours: 24\n", "  step_hours: 1:30\n")
+    _refused(capsys, ["check", str(path)], "clock.step_hours", "base-60", "90")
+
+
+def test_a_quote_of_blanks_is_refused(tmp_path, capsys):
+    path = _edited(tmp_path, SCENARIO_2019,
+                   'quote: "need individual licences instead of bulk licences"', 'quote: "   "')
+    _refused(capsys, ["check", str(path)], "initial_coercion.quote", "word")
+
+
+# -- item 5: the sweep spec gets the API's bounds and the seeds' bound ---------------------------
+
+
+def test_a_sweep_bound_outside_the_parameters_range_is_refused(tmp_path, capsys):
+    spec = _spec(tmp_path, {"south_korea.salience": "[-3, -1]"})
+    _refused(capsys, ["sweep", str(spec), "--quiet"], "parameters.south_korea.salience",
+             "[0, 1]", "-3")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("seed", [2**64, 2**70])
+def test_a_sweep_seed_beyond_2_63_is_refused(tmp_path, capsys, seed):
+    spec = _spec(tmp_path, {PRESSURE: "[0, 1]"}, seed=seed)
+    _refused(capsys, ["sweep", str(spec), "--quiet"], "seed", "2**63-1", str(seed))
+
+
+def test_sweep_members_given_as_text_are_refused(tmp_path, capsys):
+    spec = _spec(tmp_path, {PRESSURE: "[0, 1]"}, members="'2'")
+    _refused(capsys, ["sweep", str(spec), "--quiet"], "members", "1,000,000", "'2'")
+
+
+# -- item 5: the API --------------------------------------------------------------------------
+
+
+def _plain_sentence(exc: pytest.ExceptionInfo, *words: str) -> None:
+    message = str(exc.value)
+    assert "\n" not in message, message
+    for word in words:
+        assert word in message, message
+
+
+def test_a_seed_of_one_and_a_half_is_refused():
+    with pytest.raises(TypeError) as exc:
+        sim.run("gsomia_2019", runs=2, seed=1.5)
+    assert isinstance(exc.value, ValueError)
+    _plain_sentence(exc, "seed", "whole number", "2**63-1", "1.5")
+
+
+@pytest.mark.parametrize("build", ["run", "model"])
+def test_a_seed_of_2_64_is_refused(build):
+    from sim.model.model import DiplomacyModel
+
+    with pytest.raises(ValueError) as exc:
+        if build == "run":
+            sim.run("gsomia_2019", runs=2, seed=2**64)
+        else:
+            DiplomacyModel("gsomia_2019", seed=2**64)
+    _plain_sentence(exc, "seed", "2**63-1")
+
+
+@pytest.mark.parametrize("given", [3, None, [str(SCENARIO_2019)]], ids=["int", "None", "list"])
+def test_load_refuses_what_is_not_a_scenario(given):
+    with pytest.raises(TypeError) as exc:
+        sim.load(given)
+    _plain_sentence(exc, "scenario must be a Scenario, a file path or a shipped scenario's name")
+
+
+def test_validate_refuses_negative_runs():
+    with pytest.raises(ValueError) as exc:
+        sim.validate(runs=-1)
+    _plain_sentence(exc, "runs", "1 to 10,000,000", "-1")
+
+
+def test_counterfactual_refuses_zero_runs():
+    with pytest.raises(ValueError) as exc:
+        sim.counterfactual("china_stays_silent_2019", runs=0)
+    _plain_sentence(exc, "runs", "1 to 10,000,000", "0")
+
+
+def test_sweep_refuses_zero_members():
+    with pytest.raises(ValueError) as exc:
+        sim.sweep("gsomia_2019", {PRESSURE: (0.0, 1.0)}, samples=2, members=0)
+    _plain_sentence(exc, "members", "1 to 1,000,000")
+
+
+def test_sweep_refuses_no_parameters():
+    with pytest.raises(ValueError) as exc:
+        sim.sweep("gsomia_2019", {})
+    _plain_sentence(exc, "parameters", "at least one")
+
+
+def test_sensitivity_refuses_zero_samples():
+    with pytest.raises(ValueError) as exc:
+        sim.sensitivity("gsomia_2019", samples=0)
+    _plain_sentence(exc, "samples", "1 to 1,000,000")
+
+
+def test_a_model_takes_its_constants_as_a_file(constants):
+    from sim.model.model import DiplomacyModel
+
+    from_file = DiplomacyModel("gsomia_2019", constants=str(CONSTANTS), seed=3)
+    from_object = DiplomacyModel("gsomia_2019", constants=constants, seed=3)
+    assert from_file.constants == from_object.constants
+    from_file.run()
+    assert not from_file.running
+
+
+def test_run_bounds_its_runs_as_the_command_does(tmp_path):
+    script = ("import sim.api as sim\n"
+              "try:\n    sim.run('gsomia_2019', runs=10**12)\n"
+              "except ValueError as exc:\n    print('refused:', exc)\n")
+    done = _subprocess([sys.executable, "-c", script], tmp_path)
+    assert done.stdout.startswith("refused: runs must be a whole number from 1 to 10,000,000"), (
+        done.stdout, done.stderr[-2000:])
+
+
+# -- item 6: cost bounded before work starts --------------------------------------------------
+
+
+def _heavy(tmp_path: Path, step_hours: float = 0.05, name: str = "heavy.yaml") -> Path:
+    """gsomia_2019 on a fine clock: 69,600 steps at 0.05 h, within the step limit."""
+    data = yaml.safe_load(SCENARIO_2019.read_text(encoding="utf-8"))
+    data["clock"].update(step_hours=step_hours, fine_step_hours=step_hours, fine_window_hours=0)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_a_run_above_the_cost_limit_is_refused_with_its_estimate(tmp_path):
+    done = _subprocess([*CLI, "run", str(_heavy(tmp_path)), "--runs", "1000000", "--quiet"],
+                       tmp_path)
+    line = _one_error_line(done.stderr)
+    assert done.returncode == 2
+    for words in ("1.4e+11", "1,000,000 runs x 69,600 steps x 2 decisions", "1e+10",
+                  "--allow-large"):
+        assert words in line, line
+
+
+def test_allow_large_lifts_the_limit_in_every_costly_command_and_the_api(tmp_path, capsys):
+    from sim import validation
+
+    heavy = _heavy(tmp_path)
+    assert validation.check_work("this run", 10**6, sim.load(heavy), True, "--allow-large") > 10**10
+    script = ("import sim.api as sim\n"
+              f"try:\n    sim.run({str(heavy)!r}, runs=1_000_000)\n"
+              "except ValueError as exc:\n    print('refused:', exc)\n")
+    done = _subprocess([sys.executable, "-c", script], tmp_path)  # c2cef99 ran it for hours
+    assert done.stdout.startswith("refused: this run would take about 1.4e+11"), done.stderr[-2000:]
+    assert "allow_large=True" in done.stdout
+    for command in ("run", "validate", "counterfactual", "sweep", "sensitivity", "discover"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "--allow-large" in capsys.readouterr().out, command
+
+
+def test_the_readme_documents_the_limit_and_the_flag():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "--allow-large" in readme and "10^10" in readme and "allow_large=True" in readme
+
+
+def test_a_clock_of_twice_the_step_limit_is_refused(tmp_path, capsys):
+    import datetime
+
+    data = yaml.safe_load(SCENARIO_2019.read_text(encoding="utf-8"))
+    first = data["decisions"][0]
+    for k in range(1, 40):  # 40 deadlines, each with its fine window: 196,000 steps
+        data["decisions"].append(dict(first, id=f"notice_{k}",
+                                      deadline=first["deadline"] + datetime.timedelta(days=2 * k)))
+    data["clock"].update(step_hours=24, fine_step_hours=0.01, fine_window_hours=47.9)
+    path = tmp_path / "many_windows.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    _refused(capsys, ["check", str(path)], "clock", "41 deadlines", "100,000")
+
+
+def test_a_sweep_of_10_12_member_runs_is_refused(tmp_path):
+    spec = _spec(tmp_path, {PRESSURE: "[0, 1]", "united_states.escalation": "[0, 1]"},
+                 levels=1000, members=1_000_000)
+    done = _subprocess([*CLI, "sweep", str(spec), "--quiet"], tmp_path)
+    line = _one_error_line(done.stderr)
+    assert "1,000,000 points x 1,000,000 members" in line and "--allow-large" in line, line
+    assert not (tmp_path / "out").exists()
+
+
+# -- item 6: Ctrl-C and SIGTERM within two seconds --------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of the process and of the processes it started (a local Dask cluster's)."""
+    import psutil
+
+    process = psutil.Process(pid)
+    total = 0.0
+    for one in [process, *process.children(recursive=True)]:
+        try:
+            times = one.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass  # ended meanwhile
+    return total
+
+
+def _stopped_within(args: list[str], tmp_path: Path, signum: int, cpu_s: float = 4.0) -> float:
+    """Start the command, wait until it has computed for ``cpu_s`` of CPU time (past its
+    imports, inside the ensemble), send the signal; seconds until it ended."""
+    process = subprocess.Popen([*CLI, *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while _cpu_seconds(process.pid) < cpu_s:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the command never got going"
+            time.sleep(0.05)
+        sent = time.monotonic()
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert "Traceback" not in err, err
+    assert process.returncode == (143 if signum == signal.SIGTERM else 130), err
+    return took
+
+
+def _slow_overlay(tmp_path: Path, base: Path) -> Path:
+    text = OVERLAY.read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if row.startswith("base:"))
+    path = tmp_path / "overlay.yaml"
+    path.write_text(text.replace(line, f"base: {base}"), encoding="utf-8")
+    return path
+
+
+def _slow_member(tmp_path: Path) -> Path:
+    """200 decisions over 40 fine windows: one member takes seconds of compiled code."""
+    import datetime
+
+    data = yaml.safe_load(SCENARIO_2019.read_text(encoding="utf-8"))
+    first = data["decisions"][0]
+    for k in range(1, 200):
+        data["decisions"].append(dict(first, id=f"notice_{k}", deadline=first["deadline"]
+                                      + datetime.timedelta(days=2 * (k % 40))))
+    data["clock"].update(step_hours=24, fine_step_hours=0.02, fine_window_hours=47.9)
+    path = tmp_path / "slow_member.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+COMMANDS = {
+    "run-sigterm": (signal.SIGTERM, lambda t: ["run", str(_heavy(t, 0.5)), "--runs", "20000"]),
+    "run-ctrl-c": (signal.SIGINT, lambda t: ["run", str(_heavy(t, 0.5)), "--runs", "20000"]),
+    "run-one-slow-member": (signal.SIGTERM, lambda t: ["run", str(_slow_member(t)), "--runs", "12"]),
+    "validate": (signal.SIGTERM, lambda t: ["validate", str(_heavy(t, 0.5)), "--runs", "20000"]),
+    "counterfactual": (signal.SIGTERM, lambda t: [
+        "counterfactual", str(_slow_overlay(t, _heavy(t, 0.5))), "--runs", "20000"]),
+    "sweep": (signal.SIGTERM, lambda t: ["sweep", str(_spec(
+        t, {PRESSURE: "[0, 1]"}, members=20000, scenario=_heavy(t, 0.5)))]),
+    "sweep-on-dask": (signal.SIGTERM, lambda t: ["sweep", str(_spec(
+        t, {PRESSURE: "[0, 1]"}, members=20000, scenario=_heavy(t, 0.5))), "--workers", "2"]),
+    "sensitivity": (signal.SIGTERM, lambda t: [
+        "sensitivity", str(_heavy(t, 0.5)), "--samples", "4", "--members", "2000"]),
+}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_signal_takes_effect_within_two_seconds(tmp_path, command):
+    signum, argv = COMMANDS[command]
+    # past the imports and into the ensemble: the one slow member's scenario takes about 14 s
+    # to build, a Dask cluster about 5 s of its processes' time to start
+    cpu_s = {"sweep-on-dask": 10.0, "run-one-slow-member": 20.0}.get(command, 4.0)
+    quiet = [] if command == "counterfactual" else ["--quiet"]  # it shows no progress bar
+    took = _stopped_within([*argv(tmp_path), *quiet], tmp_path, signum, cpu_s)
+    assert took <= SIGNAL_LIMIT_S, f"{command}: {took:.1f} s after the signal"
+
+
+# -- the listed tracebacks, each one clear error line -----------------------------------------
+
+
+def test_a_nul_byte_in_a_source_file_is_one_error_line(tmp_path, capsys):
+    path = _edited(tmp_path, SCENARIO_2019, "file: facts/gsomia_record.md",
+                   'file: "facts/gsomia\\0record.md"')
+    _refused(capsys, ["check", str(path)], "sources[3].file", "NUL")
+
+
+def test_a_nul_byte_in_an_overlay_base_is_one_error_line(tmp_path, capsys):
+    text = OVERLAY.read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if row.startswith("base:"))
+    path = tmp_path / "overlay.yaml"
+    path.write_text(text.replace(line, 'base: "../x\\0y.yaml"'), encoding="utf-8")
+    _refused(capsys, ["check", str(path)], "base", "NUL")
+
+
+def test_a_300_character_file_name_is_one_error_line(tmp_path, capsys):
+    _refused(capsys, ["run", "d" * 300 + ".yaml", "--runs", "2"], "scenario", "255")
+    with pytest.raises(ValueError) as exc:
+        sim.load("d" * 300 + ".yaml")
+    _plain_sentence(exc, "scenario", "255")
+
+
+def test_sweep_bounds_with_lo_equal_to_hi_are_one_error_line(tmp_path, capsys):
+    spec = _spec(tmp_path, {PRESSURE: "[0.5, 0.5]"}, method="lhs", samples=4)
+    _refused(capsys, ["sweep", str(spec), "--quiet"], f"parameters.{PRESSURE}", "lo < hi")
+    with pytest.raises(ValueError) as exc:
+        sim.sweep("gsomia_2019", {PRESSURE: (0.5, 0.5)}, samples=2)
+    _plain_sentence(exc, "lo < hi")
+
+
+def test_a_1000_level_grid_over_five_parameters_is_one_error_line(tmp_path):
+    five = ["united_states.base_pressure", "united_states.escalation",
+            "south_korea.initial_opposition", "south_korea.salience", "japan.talks_willingness"]
+    spec = _spec(tmp_path, {key: "[0, 1]" for key in five}, levels=1000)
+    done = _subprocess([*CLI, "sweep", str(spec), "--quiet"], tmp_path)
+    line = _one_error_line(done.stderr)
+    assert "design" in line and "1000**5" in line and "1,000,000" in line, line
