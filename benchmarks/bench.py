@@ -121,6 +121,17 @@ def model3_million(members: int, chunk: int) -> dict:
     return json.loads(proc.stdout)
 
 
+def library_calibration_wall(quick: bool) -> float:
+    """Wall time of the whole library calibration with leave-one-episode-out, in a fresh
+    process (diplosim calibrate --library; compilation loaded from the cache)."""
+    argv = [sys.executable, "-m", "sim.cli", "calibrate", "--library", "--quiet"]
+    if quick:
+        argv += ["--design-log2", "3", "--library-runs", "50"]
+    start = time.perf_counter()
+    subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT)
+    return time.perf_counter() - start
+
+
 def model3_engine_ratio(members: int) -> tuple[float, float, float]:
     """Model 3: members per second of the compiled engine over the Mesa agents."""
     import numpy as np
@@ -266,6 +277,9 @@ def main() -> None:
     ratio, compiled_rate, agent_rate = model3_engine_ratio(200 if args.quick else 2000)
     print(f"model3_engine_ratio: {ratio:.0f} x  (one thread: compiled {compiled_rate:.0f}/s, "
           f"agents {agent_rate:.0f}/s; target 300 x)")
+    print(f"library_calibration_wall_s: {library_calibration_wall(args.quick):.1f} s  "
+          f"(diplosim calibrate --library{' (quick sizes)' if args.quick else ''}: 24 episodes, "
+          "LOEO included; target 600 s)")
     floor_members = 5_000 if args.quick else 100_000
     ratio, engine_s, floor_s, count = engine_floor_ratio(floor_members)
     print(f"engine_floor_ratio: {ratio:.2f} x  ({floor_members} members: engine {engine_s:.2f} s, "
