@@ -216,7 +216,7 @@ def test_reference_forecasters_read_the_same_inputs(tmp_path, constants):
     (lambda d: d["decisions"][0]["stakes"]["party"]["salience"].update(quote="Not there."),
      "decisions[0].stakes.party.salience.quote", "quote not found"),
     (lambda d: d["decisions"][0]["stakes"]["party"]["salience"].update(quote="   "),
-     "decisions[0].stakes.party.salience.quote", "not blanks"),
+     "decisions[0].stakes.party.salience.quote", "at least one word"),
 ])
 def test_bad_files_get_one_located_error(tmp_path, change, where, message):
     data = copy.deepcopy(base())
