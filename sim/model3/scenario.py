@@ -16,10 +16,11 @@ from typing import Any, Literal, Union
 
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
+from sim.model.scenario import Effect as Effect2
 from sim.model.scenario import LoadedScenario as LoadedScenario2
 from sim.model.scenario import (
     DecisionLookups, Identifier, Parameter, Precondition, Imposed, RecordedOutcome, ScenarioError, Source,
-    StrictModel, Text, _Magnitude, as_aware, find_sources_root, normalise_text, parse_model,
+    StrictModel, Text, as_aware, find_sources_root, normalise_text, parse_model,
     read_source_text, read_text_file, UnreadableFile,
 )
 from sim.model.yamlmap import Path, line_for
@@ -74,21 +75,16 @@ class Body(StrictModel):
     quote: Text = Field(description="the words giving the seats or the rule")
 
 
-class Effect(_Magnitude):
+class Effect(Effect2):
     """A change to stakes: ``actor.field`` (in every decision where the actor has a stake) or
-    ``decision.actor.field``; values stay within 0..1."""
+    ``decision.actor.field``; values stay within 0..1 (magnitudes within [-1, 1], as Model 2's)."""
 
     target: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,2}$")
-    op: Literal["add", "set"]
-    note: Text
 
     @model_validator(mode="after")
     def _field(self) -> Effect:
         if self.target.rsplit(".", 1)[1] not in FIELDS:
             raise ValueError(f"the target's last part must be one of {list(FIELDS)}")
-        lo, hi = self.bounds
-        if lo < -1 or hi > 1:
-            raise ValueError(f"effect magnitude must lie within [-1, 1], got [{lo}, {hi}]")
         return self
 
 
