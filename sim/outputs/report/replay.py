@@ -1,8 +1,10 @@
-"""One run replayed by the Mesa agents with the data collector on, read back by role: the
-state the timeline plots, the decider's utilities, the events and the run's decisions."""
+"""One run replayed by the Mesa agents, read back for the report's timeline: the state it plots,
+the deciding actor's utilities, the events and the run's decisions (:func:`trace_run`, Model 3;
+:func:`traced`, a Model 2 model's data collector, which the teaching page reads)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,15 +43,51 @@ class TracedRun:
         return as_aware(moment).astimezone(self.start.tzinfo).replace(tzinfo=None)
 
 
-def trace_run(scenario: Scenario, constants_values: dict[str, float], seed: int) -> TracedRun:
-    """Replay run 0 of ``seed`` with the agents and read the model's data collector, by role."""
-    from sim.model.constants import Constants
-    from sim.engine.runner import build_model
+def trace_run(scenario: Any, constants_values: dict[str, float], seed: int) -> TracedRun:
+    """Replay run 0 of ``seed`` with Model 3's Mesa agents (DiplomacyModel3), moment by moment:
+    each stake's salience in the first decision, the deciding actor's utility of each option at
+    its latest look, the events that fired and the decisions taken."""
+    from sim.model3 import kernel as K
+    from sim.model3.agents import DiplomacyModel3
+    from sim.model3.constants import Constants
 
-    model = build_model(scenario.without_record(), Constants(**constants_values), seed, 0,
-                        trace=True)
-    model.run()
-    return traced(model)
+    model = DiplomacyModel3(scenario, Constants(**constants_values), seed, 0)
+    m, sc = model.member, model.scenario
+    first = sc.decisions[0]
+    rows = range(int(model.plan.stake_first[0]), int(model.plan.stake_first[1]))
+    salience = {f"{sc.actors[a].name.split(' (')[0]}: salience in {first.id}": row
+                for a, row in zip(first.stakes, rows)}
+    latest = {f"{d.id}: {o.id}": math.nan for d in sc.decisions for o in d.options}
+    times: list[datetime] = []
+    series: dict[str, list[float]] = {label: [] for label in salience}
+    utilities: dict[str, list[float]] = {key: [] for key in latest}
+    events: list[tuple[datetime, str, str]] = []
+
+    def local(hours: float) -> datetime:
+        return model.moment(hours).replace(tzinfo=None)
+
+    while True:
+        model.step()
+        if not model.running:
+            break
+        kind, i, t = int(m.last[0]), int(m.last[1]), float(m.last[2])
+        if kind in (K.LOOK, K.ADDRESSED):
+            for k, option in enumerate(sc.decisions[i].options):
+                latest[f"{sc.decisions[i].id}: {option.id}"] = float(m.utilities[k])
+        elif kind == K.EVENT:
+            events.append((local(t), sc.events[i].id, sc.events[i].description))
+        times.append(local(t))
+        for label, row in salience.items():
+            series[label].append(float(m.stake[row, 1]))
+        for key, value in latest.items():
+            utilities[key].append(value)
+    decisions = [(local(float(m.decided[i])), d.id, *model.outcome(i)[:2])
+                 for i, d in enumerate(sc.decisions) if m.status[i] == K.RESOLVED]
+    start = as_aware(sc.clock.start)
+    return TracedRun(times=times, series={k: np.array(v) for k, v in series.items()},
+                     utilities={k: np.array(v) for k, v in utilities.items()}, events=events,
+                     decisions=decisions, outcomes={d: o for d, (o, _, _) in model.outcomes().items()},
+                     start=start, span=(local(0.0), local(model.plan.end_h)))
 
 
 def _role_series(model: Any, data: Any) -> dict[str, np.ndarray]:

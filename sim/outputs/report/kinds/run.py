@@ -98,10 +98,10 @@ def trace_section(manifest: dict[str, Any], located: Located, runs: RunsTable,
         section.blocks.append(f"Not traced: the manifest lacks what a replay needs ({exc}).")
         return section
     section.blocks.append(
-        f"Run 0 of seed {manifest['seed']} replayed with the Mesa agents (data collector on): the "
-        "decider's public opposition and perceived threat, the patron's pressure, and the "
-        "decider's utility of each open option after every step. Grey dotted lines: events "
-        "(numbered as below); red: the run's decisions; black dashed: the recorded decisions."
+        f"Run 0 of seed {manifest['seed']} replayed with the Mesa agents, moment by moment: "
+        "each actor's salience in the first decision, and the deciding actor's utility of each "
+        "option at its latest look. Grey dotted lines: the events that fired (numbered as "
+        "below); red: the run's decisions; black dashed: the recorded decisions."
     )
     if any(runs.run0.get(d) not in (None, o) for d, o in run.outcomes.items()):
         section.blocks.append("NOTE: the replay's outcomes differ from run 0 in runs.csv "
