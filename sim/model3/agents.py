@@ -81,6 +81,9 @@ class DiplomacyModel3(mesa.Model):
         self.actors = {a: ActorAgent(self, a) for a in self.scenario.actors}
         self.bodies = {i: BodyAgent(self, i) for i, d in enumerate(self.scenario.decisions)
                        if d.body is not None}
+        # Mesa keeps a class-level table of agent ids keyed by model: drop this model's entry
+        # once its agents exist, or every model of an ensemble stays alive (memory grows).
+        mesa.Agent._ids.pop(self, None)
         self.story: list[str] = []
         K.start(self.member, self.plan)
         self.running = True
