@@ -453,3 +453,11 @@ def file_format(file: str | os.PathLike[str]) -> str | None:
         if line.startswith("format:"):
             return line.split(":", 1)[1].strip().strip("'\"")
     return None
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the ``diplosim/3`` format (for editor completion and validation)."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "diplosim scenario"
+    return schema
