@@ -3,14 +3,21 @@ and no output."""
 
 from __future__ import annotations
 
+import copy
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sim.cli import main
+from sim.model3.constants import load_constants
+from sim.model3.scenario import ScenarioError, load_scenario
 from tests.conftest import SCENARIO_2019, SOURCES, needs_sources
 
 VALID = SCENARIO_2019.read_text(encoding="utf-8")
@@ -152,3 +159,97 @@ def test_subprocess_error_has_no_traceback(tmp_path):
     assert "clock" in proc.stderr and "before" in proc.stderr
     assert proc.stderr.count("\n") == 1
     assert not out.exists()
+
+
+# -- Model 3's constants file is validated like a scenario ------------------------------------
+
+CONSTANTS3 = SCENARIO_2019.parents[2] / "calibration" / "constants3.yaml"
+
+
+def test_the_shipped_constants_load():
+    constants = load_constants()
+    assert constants.temperature_decider > 0 and constants.attention_floor_hours > 0
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    ("  value: 0.080\n", "  value: -0.080\n", "temperature_decider.value"),
+    ("temperature_member:\n", "temperature_membr:\n", "unknown key 'temperature_membr'"),
+    ("  value: 0.080\n", "  value: 0.080\n  weight: 2\n", "temperature_decider.weight"),
+])
+def test_bad_constants_are_located(tmp_path, old, new, expected):
+    text = CONSTANTS3.read_text(encoding="utf-8")
+    assert old in text
+    bad = tmp_path / "constants.yaml"
+    bad.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_constants(bad)
+    assert expected in str(info.value)
+    assert str(info.value).startswith(f"{bad}:")
+
+
+# -- random mutations of a valid diplosim/3 file never give a traceback -------------------------
+
+DATA = yaml.safe_load(VALID)
+JUNK = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.lists(st.floats(-5, 5), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2), st.dates().map(str),
+)
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, prefix + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, prefix + (index,))
+
+
+PATHS = [p for p in _paths(DATA) if p]
+
+
+def _mutate(data, path, action, value):
+    data = copy.deepcopy(data)
+    parent = data
+    for part in path[:-1]:
+        parent = parent[part]
+    last = path[-1]
+    if action == "delete":
+        del parent[last]
+    elif action == "replace":
+        parent[last] = value
+    elif action == "add_key" and isinstance(parent, dict):
+        parent[f"unexpected_{abs(hash(str(value))) % 97}"] = value
+    elif action == "duplicate" and isinstance(parent, list):
+        parent.append(copy.deepcopy(parent[last]))
+    return data
+
+
+def _load(text: str) -> None:
+    """It loads, or it is refused with one located ScenarioError naming the file."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mutant.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            load_scenario(path, verify_quotes=False)
+        except ScenarioError as exc:
+            assert exc.file == str(path) and str(exc).startswith(str(path))
+            assert exc.message and "\n" not in str(exc)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(PATHS), action=st.sampled_from(["delete", "replace", "add_key",
+                                                             "duplicate"]), value=JUNK)
+def test_structural_mutations_never_crash(path, action, value):
+    _load(yaml.safe_dump(_mutate(DATA, path, action, value), allow_unicode=True,
+                         sort_keys=False))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(position=st.integers(0, len(VALID) - 1), length=st.integers(0, 20),
+       insert=st.text(alphabet=st.sampled_from(list(":-[]{}!&*#'\"\n\t |>%@`,?0aZ")), max_size=6))
+def test_textual_mutations_never_crash(position, length, insert):
+    _load(VALID[:position] + insert + VALID[position + length:])

@@ -7,9 +7,11 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import yaml
 
 from sim.cli import main
+from sim.model.kernel import philox
 from sim.model3.engine import Engine, ensemble_chunks, run_agents, run_ensemble
 from sim.model3.scenario import load_scenario
 from tests.conftest import SCENARIO_2019
@@ -87,3 +89,51 @@ def test_engines_write_identical_tables(tmp_path, capsys):
         _run(tmp_path, engine, 4, runs=30, engine=engine)
     for name in ("runs.csv", "draws.csv"):
         assert (tmp_path / "vector" / name).read_bytes() == (tmp_path / "agents" / name).read_bytes()
+
+
+# -- the random numbers: NumPy's own Philox, addressed by (seed, run, stream, index) ---------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 20190822, 2**63 - 1, 2**64 + 5, 2**127 + 12345])
+def test_philox_words_are_numpys(seed):
+    k0, k1 = philox.seed_key(seed)
+    key = np.array([k0, k1], dtype=np.uint64)
+    for counter in ([0, 0, 0, 0], [5, 7, 1, 0], [2**64 - 1, 3, 0, 0]):
+        reference = np.random.Philox(key=key, counter=np.array(counter, dtype=np.uint64)).random_raw(4)
+        # NumPy increments the counter before it computes its first block
+        low = (counter[0] + 1) % 2**64
+        carried = [low, counter[1] + (low == 0), counter[2], counter[3]]
+        words = philox.philox_block(np.uint64(k0), np.uint64(k1), *(np.uint64(c) for c in carried))
+        assert [int(w) for w in words] == [int(r) for r in reference]
+
+
+def test_uniforms_are_numpys_doubles_at_the_run_and_stream_address():
+    k0, k1 = philox.seed_key(42)
+    # counter (0, run 7, stream 1, 0) is what NumPy reaches after one increment from below it
+    start = np.array([2**64 - 1, 6, 1, 0], dtype=np.uint64)
+    generator = np.random.Generator(np.random.Philox(key=np.array([k0, k1], dtype=np.uint64),
+                                                     counter=start))
+    assert np.array_equal(generator.random(10), philox.uniforms(42, [7], 1, 10)[0])
+
+
+def test_seed_outside_the_key_space_is_refused():
+    with pytest.raises(ValueError):
+        philox.seed_key(-1)
+    with pytest.raises(ValueError):
+        philox.seed_key(2**128)
+
+
+def test_calibration_is_reproducible_and_stays_in_the_prior(scenario_2012, scenario_2019):
+    from sim.model3.calibrate import PRIORS, calibrate, report
+    from sim.model3.constants import load_constants
+    from tests.conftest import ROOT
+
+    as_set = load_constants(ROOT / "calibration" / "constants3_as_set.yaml")
+    fit = [calibrate([scenario_2012, scenario_2019], as_set, log2_points=2, runs=30, seed=s)
+           for s in (4, 4, 5)]
+    assert report(fit[0]) == report(fit[1])
+    np.testing.assert_array_equal(fit[0].points, fit[1].points)
+    assert not np.array_equal(fit[0].points[1:], fit[2].points[1:])  # another seed, another design
+    for j, name in enumerate(fit[0].names):
+        lo, hi = PRIORS[name]
+        assert ((lo <= fit[0].points[1:, j]) & (fit[0].points[1:, j] <= hi)).all(), name
