@@ -18,6 +18,7 @@ from sim.model.draws import mesa_seed
 from sim.model.kernel import philox
 from sim.model.scenario import as_aware
 from sim.model3 import kernel as K
+from sim.model3.compiling import ensure_compiled
 from sim.model3.constants import Constants, kernel_constants
 from sim.model3.plan import build_plan, drawn_quantities
 from sim.model3.scenario import Scenario
@@ -66,6 +67,7 @@ class DiplomacyModel3(mesa.Model):
             hi = np.array([q.hi for q in quantities], dtype=float)
             values = lo + (hi - lo) * philox.uniforms(seed, [run], philox.PARAMETERS,
                                                       len(quantities))[0]
+        ensure_compiled(self.plan, self.c, len(quantities), agents=True)
         self.member = K.new_member(self.plan, len(quantities))
         self.member.values[:] = values
         k0, k1 = philox.seed_key(seed)
