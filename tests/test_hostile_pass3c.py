@@ -509,3 +509,68 @@ def test_fuzz_every_compiled_entry_point_in_a_subprocess():
     print(done.stdout[-2000:])
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout[-4000:]}\n{done.stderr[-6000:]}"
     assert "fuzz: " in done.stdout
+
+
+# -- the first compile ----------------------------------------------------------------------------
+
+
+def _compiling_children(cache: Path) -> list[int]:
+    """Processes still compiling into ``cache`` (a child the command should have ended)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"_child_compiles" in command and str(cache).encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("command, signum", [("run", signal.SIGINT), ("validate", signal.SIGTERM)])
+def test_a_signal_during_the_first_compile_stops_at_once(tmp_path, command, signum):
+    """A cold cache (its own NUMBA_CACHE_DIR): the signal comes while Model 3 compiles, which
+    takes half a minute. Before this pass: a RuntimeError traceback with exit 1, a run that
+    went on to exit 0, or the signal honoured when the compile ended; now the compiling child
+    is ended, and the command stops with its one line and status."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    args = [command, str(GSOMIA_2019), "--runs", "1000", "--quiet"]
+    args += ["--out", "out"] if command == "run" else ["--report", "out"]
+    process = subprocess.Popen([*CLI, *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not _compiling_children(cache):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the compile never started"
+            time.sleep(0.05)
+        time.sleep(1.0)  # well inside the compile
+        sent = time.monotonic()
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=120)
+        print(f"{command} {signal.Signals(signum).name} during the first compile: stopped "
+              f"{time.monotonic() - sent:.2f} s after the signal")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    _stopped_cleanly(process.returncode, err, signum)
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "out").exists() and _compiling_children(cache) == []
+
+
+def test_the_first_run_says_it_is_compiling(tmp_path, constants):
+    """One line on stderr with a cold cache, none with --quiet, none once compiled."""
+    script = ("import sys; from sim.model3.compiling import compile_notice, is_cold; "
+              "print(is_cold()); compile_notice(quiet='quiet' in sys.argv)")
+    for quiet, printed in ((False, True), (True, False)):
+        done = subprocess.run([sys.executable, "-c", script, *(["quiet"] if quiet else [])],
+                              capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cold")})
+        assert done.stdout.strip() == "True"
+        lines = done.stderr.strip().splitlines()
+        assert lines == ([f"diplosim: note: {compiling.NOTICE}"] if printed else []), done.stderr
+    run_ensemble(validated(heavy(1, 0)), constants, 1, 2)  # compiled (or loaded) here
+    assert not compiling.is_cold() and not compiling.compile_notice()

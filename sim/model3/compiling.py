@@ -4,18 +4,25 @@ Numba compiles :mod:`sim.model3.kernel` the first time it runs on a machine (abo
 minute) and caches the machine code on disk (:mod:`sim.model.kernel.jit`); later processes load
 it in about a second. :func:`is_cold` tells which, :func:`compile_notice` prints the one line a
 command shows before that wait, and :func:`ensure_compiled` compiles (or loads) every entry
-point the engine and the Mesa agents call, on the calling thread, before any member runs.
+point the engine and the Mesa agents call, before any member runs.
 
-Ctrl-C or SIGTERM during the compile is held and delivered the moment the compile ends. Sooner
-is not safe in this process: Python runs a signal's handler between the compiler's own steps,
-inside llvmlite's callbacks, where the exception is swallowed or leaves Numba's cache writer
-half done (measured: a RuntimeError traceback with exit 1, or a run that carried on to the end
-with exit 0); and a compile moved to a daemon thread aborts in LLVM when the process exits under
-it.
+A cold compile runs in a child process that fills the disk cache, while this process waits in
+tenths of a second: Ctrl-C or SIGTERM then ends the child and takes effect at once (Numba writes
+each cache file whole, to a temporary name it then renames, so a killed compile leaves nothing
+half-written that a later run would read). The compiled code is then loaded here, with Ctrl-C
+and SIGTERM held until the load (or, where the cache cannot be written, an in-process compile)
+is done and delivered the moment it ends. Not sooner, in this process: Python runs a signal's
+handler between the compiler's own steps, inside llvmlite's callbacks, where the exception is
+swallowed or leaves Numba's cache writer half done (measured before this module: a RuntimeError
+traceback with exit 1, or a run that carried on to its end with exit 0); and a compile moved to
+a daemon thread aborts in LLVM when the process exits under it.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
 import sys
 from typing import TextIO
 
@@ -30,14 +37,21 @@ ENTRY_POINTS = (K.run_block, K.start, K.begin_moment, K.look, K.vote, K.settle, 
                 K.finish)
 
 
-def is_cold() -> bool:
+WAIT_S = 0.1  # how often this process looks up from waiting for the compiling child
+
+
+def is_cold(functions=ENTRY_POINTS) -> bool:
     """True when some entry point is neither compiled in this process nor in the disk cache
     (its cached index is missing, or stale for the kernel's source file)."""
-    return any(not _ready(function) for function in ENTRY_POINTS)
+    return any(not _ready(function) for function in functions)
+
+
+def _compiled_here(function) -> bool:
+    return bool(getattr(function, "signatures", True))  # a plain function under NUMBA_DISABLE_JIT
 
 
 def _ready(function) -> bool:
-    if function.signatures:
+    if _compiled_here(function):
         return True
     cache = getattr(function, "_cache", None)
     if cache is None or not hasattr(cache, "_cache_file"):  # caching off (NUMBA_DISABLE_JIT)
@@ -51,7 +65,7 @@ def _ready(function) -> bool:
 def compile_notice(quiet: bool = False, file: TextIO | None = None) -> bool:
     """Print ``diplosim: note: compiling ...`` on stderr when the compiled cache is cold (not
     when ``quiet``); returns whether it was printed. The commands call this once, before the
-    first Model 3 run."""
+    first Model 3 run (the agents' entry points are compiled with the engine's block)."""
     if quiet or not is_cold():
         return False
     print(f"diplosim: note: {NOTICE}", file=file or sys.stderr, flush=True)
@@ -60,17 +74,62 @@ def compile_notice(quiet: bool = False, file: TextIO | None = None) -> bool:
 
 def ensure_compiled(plan, c, n_quantities: int, agents: bool = False) -> None:
     """Compile or load the engine's block (and with ``agents`` every entry point the Mesa
-    agents call) for this plan's types, on the calling thread, with Ctrl-C and SIGTERM held
-    until it is done (the module's note); nothing when that is done already."""
+    agents call) for this plan's types before any member runs; a cold cache is filled by a
+    child process that Ctrl-C or SIGTERM ends at once (the module's note). Nothing when all is
+    compiled in this process already."""
     needed = ENTRY_POINTS if agents else ENTRY_POINTS[:1]
-    if all(function.signatures for function in needed):
+    if all(_compiled_here(function) for function in needed):
         return
+    if is_cold(needed):
+        compile_in_child(plan, c, n_quantities, agents)
     from sim.outputs.output_folder import signals_deferred
 
     with signals_deferred():
         _call_block(plan, c, n_quantities)
         if agents:
             _call_moments(plan, c, n_quantities)
+
+
+def compile_in_child(plan, c, n_quantities: int, agents: bool) -> int:
+    """Fill the disk cache from a child process while this one waits in intervals of WAIT_S;
+    whatever interrupts the wait (Ctrl-C, SIGTERM) ends the child first. Returns the child's
+    exit status (any failure is left to the in-process compile that follows to report)."""
+    try:
+        child = subprocess.Popen([sys.executable, "-c", "from sim.model3.compiling import "
+                                  "_child_compiles; _child_compiles()"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:  # no interpreter to start (an embedded Python): compile in-process
+        return -1
+    try:
+        try:
+            pickle.dump(list(sys.path), child.stdin)
+            pickle.dump((plan, c, n_quantities, agents), child.stdin)
+            child.stdin.close()
+        except (BrokenPipeError, pickle.PicklingError):
+            pass
+        while True:
+            try:
+                return child.wait(WAIT_S)
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def _child_compiles() -> None:
+    """In the child: the parent's import path, then its plan's types, compiled into the cache
+    (Ctrl-C is the parent's to handle: it ends this process)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.path[:] = pickle.load(sys.stdin.buffer)
+    plan, c, n_quantities, agents = pickle.load(sys.stdin.buffer)
+    _call_block(plan, c, n_quantities)
+    if agents:
+        _call_moments(plan, c, n_quantities)
+    os._exit(0)  # noqa: SLF001 - nothing to flush; skip the interpreter's slow teardown
 
 
 def _call_block(plan, c, n_quantities: int) -> None:
