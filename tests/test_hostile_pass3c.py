@@ -472,7 +472,7 @@ def fuzz_main() -> None:
     constants = load_constants()
     scenarios = st.composite(lambda draw: validated(scenario_data(draw, st)))()
     seeds, counts = st.integers(0, validation.MAX_SEED), st.integers(1, 40)
-    tried = {"engine": 0, "whatif": 0}
+    tried = {"engine": 0, "whatif": 0, "threads": 0}
 
     @settings(_profile())
     @given(scenarios, seeds, counts)
@@ -492,11 +492,23 @@ def fuzz_main() -> None:
         setting = {k: data.draw(st.floats(*allowed_bounds(k))) for k in chosen if k}
         check_whatif(scenario, constants, seed, runs, setting, removed)
 
+    @settings(_profile(), max_examples=max(2, _profile().max_examples // 10))
+    @given(scenarios, seeds)
+    def threads(scenario, seed):
+        """A block split over threads gives each member's very outcome."""
+        tried["threads"] += 1
+        runs = np.arange(2 * 5000 + 7)
+        one, two = Engine(scenario, constants, 1).run(seed, runs), Engine(scenario, constants, 2).run(seed, runs)
+        for field in ("status", "option", "decided_h", "by_default", "deadline_h"):
+            np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
+
     started = time.perf_counter()
     engine_and_agents()
     whatif()
+    threads()
     print(f"fuzz: {tried['engine']} scenarios through Engine.run and DiplomacyModel3, "
-          f"{tried['whatif']} through whatif.compare, {time.perf_counter() - started:.1f} s")
+          f"{tried['whatif']} through whatif.compare, {tried['threads']} split over two "
+          f"threads, {time.perf_counter() - started:.1f} s")
 
 
 def test_fuzz_every_compiled_entry_point_in_a_subprocess():

@@ -3,7 +3,7 @@
 A Model 3 run is a sequence of moments, not of clock steps (docs/model3.md), so Model 2's
 estimate (steps x decisions) does not apply. One member's work, in units:
 
-    looks_i  = r ln(1 + W_i / f) + a_i      (0 + a_i for a body's or an imposed decision)
+    looks_i  = r ln(1 + W_i / f) + a_i      (only a_i for a body's or an imposed decision)
     moments  = E + sum_i (2 + looks_i)
     work     = moments x (2D + E) + sum_i looks_i x 2 K_i S_i + sum_bodies S_i
 
@@ -18,18 +18,19 @@ judge a pending move, M3.9); a body's vote counts each bloc. ``runs`` members co
 that on the compiled engine, and :data:`AGENTS_FACTOR` times as much on the Mesa agents (Python
 carries out each moment there).
 
-Measured on the 24 library scenarios (one core, 20,000 members each, shared machine): the
-formula gives 154 to 2,543 units per member; a unit took 11 to 114 ns on the compiled engine
-(median 26; the smallest scenarios cost most per unit, a member's start being a fixed cost),
-and 608 to 3,739 ns on the agents (median 1,033, about 40 times the compiled engine's). The
-limit :data:`sim.validation.MAX_WORK` (10**10 units, the same as Model 2's) is therefore about
-2 to 20 minutes of one core on either engine, and lets every library scenario run up to about
-4 million members (compiled) or 100,000 (agents) without ``allow_large``.
+Measured on the 24 library scenarios (benchmarks/model3_cost.py: one thread, 20,000 members
+each, on a shared 2-core machine): the formula gives 154 to 2,543 units per member; a unit took
+about 10 to 130 ns on the compiled engine (median about 30; the smallest scenarios cost most per
+unit, a member's start being a fixed cost), and 600 to 4,700 ns on the agents (median about
+1,100: some 40 times the compiled engine's). The limit :data:`sim.validation.MAX_WORK` (10**10
+units, Model 2's) is therefore about 2 to 20 minutes of one core on either engine, and lets every
+library scenario run some 4 million members (compiled) or 100,000 (agents) without
+``allow_large``. The estimate is an upper bound: where events address decisions already taken,
+their looks never happen (a scenario of 200 decisions and 100 events addressing all of them
+is estimated at 1.1e7 units a member and takes about 13 ms, 1.2 ns a unit).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -78,9 +79,10 @@ def check_cost(what: str, scenario: Scenario, constants: Constants, runs: int,
     :class:`sim.validation.TooLarge`, one sentence) when their estimated work exceeds
     :data:`sim.validation.MAX_WORK`, unless ``allow_large``; returns the estimate.
     ``runs_text`` words the runs (e.g. "1,000 runs x 3 ensembles" for a validation)."""
+    allow_large = validation.flag("allow_large", allow_large)
     per_member = member_work(build_plan(scenario, constants), constants, engine)
     work = runs * per_member
-    if work > validation.MAX_WORK and not validation.flag("allow_large", allow_large):
+    if work > validation.MAX_WORK and not allow_large:
         shown = runs_text or f"{runs:,} runs"
         on = " on the agents engine" if engine == "agents" else ""
         raise validation.TooLarge(
@@ -108,6 +110,6 @@ def _per_member_text(units: float) -> str:
     return f"{units:,.0f}" if units < 1e9 else f"{units:.2g}"
 
 
-def block_members(scenario_work: float, block_work: float) -> int:
-    """Members per block so that a block holds about ``block_work`` units (at least one)."""
-    return max(1, int(block_work // max(scenario_work, 1.0))) if math.isfinite(scenario_work) else 1
+def block_members(member_units: float, block_units: float) -> int:
+    """Members per block so that a block holds about ``block_units`` (at least one)."""
+    return max(1, int(block_units // max(member_units, 1.0)))

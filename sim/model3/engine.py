@@ -210,7 +210,7 @@ def run_agents(scenario: Scenario, constants: Constants, seed: int, runs: int,
 
 
 def ensemble_chunks(scenario: Scenario, constants: Constants, seed: int, runs: int,
-                    engine: str = "vector", chunk: int = 100_000, allow_large: bool = False):
+                    engine: str = "vector", chunk: int = 20_000, allow_large: bool = False):
     """Yield (tidy rows, run ids, drawn values) for consecutive blocks of members, as Model 2's
     :func:`sim.engine.ensemble.ensemble_chunks` does, so ``diplosim run`` streams either. The
     arguments and the cost are checked here, before the first block is asked for."""
