@@ -185,6 +185,12 @@ def guidance(run: TracedRun, is_playing: bool) -> str:
     return "Paused. Step or \u25b6 goes on; Reset starts again from run 0."
 
 
+def end_labels(spec: SliderSpec) -> list[str]:
+    """The range's ends under the slider, one label per position of the grid."""
+    inner = round((spec.high - spec.low) / spec.step) - 1
+    return [f"{spec.low:g}", *([""] * inner), f"{spec.high:g}"]
+
+
 def slider_state(spec: SliderSpec, fixed: dict[str, float], ready_: ReadyWhatIf | None) -> str:
     if ready_ is not None and spec.key in ready_.set:
         return f"fixed by the what-if '{ready_.id}' at {ready_.set[spec.key]:g}"
@@ -334,7 +340,7 @@ CSS = """
 .dp-grid { display: grid; grid-template-columns: 400px minmax(0, 1fr); gap: 16px;
            padding: 8px 12px; align-items: start; }
 .dp-side, .dp-main { min-width: 0; overflow-wrap: anywhere; }
-.dp-side { position: sticky; top: 72px; max-height: calc(100vh - 84px); overflow-y: auto;
+.dp-side { position: sticky; top: 8px; max-height: calc(100vh - 80px); overflow-y: auto;
            padding-right: 4px; }
 .dp-side .v-card, .dp-main .v-card { overflow-wrap: anywhere; }
 .dp-slider { border-left: 3px solid #ddd; padding: 4px 0 8px 10px; margin: 6px 0; }
@@ -404,7 +410,8 @@ def QuantitySlider(spec: SliderSpec):
             with solara.Row(style={"align-items": "center"}):
                 solara.SliderFloat(spec.name, value=fixed.get(spec.key, spec.middle),
                                    min=spec.low, max=spec.high, step=spec.step,
-                                   on_value=lambda v: move(spec, v), tick_labels="end_points")
+                                   on_value=lambda v: move(spec, v), thumb_label=False,
+                                   tick_labels=end_labels(spec))
                 if moved:
                     solara.Button("\u21ba as sourced", text=True, on_click=lambda: release(spec.key),
                                   classes=["dp-release"])
@@ -510,6 +517,18 @@ def RunTab():
 
 
 @solara.component
+def Headline(rows_by_decision: dict):
+    clear = T.clear_differences(rows_by_decision)
+    if not clear:
+        solara.Info("With this what-if no share moves beyond its 95% interval: the change is "
+                    "lost in the runs' noise (try the far end of a range, or more runs).",
+                    classes=["dp-headline"])
+        return
+    solara.Success("Where the what-if moves the outcome: " + "; ".join(
+        f"{d}: {r.option} {difference_text(r)}" for d, r in clear), classes=["dp-headline"])
+
+
+@solara.component
 def WhatIfTab():
     change_, ready_ = change(), ready()
     try:
@@ -527,7 +546,10 @@ def WhatIfTab():
         "all runs (*not reached*: the run never got to the decision), so what if \u2212 as "
         "sourced = the difference." + (" Nothing is fixed yet, so the two sides are the same "
                                        "runs: every difference is 0." if change_.is_empty() else ""))
-    for decision, rows in T.share_rows(scenario(), result).items():
+    rows_by_decision = T.share_rows(scenario(), result)
+    if not change_.is_empty():
+        Headline(rows_by_decision)
+    for decision, rows in rows_by_decision.items():
         with solara.Card(f"{decision}: {scenario().decision(decision).question}",
                          classes=["dp-result"]):
             solara.FigureEcharts(option=share_chart(rows, runs.value), responsive=True,
@@ -556,7 +578,8 @@ def Page():
             WhatIfInputs()
         with solara.Div(classes=["dp-main"]):
             if s.info is not None:
-                solara.Markdown(f"**{s.info.question}** \u2014 *Try:* {' '.join(s.info.what_to_try.split())}",
+                solara.Markdown(f"**{' '.join(s.info.question.split())}** \u2014 *Try:* "
+                                f"{' '.join(s.info.what_to_try.split())}",
                                 style={"margin": "0 0 8px 0"})
             with solara.lab.Tabs(value=tab.value, on_value=tab.set):
                 for i, name in enumerate(TABS):

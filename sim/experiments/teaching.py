@@ -318,6 +318,14 @@ def share_rows(scenario: Scenario, comparison_: Comparison) -> dict[str, list[Sh
 
 
 
+def clear_differences(rows: dict[str, list[ShareRow]], most: int = 4) -> list[tuple[str, ShareRow]]:
+    """The options whose paired 95% interval leaves out zero, largest first: where the what-if
+    moves the outcome beyond the runs' noise."""
+    found = [(d, r) for d, options in rows.items() for r in options
+             if r.difference[1] > 0 or r.difference[2] < 0]
+    return sorted(found, key=lambda dr: -abs(dr[1].difference[0]))[:most]
+
+
 # -- one traced run --------------------------------------------------------------------------------
 
 
