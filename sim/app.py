@@ -344,6 +344,7 @@ CSS = """
            padding-right: 4px; }
 .dp-side .v-card, .dp-main .v-card { overflow-wrap: anywhere; }
 .dp-slider { border-left: 3px solid #ddd; padding: 4px 0 8px 10px; margin: 6px 0; }
+.dp-slider .v-input { margin-bottom: 18px; }
 .dp-slider.dp-moved { border-left-color: #1565c0; background: #f3f8fe; }
 .dp-slider-state { font-size: 0.9em; color: #333; }
 .dp-moved .dp-slider-state { color: #1565c0; font-weight: 600; }
@@ -404,17 +405,16 @@ def QuantitySlider(spec: SliderSpec):
     moved = spec.key in fixed
     with rv.Html(tag="div", class_=f"dp-slider {'dp-moved' if moved else 'dp-sourced'}",
                  attributes={"data-key": spec.key}):
-        solara.Text(f"{spec.name}: {slider_state(spec, fixed, ready_)}",
-                    classes=["dp-slider-state"])
+        with solara.Row(style={"align-items": "center", "justify-content": "space-between"}):
+            solara.Text(f"{spec.name}: {slider_state(spec, fixed, ready_)}",
+                        classes=["dp-slider-state"])
+            if moved:
+                solara.Button("\u21ba as sourced", text=True, small=True,
+                              on_click=lambda: release(spec.key), classes=["dp-release"])
         if not spec.fixed_by_source and not (ready_ and spec.key in ready_.set):
-            with solara.Row(style={"align-items": "center"}):
-                solara.SliderFloat(spec.name, value=fixed.get(spec.key, spec.middle),
-                                   min=spec.low, max=spec.high, step=spec.step,
-                                   on_value=lambda v: move(spec, v), thumb_label=False,
-                                   tick_labels=end_labels(spec))
-                if moved:
-                    solara.Button("\u21ba as sourced", text=True, on_click=lambda: release(spec.key),
-                                  classes=["dp-release"])
+            solara.SliderFloat(spec.name, value=fixed.get(spec.key, spec.middle), min=spec.low,
+                               max=spec.high, step=spec.step, on_value=lambda v: move(spec, v),
+                               thumb_label=False, tick_labels=end_labels(spec))
         solara.Text(f"{spec.meaning}.", classes=["dp-note"])
         solara.Text(f"\u201c{spec.quote}\u201d \u2014 {spec.source}", classes=["dp-quote"])
         solara.Text(f"How the words became the range: {spec.note}", classes=["dp-note"])
@@ -449,8 +449,9 @@ def WhatIfInputs():
             solara.Select("a ready-made what-if", values=["(none)"] + [w.id for w in whatifs],
                           value=ready_id.value or "(none)",
                           on_value=lambda v: choose_ready(None if v == "(none)" else v))
-        solara.SliderInt(f"runs: {runs.value}", value=runs.value, min=MIN_RUNS, max=MAX_RUNS,
-                         step=100, on_value=runs.set, tick_labels="end_points")
+        with solara.Div(style={"margin-bottom": "22px"}):
+            solara.SliderInt(f"runs: {runs.value}", value=runs.value, min=MIN_RUNS,
+                             max=MAX_RUNS, step=100, on_value=runs.set, tick_labels="end_points")
         solara.InputInt("seed (the same seed gives the same runs)", value=seed.value,
                         on_value=set_seed)
         solara.Button(f"Back to as sourced ({len(settings.value)} fixed)", on_click=release,

@@ -247,6 +247,8 @@ def test_a_moved_slider_gives_the_numbers_of_whatif_compare(page):
                                               _as_shown(d.changed_shares[o], d.changed_ci[o]),
                                               f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]"), (d.decision, o)
     _shot(page, "whatif")
+    page.locator(".dp-result").nth(2).scroll_into_view_if_needed()
+    _shot(page, "whatif-decision")
     page.get_by_role("button", name="Back to as sourced (1 fixed)").click()
     _rows_when(page, lambda rows: all(diff == ZERO for _, _, diff in rows.values()),
                "back to as sourced did not zero the differences")

@@ -363,11 +363,12 @@ class TracedRun(DiplomacyModel3):
         p = tuple(float(x) for x in self.member.probabilities[:len(d.options)])
         taken = int(self.member.last[3])
         self.looks.append(Look(float(t), i, p, taken))
-        chances = ", ".join(f"{o.id} {q:.2f}" for o, q in zip(d.options, p))
-        why = what[len("looks"):].strip()
+        chances = ", ".join(f"{o.id} {q:.2f}" for k, (o, q) in enumerate(zip(d.options, p))
+                            if self.member.available[k])
+        why = what[len("looks"):].split(" [")[0].strip()  # the model's own odds come below
         self.story[-1] = (f"{self.when(t)} {who} looks at {d.id}{' ' + why if why else ''} "
                           f"(chances: {chances}): "
-                          + (f"takes {d.options[taken].id}" if taken >= 0 else "no change yet"))
+                          + (f"takes {d.options[taken].id}" if taken >= 0 else "no move yet"))
 
     def step(self) -> None:
         """One moment (nothing once the run is over), noting the events and decisions."""
