@@ -264,3 +264,15 @@ def test_bounds_outside_a_stake_or_an_effect_are_refused(tmp_path, capsys):
     assert "[-1, 1]" in _refused(capsys, ["sweep", str(spec), "--quiet"])
     with pytest.raises(ScenarioError):
         load_spec(_spec(tmp_path, "bad3", method="latin"))
+
+
+def test_chunks_where_no_member_reached_a_decision_assemble(tmp_path, capsys):
+    """A point whose members all renew never reaches the later decisions: its median is null,
+    and its chunk has the same column types as one where members reached them."""
+    spec = _spec(tmp_path, "n", parameters={PATRON_EARLY: [0.0, 1.0]}, levels=2, members=2,
+                 chunk=1, seed=1)
+    assert main(["sweep", str(spec), "--quiet"]) == 0
+    table = _dataset(tmp_path / "n")
+    hours = table.column("median_hours_before_deadline.termination_takes_effect")
+    assert pa.types.is_float64(hours.type)
+    assert 0 < hours.null_count < table.num_rows, hours.to_pylist()

@@ -455,11 +455,15 @@ def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
 
 def _write_parquet_atomically(columns: dict[str, list[Any]], path: Path,
                               metadata: dict[str, str] | None = None) -> None:
+    """Write the columns with one schema whatever their values (point and members whole
+    numbers, every other column a float, null where missing): a chunk whose points no member
+    reached a decision at has the same column types as any other."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    _replace_atomically(path, lambda tmp: pq.write_table(pa.table(columns, metadata=metadata),
-                                                         tmp))
+    schema = pa.schema([pa.field(n, pa.int64() if n in ("point", "members") else pa.float64())
+                        for n in columns], metadata=metadata)
+    _replace_atomically(path, lambda tmp: pq.write_table(pa.table(columns, schema=schema), tmp))
 
 
 def _write_text_atomically(text: str, path: Path) -> None:
