@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-API = ("load", "run", "validate", "counterfactual", "sweep", "sensitivity", "ema_model",
-       "Validation")
+API = ("load", "run", "story", "validate", "whatif", "counterfactual", "sweep", "sensitivity",
+       "ema_model", "Validation")
 __all__ = list(API)
 
 
@@ -26,3 +26,8 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """``dir(sim)`` lists the API beside the package's own names."""
+    return sorted(set(globals()) | set(API))

@@ -1,17 +1,16 @@
 """The Python API: scenarios in, pandas tables out, for notebooks.
 
-Every function takes a scenario as a shipped name (``"gsomia_2019"``, as the commands do), a
-file path or a loaded :class:`~sim.model.scenario.Scenario`, and wraps the same functions the
-commands call (nothing here is a second model). Tables keep their types: outcomes are
-categoricals whose categories are the decision's option ids (a run that never reached a
-decision has a missing outcome), decision times are timezone-aware timestamps in the
-scenario's own timezone (that of its clock's start).
+Every function takes a scenario as a library episode's name (``"gsomia_2019"``, as the
+commands do), a file path or a loaded scenario, and calls the one orchestrator
+(:mod:`sim.orchestrator`) the commands and the page call, so the numbers are the same.
+Tables keep their types: outcomes are categoricals whose categories are the decision's option
+ids (a run that never reached a decision has a missing outcome), decision times are
+timezone-aware timestamps in the scenario's own timezone.
 
 Every argument is checked before any work starts, by the same checks as the commands
 (:mod:`sim.validation`): a misuse raises :class:`~sim.validation.InvalidArgument` (a
 ``ValueError``; a ``TypeError`` too for an argument of the wrong type) in one sentence naming
-the argument and its bound. Work estimated above :data:`~sim.validation.MAX_WORK` (members x
-steps x decisions) is refused unless ``allow_large=True``.
+the argument and its bound.
 """
 
 from __future__ import annotations
@@ -22,115 +21,84 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from sim import orchestrator
 from sim import validation as check
-from sim.cli import DEFAULT_SEED
-from sim.model.construct import ScenarioLike, drawn_values, resolve_constants, resolve_scenario
-from sim.model.scenario import Scenario
+from sim.orchestrator import DEFAULT_SEED, ScenarioLike
 from sim.validation import MAX_MEMBERS, MAX_RUNS, MAX_SAMPLES
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.experiments.counterfactual import LoadedOverlay
-    from sim.model.constants import Constants
+    from sim.model3.constants import Constants
+    from sim.model3.scenario import Scenario
 
-CHUNK = 20000  # members per block of the compiled engine (bounded memory)
 ALLOW_LARGE = "allow_large=True"
+ConstantsLike = "Constants | str | os.PathLike[str] | None"
 
 
-def load(scenario: ScenarioLike) -> Scenario:
-    """A scenario, validated, by shipped name or path (warns when its quotes could not be
-    checked because the cited source texts were not found)."""
-    from sim.model.construct import load_scenario_file
-    from sim.model.scenario import LoadedScenario
-
-    check.scenario_like(scenario)
-    if isinstance(scenario, (str, os.PathLike)):
-        loaded = load_scenario_file(os.fspath(scenario))
-        if not loaded.quotes_verified:
-            warnings.warn(f"source texts not found; quotes in {loaded.file} were not checked",
-                          stacklevel=2)
-        return loaded.scenario
-    return scenario.scenario if isinstance(scenario, LoadedScenario) else scenario
+def load(scenario: ScenarioLike):
+    """A diplosim/3 scenario, validated, by library name or path (warns when its quotes could
+    not be checked because the cited source texts were not found)."""
+    loaded = orchestrator.load(_scenario_arg(scenario))
+    if not loaded.quotes_verified and loaded.sha256:
+        warnings.warn(f"source texts not found; quotes in {loaded.file} were not checked",
+                      stacklevel=2)
+    return loaded.scenario
 
 
-_constants = resolve_constants
+def _scenario_arg(value: Any, name: str = "scenario") -> Any:
+    from sim.model3.scenario import LoadedScenario, Scenario
+
+    if isinstance(value, (Scenario, LoadedScenario)):
+        return value
+    if not isinstance(value, (str, os.PathLike)):
+        raise check.WrongType(f"{name} must be a Scenario, a file path or a library episode's "
+                              f"name, got {type(value).__name__} {check._shown(value)}")
+    return check.file_name(name, value)
 
 
-# -- one ensemble, one row per run ----------------------------------------------------------------
+def _constants_arg(value: Any) -> Any:
+    from sim.model3.constants import Constants
+
+    if value is None or isinstance(value, Constants):
+        return value
+    if not isinstance(value, (str, os.PathLike)):
+        raise check.WrongType("constants must be a Constants, a file path or None, got "
+                              f"{type(value).__name__} {check._shown(value)}")
+    return os.fspath(check.file_name("constants", value))
 
 
-def run(
-    scenario: ScenarioLike,
-    runs: int = 1000,
-    seed: int = DEFAULT_SEED,
-    *,
-    overrides: Mapping[str, float] | None = None,
-    engine: Literal["vector", "agents"] = "vector",
-    draws: bool = False,
-    constants: Constants | str | os.PathLike[str] | None = None,
-    allow_large: bool = False,
-) -> pd.DataFrame:
+def run(scenario: ScenarioLike, runs: int = 1000, seed: int = DEFAULT_SEED, *,
+        engine: Literal["vector", "agents"] = "vector", draws: bool = False,
+        constants: Any = None) -> pd.DataFrame:
     """Run an ensemble: one row per run, with per decision ``<decision>`` (the option chosen,
     categorical), ``<decision>.decided_at`` (timestamp), ``<decision>.hours_before_deadline``
-    and ``<decision>.by_default``. ``overrides`` fix drawn quantities ("actor.parameter" ->
-    value) in every run; ``draws`` adds each run's drawn values as columns. The same seed gives
-    the same table on either engine (the vector engine is proven equal to the agents)."""
+    and ``<decision>.by_default``; ``draws`` adds each run's drawn values as columns. The same
+    seed gives the same table on either engine."""
     runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
     check.engine(engine)
     check.flag("draws", draws)
-    sc = resolve_scenario(scenario).without_record()
-    overrides = check.overrides(overrides)
-    drawn_values(sc, seed, 0, overrides)  # checks the overrides before any run
-    check.check_work("this run", runs, sc, check.flag("allow_large", allow_large), ALLOW_LARGE)
-    driver = _agent_rows if engine == "agents" else _vector_rows
-    rows, keys, table = driver(sc, _constants(constants), seed, runs, overrides or {})
-    frame = runs_frame(sc, rows, runs)
+    result = orchestrator.run(_scenario_arg(scenario), runs=runs, seed=seed, engine=engine,
+                              consts=_constants_arg(constants))
+    frame = runs_frame(result.scenario, result.ensemble.rows, runs)
     if draws:
         import pandas as pd
 
-        frame = pd.concat([frame, pd.DataFrame(table, columns=keys)], axis=1)
+        frame = pd.concat([frame, pd.DataFrame(result.ensemble.draws,
+                                               columns=result.ensemble.draw_keys)], axis=1)
     return frame
 
 
-def _vector_rows(sc: Scenario, constants: Constants, seed: int, runs: int,
-                 overrides: Mapping[str, float]) -> tuple[list[dict], list[str], np.ndarray]:
-    """The compiled engine's tidy rows, block by block, with ``overrides`` fixed."""
-    from sim.engine.ensemble import VectorEngine
-
-    engine = VectorEngine(sc, constants)
-    names, point = list(overrides), np.array(list(overrides.values()), dtype=float)
-    rows: list[dict] = []
-    tables = []
-    block = min(CHUNK, engine.block_members())
-    for start in range(0, runs, block):
-        inputs = engine.inputs(seed, range(start, min(start + block, runs)))
-        inputs = engine.at_point(inputs, names, point) if names else inputs
-        rows.extend(engine.rows(engine.run(inputs)))
-        tables.append(inputs.values)
-    return rows, [q.key for q in engine.quantities], np.concatenate(tables)
+def story(scenario: ScenarioLike, seed: int = DEFAULT_SEED, run_number: int = 0, *,
+          constants: Any = None) -> list[str]:
+    """One run told moment by moment, as ``diplosim run --trace`` prints it."""
+    return orchestrator.story(_scenario_arg(scenario), seed=check.seed(seed),
+                              run_number=check.count("run_number", run_number + 1, MAX_RUNS) - 1,
+                              consts=_constants_arg(constants))
 
 
-def _agent_rows(sc: Scenario, constants: Constants, seed: int, runs: int,
-                overrides: Mapping[str, float]) -> tuple[list[dict], list[str], np.ndarray]:
-    """One Mesa model per run (the runner's models), with ``overrides`` fixed."""
-    from sim.engine.runner import run_rows
-    from sim.model.draws import drawn_quantities
-    from sim.model.model import DiplomacyModel
-
-    keys = [q.key for q in drawn_quantities(sc)]
-    rows: list[dict] = []
-    table = np.empty((runs, len(keys)))
-    for i in range(runs):
-        model = DiplomacyModel(sc, constants, drawn_values(sc, seed, i, overrides), seed, i)
-        model.run()
-        rows.extend(run_rows(model, i))
-        table[i] = [model.values[k] for k in keys]
-    return rows, keys, table
-
-
-def runs_frame(scenario: Scenario, rows: Sequence[Mapping[str, Any]], runs: int) -> pd.DataFrame:
-    """The runner's tidy rows (one per run and decision) as one row per run, typed."""
+def runs_frame(scenario, rows: Sequence[Mapping[str, Any]], runs: int) -> pd.DataFrame:
+    """Tidy rows (one per run and decision) as one row per run, typed."""
     import pandas as pd
 
     from sim.model.scenario import as_aware
@@ -139,12 +107,10 @@ def runs_frame(scenario: Scenario, rows: Sequence[Mapping[str, Any]], runs: int)
     by_decision: dict[str, list[Mapping[str, Any]]] = {d.id: [] for d in scenario.decisions}
     for row in rows:
         by_decision[str(row["decision"])].append(row)
-    columns: dict[str, Any] = {"run": np.array([r["run"] for r in by_decision[scenario.decisions[0].id]],
-                                               dtype=np.int64)}
+    first = by_decision[scenario.decisions[0].id]
+    columns: dict[str, Any] = {"run": np.array([r["run"] for r in first], dtype=np.int64)}
     for d in scenario.decisions:
         part = by_decision[d.id]
-        if len(part) != runs:
-            raise ValueError(f"expected {runs} rows of decision {d.id}, got {len(part)}")
         options = [o.id for o in d.options]
         columns[d.id] = pd.Categorical([r["outcome"] if r["outcome"] in options else None
                                         for r in part], categories=options)
@@ -156,63 +122,58 @@ def runs_frame(scenario: Scenario, rows: Sequence[Mapping[str, Any]], runs: int)
     return pd.DataFrame(columns)
 
 
-# -- validation ------------------------------------------------------------------------------------
-
-
 class Validation(NamedTuple):
-    """``validate``'s two tables: one row per recorded decision, one per forecaster."""
+    """``validate``'s two tables: one row per scored decision (reached and forced paths), one
+    per forecaster."""
 
     table: pd.DataFrame
     scoreboard: pd.DataFrame
 
 
-def validate(
-    scenarios: Sequence[ScenarioLike] | None = None,
-    runs: int = 2000,
-    seed: int = DEFAULT_SEED,
-    *,
-    engine: Literal["vector", "agents"] = "vector",
-    constants: Constants | str | os.PathLike[str] | None = None,
-    allow_large: bool = False,
-) -> Validation:
+def validate(scenarios: Sequence[ScenarioLike] | None = None, runs: int = 2000,
+             seed: int = DEFAULT_SEED, *, engine: Literal["vector", "agents"] = "vector",
+             constants: Any = None) -> Validation:
     """Score simulated decisions against the recorded ones, as ``diplosim validate`` does (by
-    default every shipped scenario with a recorded outcome)."""
-    import pandas as pd
-
-    from sim.experiments.scoreboard import scoreboard
-    from sim.experiments.validate import recorded_decisions, score
-    from sim.paths import SCENARIOS, shipped_scenarios
-
+    default every library episode), beside the reference forecasters."""
     runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
     check.engine(engine)
-    given = check.scenario_list(scenarios)
-    consts = _constants(constants)
-    loaded = [resolve_scenario(s) for s in (given if given is not None else shipped_scenarios())]
-    for sc in loaded:  # every scenario's work, before any run
-        check.check_validation(sc, runs, check.flag("allow_large", allow_large), ALLOW_LARGE)
-    scores = []
-    for sc in loaded:
-        if recorded_decisions(sc):
-            scores.extend(score(sc, _ensemble(sc.without_record(), consts, seed, runs, engine)))
-    if not scores:
-        where = "the scenarios given" if scenarios is not None else f"the shipped scenarios in {SCENARIOS}"
-        raise ValueError(f"nothing to score: no recorded outcome in {where}")
-    table = pd.DataFrame([s.as_dict() for s in scores])
-    board = pd.DataFrame([line.as_dict() for line in scoreboard(scores, seed)])
-    return Validation(table, board)
+    given = _scenario_list(scenarios)
+    result = orchestrator.validate(given, runs=runs, seed=seed, engine=engine,
+                                   consts=_constants_arg(constants))
+    return Validation(*result.frames())
 
 
-def _ensemble(sc: Scenario, constants: Constants, seed: int, runs: int, engine: str):
-    if engine == "agents":
-        from sim.engine.runner import run_ensemble
+def _scenario_list(value: Any) -> list[Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, os.PathLike)) or not hasattr(value, "__iter__"):
+        raise check.WrongType("scenarios must be a list of scenarios (names, paths or Scenario "
+                              f"objects), got {type(value).__name__} {check._shown(value)}; "
+                              "put one in a list")
+    return [_scenario_arg(item, "each of scenarios") for item in value]
 
-        return run_ensemble(sc, constants, seed, runs)
-    from sim.engine.ensemble import run_vector_ensemble
 
-    return run_vector_ensemble(sc, constants, seed, runs)
+def whatif(scenario: ScenarioLike, set: Mapping[str, float] | None = None,  # noqa: A002
+           remove_events: Sequence[str] = (), runs: int = 2000, seed: int = DEFAULT_SEED, *,
+           constants: Any = None) -> pd.DataFrame:
+    """The scenario beside a changed copy of itself on common random numbers: drawn quantities
+    fixed (``set``: "decision.actor.field" -> value), events removed. One row per decision and
+    option (not_reached included), every share over all runs, with the paired difference."""
+    runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
+    if set is not None and not isinstance(set, Mapping):
+        raise check.WrongType(f"set must map quantity keys to values, got {type(set).__name__}")
+    result = orchestrator.whatif(_scenario_arg(scenario), set=dict(set or {}),
+                                 remove_events=tuple(remove_events), runs=runs, seed=seed,
+                                 consts=_constants_arg(constants))
+    return result.frame()
 
 
-# -- counterfactuals, sweeps, sensitivity -------------------------------------------------------------
+# -- still Model 2 until their Model 3 modules land ------------------------------------------
+
+from sim.model.construct import resolve_constants as _constants, resolve_scenario  # noqa: E402
+
+if TYPE_CHECKING:
+    from sim.experiments.counterfactual import LoadedOverlay
 
 
 def counterfactual(
@@ -259,35 +220,21 @@ def counterfactual(
     return frame
 
 
-def sweep(
-    scenario: ScenarioLike,
-    parameters: Mapping[str, tuple[float, float]],
-    *,
-    method: Literal["grid", "lhs", "sobol", "morris"] = "lhs",
-    samples: int = 16,
-    levels: int = 4,
-    members: int = 200,
-    seed: int = DEFAULT_SEED,
-    constants: Constants | str | os.PathLike[str] | None = None,
-    allow_large: bool = False,
-) -> pd.DataFrame:
-    """A sweep in memory (``diplosim sweep`` writes one to disk): the design's points over
-    ``parameters`` ("actor.parameter" -> (lo, hi)), each run on the same ``members`` runs; one
-    row per point, decision and option, as the sweep's dataset."""
-    import pandas as pd
+def sweep(spec: Any, out: str | os.PathLike[str] | None = None, *, force: bool = False,
+          workers: int | None = None, constants: Any = None,
+          allow_large: bool = False) -> pd.DataFrame:
+    """Run a ``diplosim-sweep/3`` spec (a file, or its mapping) as ``diplosim sweep`` does,
+    resuming one left unfinished in ``out``: one row per point, with each swept key and every
+    option's share over all members (``share.<decision>.<option>``, not_reached included).
+    Where it was written is in ``frame.attrs["out"]``."""
+    from sim.experiments.sweep import sweep as run_sweep
 
-    from sim.experiments.sweep import Design, run_points, sample_design
-
-    members, seed = check.count("members", members, MAX_MEMBERS), check.seed(seed)
-    sc = resolve_scenario(scenario).without_record()
-    bounds = check.sweep_parameters(sc, parameters)  # as a sweep spec's, against the scenario
-    size = check.check_design(method, samples, levels, len(bounds))
-    check.check_work("this sweep", size * members, sc, check.flag("allow_large", allow_large),
-                     ALLOW_LARGE, f"{size:,} points x {members:,} members")
-    points = sample_design(bounds, Design(method=method, samples=samples, levels=levels), seed)
-    columns = run_points(sc, _constants(constants), list(bounds), points, list(range(len(points))),
-                         members, seed)
-    return _categorical(pd.DataFrame(columns), sc)
+    result = run_sweep(spec, out, force=check.flag("force", force), workers=workers,
+                       constants=_constants_arg(constants),
+                       allow_large=check.flag("allow_large", allow_large), allow_how=ALLOW_LARGE)
+    frame = result.frame
+    frame.attrs.update(out=str(result.out), scenario=result.scenario_id, seed=result.seed)
+    return frame
 
 
 def sensitivity(

@@ -34,9 +34,18 @@ class ActorAgent(mésa_agent := mesa.Agent):  # noqa: N801  (mesa.Agent, named f
 
     def look(self, i: int, t: float, event: int) -> None:
         model = self.model
+        odds = self.odds(i, t)  # weighing draws nothing: the look below is unchanged
         K.look(i, t, event, model.member, model.plan, model.c)
-        model.tell(self.name, i, t, "looks after " + model.scenario.events[event].id
-                   if event >= 0 else "looks")
+        why = "looks after " + model.scenario.events[event].id if event >= 0 else "looks"
+        model.tell(self.name, i, t, f"{why} [{odds}]")
+
+    def odds(self, i: int, t: float) -> str:
+        """The logit probability of each available option at this moment, in words."""
+        model = self.model
+        n = K.weigh(i, t, model.member, model.plan, model.c)
+        options = model.scenario.decisions[i].options
+        return ", ".join(f"P({options[k].id}) {model.member.probabilities[k]:.2f}"
+                         for k in range(n) if model.member.available[k])
 
 
 class BodyAgent(mesa.Agent):

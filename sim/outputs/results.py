@@ -193,3 +193,41 @@ def run_manifest(
         "constants": {k: getattr(constants, k) for k in constants.__dataclass_fields__},
         "wall_time_s": round(wall_time_s, 3),
     }
+
+
+def write_run(loaded, constants, *, seed: int, runs: int, engine: str, out: str,
+              force: bool = False, progress=None):
+    """Stream an ensemble block by block into ``out`` (runs, draws, manifest), all or nothing:
+    Ctrl-C or SIGTERM leaves the earlier result or nothing (:class:`Stopped` says which)."""
+    import time
+
+    from sim.engine.runner import Tally
+    from sim.model3.engine import ensemble_chunks
+    from sim.model3.plan import drawn_quantities
+    from sim.orchestrator import RunResult
+    from sim.outputs.output_folder import Stopped, Terminated
+
+    scenario = loaded.scenario.without_record()
+    writer = ResultWriter(out, scenario.id, [q.key for q in drawn_quantities(scenario)],
+                          force=force)  # the folder policy, before any run
+    tally, started = Tally(scenario), time.perf_counter()
+    try:
+        for rows, run_ids, draws in ensemble_chunks(scenario, constants, seed, runs, engine):
+            tally.add(rows)
+            writer.add(rows, run_ids, draws)
+            if progress is not None:
+                progress(len(run_ids))
+        elapsed = time.perf_counter() - started
+        files = writer.finish(run_manifest(
+            scenario_id=scenario.id, scenario_file=loaded.file, scenario_sha256=loaded.sha256,
+            quotes_verified=loaded.quotes_verified, seed=seed, runs=runs, engine=engine,
+            constants=constants, wall_time_s=elapsed))
+    except (KeyboardInterrupt, Terminated) as exc:
+        writer.abort()
+        raise Stopped(exc, f"the result is in {out}" if writer.committed
+                      else f"nothing was written to {out}") from None
+    except BaseException:
+        writer.abort()
+        raise
+    return RunResult(scenario, tally, seed, runs, engine, elapsed, written=files, out=out,
+                     replaced_note=writer.target.replaced_note())

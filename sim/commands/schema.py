@@ -1,0 +1,26 @@
+"""diplosim schema: the JSON Schema of the diplosim/3 scenario format."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+HELP = "write the JSON Schema of the scenario format"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--out", help="file to write (default: standard output)")
+
+
+def main(args) -> int:
+    from sim.model3.scenario import Scenario
+
+    text = json.dumps(Scenario.model_json_schema(by_alias=True), indent=2) + "\n"
+    if args.out is not None:
+        from sim.outputs.output_folder import write_file
+
+        write_file(args.out, text)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0

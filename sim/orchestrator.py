@@ -1,0 +1,276 @@
+"""The one orchestrator: every experiment as one entry function returning a result object.
+
+The command line (:mod:`sim.cli`, :mod:`sim.commands`), the Python API (:mod:`sim.api`) and
+the page (:mod:`sim.app`) only parse or draw, call a function here, and print, return or show
+what it returns, so they cannot differ. Scenarios are named as a user names them: a library
+episode's folder name (``gsomia_2019``), a file path, or an object already loaded; the engine
+is chosen in :func:`ensemble` alone; ``validate`` owns the forced-path scoring.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence, Union
+
+from sim.model.scenario import ScenarioError
+from sim.model3.constants import Constants, load_constants
+from sim.model3.engine import Ensemble, run_ensemble
+from sim.model3.scenario import FORMAT, LoadedScenario, Scenario, file_format, load_scenario
+from sim.paths import LIBRARY, library_scenarios
+from sim.validation import InvalidArgument
+
+DEFAULT_SEED = 20190822
+ENGINES = ("vector", "agents")
+ScenarioLike = Union[str, os.PathLike, Scenario, LoadedScenario]
+Progress = Callable[[int], None]
+
+MIGRATION = ("is a diplosim/2 file; diplosim now runs Model 3 (format: diplosim/3). Rewrite it "
+             "as docs/scenario-format.md#diplosim3 says: actors with a role, and for each "
+             "decision every actor's stake (position, salience, clout) with its source and "
+             "quote; options with a position; events that address decisions. The library's "
+             "episodes (diplosim scenarios) are worked examples; diplosim init DIR copies them")
+
+
+class UnknownScenario(InvalidArgument):
+    """A name that is neither a file nor a library episode."""
+
+
+# -- naming and loading -----------------------------------------------------------------------
+
+
+def episode_names() -> list[str]:
+    return [p.parent.name for p in library_scenarios()]
+
+
+def scenario_file(name: str | os.PathLike[str]) -> str:
+    """A path as given when it exists (or looks like a path), else the library episode of that
+    folder name; an unknown name is one error naming the nearest episodes."""
+    text = os.fspath(name)
+    if "/" in text or "\\" in text or text.endswith((".yaml", ".yml")) or Path(text).exists():
+        return text
+    episode = LIBRARY / text / "scenario.yaml"
+    if episode.is_file():
+        return str(episode)
+    near = difflib.get_close_matches(text, episode_names(), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(near)}?" if near else "; diplosim scenarios lists them"
+    raise UnknownScenario(f"{text}: no such file, and no library episode of that name{hint}")
+
+
+def load(scenario: ScenarioLike, sources: str | None = None,
+         verify_quotes: bool = True) -> LoadedScenario:
+    """A validated diplosim/3 scenario; a diplosim/2 file gets the migration message."""
+    if isinstance(scenario, LoadedScenario):
+        return scenario
+    if isinstance(scenario, Scenario):
+        return LoadedScenario(scenario=scenario, file="(in memory)", sha256="",
+                              quotes_verified=False, sources_root=None)
+    path = scenario_file(scenario)
+    declared = file_format(path)
+    if declared is not None and declared != FORMAT and declared.startswith("diplosim/"):
+        raise ScenarioError(path, ("format",), _format_line(path), MIGRATION)
+    return load_scenario(path, sources_root=sources, verify_quotes=verify_quotes)
+
+
+def _format_line(path: str) -> int | None:
+    from sim.model.scenario import read_text_file
+
+    lines = read_text_file(path)[0].splitlines()
+    return next((n for n, line in enumerate(lines, 1) if line.startswith("format:")), None)
+
+
+def constants(given: Constants | str | os.PathLike[str] | None = None) -> Constants:
+    """The constants: given, read from a file, or the fitted ones (calibration/constants3.yaml)."""
+    return given if isinstance(given, Constants) else load_constants(given)
+
+
+def ensemble(scenario: Scenario, consts: Constants, seed: int, runs: int,
+             engine: str = "vector", progress: Progress | None = None) -> Ensemble:
+    """The one place the engine is chosen: the compiled ensemble, or one Mesa model per run
+    (``agents``; proven equal member by member by the test suite)."""
+    if engine not in ENGINES:
+        raise InvalidArgument(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    return run_ensemble(scenario.without_record(), consts, seed, runs, progress=progress,
+                        engine=engine)
+
+
+# -- run ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    """An ensemble's outcome shares and timing (``tally``: anything with ``summary(decision)``);
+    the whole ensemble too when it was kept in memory (not when streamed to ``out``)."""
+
+    scenario: Scenario
+    tally: Any
+    seed: int
+    runs: int
+    engine: str
+    seconds: float
+    ensemble: Ensemble | None = None
+    written: list[str] = field(default_factory=list)
+    out: str | None = None
+    replaced_note: str | None = None
+
+    def frame(self):
+        """One row per run and decision (pandas)."""
+        import pandas as pd
+
+        if self.ensemble is None:
+            raise InvalidArgument(f"the runs were streamed to {self.out}; read runs.csv there")
+        return pd.DataFrame(self.ensemble.rows)
+
+    def text(self) -> str:
+        from sim.outputs.tables import outcome_table
+
+        return (f"{outcome_table(self.scenario, self.tally)}\n\n{self.runs} runs, "
+                f"seed {self.seed}, {self.engine} engine, {self.seconds:.1f} s")
+
+
+def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = DEFAULT_SEED,
+        engine: str = "vector", consts: Constants | str | None = None, out: str | None = None,
+        force: bool = False, sources: str | None = None,
+        progress: Progress | None = None) -> RunResult:
+    """An ensemble of one scenario; with ``out``, its runs, draws and manifest streamed to the
+    folder all or nothing (the folder policy is checked before any run)."""
+    loaded, c = load(scenario, sources), constants(consts)
+    sc = loaded.scenario.without_record()
+    if out is not None:
+        from sim.outputs.results import write_run
+
+        return write_run(loaded, c, seed=seed, runs=runs, engine=engine, out=out, force=force,
+                         progress=progress)
+    started = time.perf_counter()
+    made = ensemble(sc, c, seed, runs, engine, progress)
+    return RunResult(sc, made, seed, runs, engine, time.perf_counter() - started, ensemble=made)
+
+
+def story(scenario: ScenarioLike, *, seed: int = DEFAULT_SEED, run_number: int = 0,
+          consts: Constants | str | None = None, sources: str | None = None) -> list[str]:
+    """One run told moment by moment (the Mesa agents)."""
+    from sim.model3.engine import story as tell
+
+    return tell(load(scenario, sources).scenario.without_record(), constants(consts), seed,
+                run_number)
+
+
+# -- validate -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ValidationResult:
+    scores: list[Any]  # sim.experiments.validate.DecisionScore, reached and forced paths
+    kinds: dict[str, str]
+    seed: int
+    runs: int
+    validated: list[Any] = field(default_factory=list)  # per scenario, for --report
+
+    @property
+    def reached(self) -> list[Any]:
+        return [s for s in self.scores if s.path == "reached"]
+
+    def scoreboard(self) -> list[Any]:
+        from sim.experiments.scoreboard import scoreboard
+
+        return scoreboard(self.reached, self.seed)
+
+    def text(self) -> str:
+        from sim.experiments.scoreboard import format_breakdown, format_scoreboard
+        from sim.experiments.validate import format_table
+
+        breakdown = (f"{format_breakdown(self.reached, self.kinds)}\n\n"
+                     if len(set(self.kinds.values())) > 1 else "")
+        return (f"{format_table(self.scores)}\n\n{format_scoreboard(self.scoreboard())}\n\n"
+                f"{breakdown}{self.runs} runs per scenario, seed {self.seed}")
+
+    def as_json(self) -> list[dict[str, object]]:
+        return [s.as_dict() for s in self.scores]
+
+    def frames(self):
+        """(one row per scored decision, one row per forecaster), as pandas tables."""
+        import pandas as pd
+
+        return (pd.DataFrame(self.as_json()),
+                pd.DataFrame([line.as_dict() for line in self.scoreboard()]))
+
+
+def validate(scenarios: Sequence[ScenarioLike] | None = None, *, runs: int = 2000,
+             seed: int = DEFAULT_SEED, engine: str = "vector",
+             consts: Constants | str | None = None, sources: str | None = None,
+             keep_ensembles: bool = False,
+             progress: Callable[[str, int], Progress | None] | None = None) -> ValidationResult:
+    """Score each recorded decision (by default every library episode), on the path each run
+    took and, for a decision that follows another, on the forced path where the earlier one
+    went as recorded; beside the reference forecasters from the same inputs."""
+    from sim.experiments.validate import forced_paths, recorded_decisions, score
+    from sim.model3.forecasters import reference_forecasts
+
+    given = list(scenarios) if scenarios is not None else [str(p) for p in library_scenarios()]
+    loaded_all = [load(s, sources) for s in given]  # every file is checked before any run
+    c = constants(consts)
+    result = ValidationResult([], {}, seed, runs)
+    for loaded in loaded_all:
+        sc = loaded.scenario
+        if not recorded_decisions(sc):
+            continue
+        started = time.perf_counter()
+        made = ensemble(sc, c, seed, runs, engine, progress(sc.id, runs) if progress else None)
+        references = reference_forecasts(sc, c)
+        result.scores.extend(score(sc, made, references=references))
+        for decision_id, forced in forced_paths(sc):
+            result.scores.extend(score(forced, ensemble(forced, c, seed, runs, engine),
+                                       only=decision_id, path="forced", references=references))
+        result.kinds[sc.id] = sc.kind
+        if keep_ensembles:
+            result.validated.append((loaded, c, made, engine, time.perf_counter() - started))
+    if not result.scores:
+        where = (", ".join(one.file for one in loaded_all) if scenarios is not None
+                 else f"the library in {LIBRARY}")
+        raise InvalidArgument(f"nothing to score: no recorded outcome in {where}; expected "
+                              "scenario files with a recorded_outcome")
+    return result
+
+
+# -- calibrate ----------------------------------------------------------------------------------
+
+
+def calibrate(*, design_log2: int = 8, runs: int = 400, seed: int = DEFAULT_SEED,
+              consts: Constants | str | None = None, sources: str | None = None,
+              progress: Progress | None = None):
+    """Model 3's constants from every library episode, with leave-one-episode-out
+    (:mod:`sim.model3.calibrate`: a likelihood on a Sobol design over the prior box)."""
+    from sim.model3.calibrate import calibrate as fit
+
+    as_set = constants(consts if consts is not None else _as_set_file())
+    episodes = [load(str(p), sources).scenario for p in library_scenarios()]
+    return fit(episodes, as_set, log2_points=design_log2, runs=runs, seed=seed,
+               progress=progress)
+
+
+def _as_set_file() -> str:
+    from sim.paths import CALIBRATION
+
+    return str(CALIBRATION / "constants3_as_set.yaml")
+
+
+# -- what if ------------------------------------------------------------------------------------
+
+
+def whatif(scenario: ScenarioLike, *, set: dict[str, float] | None = None,  # noqa: A002
+           remove_events: Sequence[str] = (), runs: int = 2000, seed: int = DEFAULT_SEED,
+           consts: Constants | str | None = None, sources: str | None = None):
+    """The scenario beside a changed copy (quantities fixed, events removed) on common random
+    numbers (:func:`sim.experiments.whatif.compare`): what the page's sliders and an overlay
+    both ask."""
+    from sim.experiments.whatif import Change, ChangeError, compare
+
+    sc = load(scenario, sources).scenario.without_record()
+    try:
+        return compare(sc, Change(dict(set or {}), tuple(remove_events)), constants(consts),
+                       seed, runs)
+    except ChangeError as exc:
+        raise InvalidArgument(str(exc)) from None
