@@ -18,7 +18,7 @@ from sim.model.draws import mesa_seed
 from sim.model.kernel import philox
 from sim.model.scenario import as_aware
 from sim.model3 import kernel as K
-from sim.model3.compiling import ensure_compiled
+from sim.model3.compiled import ensure_compiled
 from sim.model3.constants import Constants, kernel_constants
 from sim.model3.plan import build_plan, drawn_quantities
 from sim.model3.scenario import Scenario

@@ -11,13 +11,13 @@ validation layer's limit unless ``allow_large=True``, so every command, the API 
 inherit the bound. Ctrl-C and SIGTERM take effect at once: the compiled blocks run on the
 engine's own threads while the calling thread waits in tenths of a second (Model 2's
 :func:`sim.engine.ensemble.run_interruptibly`), and a stop flag ends each block before its next
-member; the first compile is held whole (:mod:`sim.model3.compiling`).
+member; a cold first compile runs in a child process that a signal ends at once
+(:mod:`sim.model3.compiled`).
 """
 
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -28,7 +28,7 @@ from sim.engine.ensemble import default_threads, run_interruptibly
 from sim.engine.runner import NOT_REACHED, DecisionSummary
 from sim.model.kernel import philox
 from sim.model3 import kernel as K
-from sim.model3.compiling import ensure_compiled
+from sim.model3.compiled import ensure_compiled
 from sim.model3.constants import Constants, kernel_constants
 from sim.model3.cost import block_members, check_cost, member_work
 from sim.model3.plan import build_plan, drawn_quantities

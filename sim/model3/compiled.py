@@ -2,9 +2,10 @@
 
 Numba compiles :mod:`sim.model3.kernel` the first time it runs on a machine (about half a
 minute) and caches the machine code on disk (:mod:`sim.model.kernel.jit`); later processes load
-it in about a second. :func:`is_cold` tells which, :func:`compile_notice` prints the one line a
-command shows before that wait, and :func:`ensure_compiled` compiles (or loads) every entry
-point the engine and the Mesa agents call, before any member runs.
+it in about a second. :func:`is_cold` (:func:`cache_is_cold`) tells which,
+:func:`compile_notice` prints the one line a command shows before that wait, and
+:func:`ensure_compiled` compiles (or loads) every entry point the engine and the Mesa agents
+call, before any member runs.
 
 A cold compile runs in a child process that fills the disk cache, while this process waits in
 tenths of a second: Ctrl-C or SIGTERM then ends the child and takes effect at once (Numba writes
@@ -44,6 +45,12 @@ def is_cold(functions=ENTRY_POINTS) -> bool:
     """True when some entry point is neither compiled in this process nor in the disk cache
     (its cached index is missing, or stale for the kernel's source file)."""
     return any(not _ready(function) for function in functions)
+
+
+def cache_is_cold() -> bool:
+    """The commands' test for their compile notice (sim/commands/common.py): is any entry point
+    neither compiled here nor in the disk cache?"""
+    return is_cold()
 
 
 def _compiled_here(function) -> bool:
@@ -95,7 +102,7 @@ def compile_in_child(plan, c, n_quantities: int, agents: bool) -> int:
     whatever interrupts the wait (Ctrl-C, SIGTERM) ends the child first. Returns the child's
     exit status (any failure is left to the in-process compile that follows to report)."""
     try:
-        child = subprocess.Popen([sys.executable, "-c", "from sim.model3.compiling import "
+        child = subprocess.Popen([sys.executable, "-c", "from sim.model3.compiled import "
                                   "_child_compiles; _child_compiles()"], stdin=subprocess.PIPE,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError:  # no interpreter to start (an embedded Python): compile in-process
