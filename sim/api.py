@@ -70,7 +70,7 @@ def _constants_arg(value: Any) -> Any:
 
 def run(scenario: ScenarioLike, runs: int = 1000, seed: int = DEFAULT_SEED, *,
         engine: Literal["vector", "agents"] = "vector", draws: bool = False,
-        constants: Any = None) -> pd.DataFrame:
+        constants: Any = None, allow_large: bool = False) -> pd.DataFrame:
     """Run an ensemble: one row per run, with per decision ``<decision>`` (the option chosen,
     categorical), ``<decision>.decided_at`` (timestamp), ``<decision>.hours_before_deadline``
     and ``<decision>.by_default``; ``draws`` adds each run's drawn values as columns. The same
@@ -79,7 +79,8 @@ def run(scenario: ScenarioLike, runs: int = 1000, seed: int = DEFAULT_SEED, *,
     check.engine(engine)
     check.flag("draws", draws)
     result = orchestrator.run(_scenario_arg(scenario), runs=runs, seed=seed, engine=engine,
-                              consts=_constants_arg(constants))
+                              consts=_constants_arg(constants),
+                              allow_large=check.flag("allow_large", allow_large))
     frame = runs_frame(result.scenario, result.ensemble.rows, runs)
     if draws:
         import pandas as pd
@@ -132,14 +133,15 @@ class Validation(NamedTuple):
 
 def validate(scenarios: Sequence[ScenarioLike] | None = None, runs: int = 2000,
              seed: int = DEFAULT_SEED, *, engine: Literal["vector", "agents"] = "vector",
-             constants: Any = None) -> Validation:
+             constants: Any = None, allow_large: bool = False) -> Validation:
     """Score simulated decisions against the recorded ones, as ``diplosim validate`` does (by
     default every library episode), beside the reference forecasters."""
     runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
     check.engine(engine)
     given = _scenario_list(scenarios)
     result = orchestrator.validate(given, runs=runs, seed=seed, engine=engine,
-                                   consts=_constants_arg(constants))
+                                   consts=_constants_arg(constants),
+                                   allow_large=check.flag("allow_large", allow_large))
     return Validation(*result.frames())
 
 
@@ -155,7 +157,7 @@ def _scenario_list(value: Any) -> list[Any] | None:
 
 def whatif(scenario: ScenarioLike, set: Mapping[str, float] | None = None,  # noqa: A002
            remove_events: Sequence[str] = (), runs: int = 2000, seed: int = DEFAULT_SEED, *,
-           constants: Any = None) -> pd.DataFrame:
+           constants: Any = None, allow_large: bool = False) -> pd.DataFrame:
     """The scenario beside a changed copy of itself on common random numbers: drawn quantities
     fixed (``set``: "decision.actor.field" -> value), events removed. One row per decision and
     option (not_reached included), every share over all runs, with the paired difference."""
@@ -164,7 +166,8 @@ def whatif(scenario: ScenarioLike, set: Mapping[str, float] | None = None,  # no
         raise check.WrongType(f"set must map quantity keys to values, got {type(set).__name__}")
     result = orchestrator.whatif(_scenario_arg(scenario), set=dict(set or {}),
                                  remove_events=tuple(remove_events), runs=runs, seed=seed,
-                                 consts=_constants_arg(constants))
+                                 consts=_constants_arg(constants),
+                                 allow_large=check.flag("allow_large", allow_large))
     return result.frame()
 
 
