@@ -120,7 +120,8 @@ def discover(scenario: Scenario, constants: Constants, decision: str, option: st
     values = latin_hypercube(inputs, points, seed)
     i = [d.id for d in scenario.decisions].index(decision)
     k = [o.id for o in scenario.decisions[i].options].index(option)
-    y = PointRunner(scenario, constants, inputs, members, seed, common=False).shares(values, progress)[i][:, k]
+    runner = PointRunner(scenario, constants, inputs, members, seed, common=False)
+    y = runner.shares(values, progress)[i][:, k]
     if y.max() == 0 or y.min() == 1:
         share = "every one" if y.min() == 1 else "none"
         raise NothingToDiscover(

@@ -35,7 +35,7 @@ from sim.model3.plan import drawn_quantities
 from sim.model3.scenario import Scenario
 
 CONSTANT = "constant."
-BATCH_RUNS = 10_000  # member runs per engine call: a signal is answered within about a second
+BATCH_RUNS = 5_000  # member runs per engine call: a signal is answered within a second
 UNITS_PER_MEMBER_EVENT = 25  # cost units per member and per decision or event (see check_work)
 
 
