@@ -10,8 +10,9 @@ the option (over all members:
 one that never reaches the decision is not a case of the option). PRIM peels on those shares
 (its regression mode, so a point's share counts as its members' cases), and of the boxes on its
 peeling trajectory the one with the highest coverage among those at least as dense as the
-threshold is kept (the densest when none is). Restrictions that cut less than ``MIN_CUT`` of
-an input's range are dropped, and the box's statistics are those of the simplified box:
+threshold is kept (the densest when none is). Its restrictions that cut less than ``MIN_CUT``
+of an input's range are dropped, smallest first, while the box stays that dense, and the
+statistics reported are those of the simplified box:
 
 - density: the share of the runs inside the box that end in the option;
 - coverage: the share of all runs ending in the option that lie inside the box;
@@ -70,7 +71,7 @@ class DiscoverResult:
     members: int
     seed: int
     threshold: float
-    reached_threshold: bool  # False: no box that dense (once small cuts are dropped)
+    reached_threshold: bool  # False: no box on the trajectory was that dense; the densest kept
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"input": lim.input.key, "actor": lim.input.actor, "field": lim.input.field,
@@ -103,8 +104,8 @@ class DiscoverResult:
                  f"{self.coverage:.0%} of all runs ending in {self.option} (the box holds "
                  f"{self.mass:.0%} of the points; base rate {self.base_rate:.0%})"]
         if not self.reached_threshold:
-            lines.append(f"(below the density threshold: PRIM found no box that dense once "
-                         f"restrictions cutting under {MIN_CUT:.0%} of a range are dropped)")
+            lines.append("(below the density threshold: PRIM found no box that dense; this "
+                         "is the densest)")
         return "\n".join(lines)
 
 
@@ -167,20 +168,32 @@ def find_box(x: np.ndarray, inputs: list[Input], y: np.ndarray, threshold: float
     eligible = [n for n, (density, _, _) in enumerate(stats) if density >= threshold]
     chosen = (max(eligible, key=lambda n: (stats[n][1], -n)) if eligible
               else max(range(len(stats)), key=lambda n: (stats[n][0], -n)))
-    limits = []
-    for j, i in enumerate(inputs):
-        low, high = trajectory[chosen][j]
-        span = i.hi - i.lo
-        lower = float(low) if low - i.lo >= MIN_CUT * span else None
-        upper = float(high) if i.hi - high >= MIN_CUT * span else None
-        if lower is not None or upper is not None:
-            limits.append(Limit(i, lower, upper))
-    simplified = [(-np.inf, np.inf)] * len(inputs)
-    for lim in limits:
-        simplified[inputs.index(lim.input)] = (
-            -np.inf if lim.lower is None else lim.lower, np.inf if lim.upper is None else lim.upper)
-    stats_ = box_stats(x, y, simplified)
-    return limits, stats_, stats_[0] >= threshold
+    floor = min(threshold, stats[chosen][0])
+    box = simplify(x, y, trajectory[chosen], trajectory[0], floor)
+    limits = [Limit(i, None if low == -np.inf else low, None if high == np.inf else high)
+              for i, (low, high) in zip(inputs, box) if (low, high) != (-np.inf, np.inf)]
+    final = box_stats(x, y, box)
+    return limits, final, final[0] >= threshold
+
+
+def simplify(x: np.ndarray, y: np.ndarray, box: list[tuple], extent: list[tuple],
+             floor: float) -> list[tuple]:
+    """The box with its small cuts dropped, smallest first: a side that cuts less than
+    ``MIN_CUT`` of the data's extent goes when the box stays at least ``floor`` dense (PRIM's
+    small peels add words to the rule, not information); a side that cuts nothing goes."""
+    sides = [[-np.inf if low <= lo else low, np.inf if high >= hi else high]
+             for (low, high), (lo, hi) in zip(box, extent)]
+    cuts = sorted((abs(value - extent[j][s]) / max(extent[j][1] - extent[j][0], 1e-300), j, s)
+                  for j, side in enumerate(sides) for s, value in enumerate(side)
+                  if np.isfinite(value))
+    for size, j, s in cuts:
+        if size >= MIN_CUT:
+            break
+        kept = sides[j][s]
+        sides[j][s] = (-np.inf, np.inf)[s]
+        if box_stats(x, y, sides)[0] < floor:
+            sides[j][s] = kept
+    return [(float(low), float(high)) for low, high in sides]
 
 
 def prim_trajectory(x: np.ndarray, names: list[str], y: np.ndarray) -> list[list[tuple]]:
