@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -68,7 +68,6 @@ class SensitivityResult:
     members: int
     seed: int
     include_constants: bool
-    meta: dict[str, Any] = field(default_factory=dict)
 
     def indices(self, decision: str, option: str) -> SobolIndices:
         return next(o for o in self.outputs if (o.decision, o.option) == (decision, option))
