@@ -92,8 +92,11 @@ def test_bad_arguments_are_one_error(episode_2019, consts):
     with pytest.raises(NothingToDiscover, match="PRIM needs runs with the outcome"):
         discover(episode_2019, consts, "termination_notice", "terminate", points=1,
                  members=1, seed=20190822)
+    with pytest.raises(InvalidArgument, match="points"):
+        discover(episode_2019, consts, "termination_notice", "terminate", points=100_001,
+                 members=1, seed=1)
     with pytest.raises(TooLarge, match="allow_large=True"):
-        discover(episode_2019, consts, "termination_notice", "terminate", points=1_000_000,
+        discover(episode_2019, consts, "termination_notice", "terminate", points=100_000,
                  members=100_000, seed=1)
 
 
@@ -117,7 +120,7 @@ def test_the_command_prints_strict_json(capsys):
     (["--outcome", "terminate", "--threshold", "2"], "threshold must lie in (0, 1]"),
     (["--outcome", "terminate", "--points", "1", "--members", "1"], "PRIM needs runs with"),
     (["--outcome", "terminate", "--decision", "japan_talks"], "unknown option 'terminate'"),
-    (["--outcome", "terminate", "--points", "1000000", "--members", "100000"],
+    (["--outcome", "terminate", "--points", "100000", "--members", "100000"],
      "pass --allow-large to run it anyway"),
 ])
 def test_the_command_refuses_bad_input_in_one_line(capsys, argv, words):

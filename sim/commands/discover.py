@@ -6,7 +6,8 @@ from __future__ import annotations
 from sim import orchestrator
 from sim.commands import common
 from sim.commands.common import ALLOW_LARGE, whole_number
-from sim.validation import MAX_MEMBERS, MAX_POINTS, InvalidArgument
+from sim.experiments.discover import MAX_POINTS
+from sim.validation import MAX_MEMBERS, InvalidArgument
 
 HELP = "find the input ranges where a decision ends in an option (PRIM)"
 

@@ -32,9 +32,10 @@ from sim.experiments.inputs import Input, PointRunner, check_work, model_inputs,
 from sim.experiments.inputs import unit_to_values
 from sim.model3.constants import Constants
 from sim.model3.scenario import Scenario
-from sim.validation import MAX_MEMBERS, MAX_POINTS
+from sim.validation import MAX_MEMBERS
 
 MIN_CUT = 0.1
+MAX_POINTS = 100_000  # PRIM peels every point: 100,000 points of 100 inputs take about 35 s
 
 
 class NothingToDiscover(check.InvalidArgument):
@@ -139,7 +140,7 @@ def checked_inputs(scenario: Scenario, decision: str, option: str, points: int, 
                    how: str) -> list[Input]:
     """The inputs, every argument checked and the cost bounded before any run."""
     outputs_of(scenario, decision, option)  # unknown decision or option: one error
-    points = check.count("points", points, MAX_POINTS)
+    points = check.count("points", points, MAX_POINTS)  # PRIM's table stays in memory
     members = check.count("members", members, MAX_MEMBERS)
     if not 0.0 < check.real("threshold", threshold) <= 1.0:
         raise check.InvalidArgument(f"threshold must lie in (0, 1], got {threshold!r}")

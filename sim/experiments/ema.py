@@ -68,6 +68,10 @@ class EnsembleOutcomes:
 def ema_model(scenario: Scenario, constants: Constants, members: int = 100, seed: int = 0,
               include_constants: bool = False) -> Any:
     """An ``ema_workbench.Model`` of ``scenario``: see the module's description."""
+    from sim import validation as check
+
+    members = check.count("members", members, check.MAX_MEMBERS)
+    seed, include_constants = check.seed(seed), check.flag("include_constants", include_constants)
     with warnings.catch_warnings():  # EMA warns about optional evaluators it cannot offer
         warnings.simplefilter("ignore")
         from ema_workbench import Model, RealParameter, ScalarOutcome
