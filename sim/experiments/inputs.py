@@ -157,15 +157,17 @@ class PointRunner:
                progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
         """Per decision, (points, options + 1): each option's share of the members at each
         point, the last column ``not_reached``."""
-        out = [np.zeros((len(points), k)) for k in self.widths]
+        counts = [np.zeros((len(points), k)) for k in self.widths]
+        per_call = max(1, BATCH_RUNS // self.members)
         for engine, rows in self._groups(points):
-            per_call = max(1, BATCH_RUNS // self.members)
             for first in range(0, len(rows), per_call):
                 batch = rows[first:first + per_call]
-                self._run(engine, points[batch], batch, out)
+                for lo in range(0, self.members, BATCH_RUNS):
+                    members = np.arange(lo, min(lo + BATCH_RUNS, self.members))
+                    self._run(engine, points[batch], batch, members, counts)
                 if progress is not None:
                     progress(len(batch))
-        return out
+        return [c / self.members for c in counts]
 
     def _groups(self, points: np.ndarray):
         """(engine, row indices) per distinct setting of the constants, in first-seen order."""
@@ -180,20 +182,22 @@ class PointRunner:
                 name: float(v) for (_, name), v in zip(self.constant, setting)})
             yield Engine(self.scenario, changed), np.array(rows)
 
-    def _run(self, engine: Engine, points: np.ndarray, rows: np.ndarray,
-             out: list[np.ndarray]) -> None:
-        n, m = len(points), self.members
-        runs = (np.tile(np.arange(m), n) if self.common
-                else (rows[:, None] * m + np.arange(m)).ravel())
+    def _run(self, engine: Engine, points: np.ndarray, rows: np.ndarray, members: np.ndarray,
+             counts: list[np.ndarray]) -> None:
+        """Add the outcomes of ``members`` at each of the points (rows ``rows``) to ``counts``."""
+        n, m = len(points), len(members)
+        runs = (np.tile(members, n) if self.common
+                else (rows[:, None] * self.members + members).ravel())
         values = self.engine.values(self.seed, runs)
         for j, col in self.quantity:
             values[:, col] = np.repeat(points[:, j], m)
         result = engine.run(self.seed, runs, values)
+        point = np.repeat(np.arange(n), m)
         for i, k in enumerate(self.widths):
             codes = np.where(result.status[:, i] == K.RESOLVED, result.option[:, i], k - 1)
-            counts = np.zeros((n, k))
-            np.add.at(counts, (np.repeat(np.arange(n), m), codes), 1.0)
-            out[i][rows] = counts / m
+            here = np.zeros((n, k))
+            np.add.at(here, (point, codes), 1.0)
+            counts[i][rows] += here
 
 
 def check_work(what: str, members: int, scenario: Scenario, allow_large: bool, how: str,
