@@ -220,35 +220,21 @@ def counterfactual(
     return frame
 
 
-def sweep(
-    scenario: ScenarioLike,
-    parameters: Mapping[str, tuple[float, float]],
-    *,
-    method: Literal["grid", "lhs", "sobol", "morris"] = "lhs",
-    samples: int = 16,
-    levels: int = 4,
-    members: int = 200,
-    seed: int = DEFAULT_SEED,
-    constants: Constants | str | os.PathLike[str] | None = None,
-    allow_large: bool = False,
-) -> pd.DataFrame:
-    """A sweep in memory (``diplosim sweep`` writes one to disk): the design's points over
-    ``parameters`` ("actor.parameter" -> (lo, hi)), each run on the same ``members`` runs; one
-    row per point, decision and option, as the sweep's dataset."""
-    import pandas as pd
+def sweep(spec: Any, out: str | os.PathLike[str] | None = None, *, force: bool = False,
+          workers: int | None = None, constants: Any = None,
+          allow_large: bool = False) -> pd.DataFrame:
+    """Run a ``diplosim-sweep/3`` spec (a file, or its mapping) as ``diplosim sweep`` does,
+    resuming one left unfinished in ``out``: one row per point, with each swept key and every
+    option's share over all members (``share.<decision>.<option>``, not_reached included).
+    Where it was written is in ``frame.attrs["out"]``."""
+    from sim.experiments.sweep import sweep as run_sweep
 
-    from sim.experiments.sweep import Design, run_points, sample_design
-
-    members, seed = check.count("members", members, MAX_MEMBERS), check.seed(seed)
-    sc = resolve_scenario(scenario).without_record()
-    bounds = check.sweep_parameters(sc, parameters)  # as a sweep spec's, against the scenario
-    size = check.check_design(method, samples, levels, len(bounds))
-    check.check_work("this sweep", size * members, sc, check.flag("allow_large", allow_large),
-                     ALLOW_LARGE, f"{size:,} points x {members:,} members")
-    points = sample_design(bounds, Design(method=method, samples=samples, levels=levels), seed)
-    columns = run_points(sc, _constants(constants), list(bounds), points, list(range(len(points))),
-                         members, seed)
-    return _categorical(pd.DataFrame(columns), sc)
+    result = run_sweep(spec, out, force=check.flag("force", force), workers=workers,
+                       constants=_constants_arg(constants),
+                       allow_large=check.flag("allow_large", allow_large), allow_how=ALLOW_LARGE)
+    frame = result.frame
+    frame.attrs.update(out=str(result.out), scenario=result.scenario_id, seed=result.seed)
+    return frame
 
 
 def sensitivity(
