@@ -38,8 +38,8 @@ def main(args) -> int:
     loaded = orchestrator.load(args.scenario, args.sources)
     scenario, constants = loaded.scenario, orchestrator.constants(args.constants)
     decision = args.decision or _decision_with(scenario, args.outcome)
-    checked_inputs(scenario, decision, args.outcome, args.points, args.members, args.threshold,
-                   args.include_constants, args.allow_large, ALLOW_LARGE)
+    checked_inputs(scenario, constants, decision, args.outcome, args.points, args.members,
+                   args.threshold, args.include_constants, args.allow_large, ALLOW_LARGE)
     common.compile_notice(args)
     update, close = common.progress(args.points, args.quiet, scenario.id, unit="point")
     try:

@@ -45,8 +45,8 @@ def main(args) -> int:
     loaded = orchestrator.load(args.scenario, args.sources)
     scenario, constants = loaded.scenario, orchestrator.constants(args.constants)
     outputs_of(scenario, args.decision, args.option)  # an unknown id before any run
-    _, points = checked_inputs(scenario, args.samples, args.members, args.include_constants,
-                               args.allow_large, ALLOW_LARGE)
+    _, points = checked_inputs(scenario, constants, args.samples, args.members,
+                               args.include_constants, args.allow_large, ALLOW_LARGE)
     target = check_folder(args.out, "sensitivity", force=args.force) if args.out else None
     common.compile_notice(args)
     update, close = common.progress(points, args.quiet, scenario.id, unit="point")

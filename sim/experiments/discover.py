@@ -28,7 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from sim import validation as check
-from sim.experiments.inputs import Input, PointRunner, check_work, model_inputs, outputs_of
+from sim.experiments.inputs import Input, PointRunner, check_cost, model_inputs, outputs_of
 from sim.experiments.inputs import unit_to_values
 from sim.model3.constants import Constants
 from sim.model3.scenario import Scenario
@@ -116,7 +116,7 @@ def discover(scenario: Scenario, constants: Constants, decision: str, option: st
              progress: Callable[[int], None] | None = None,
              how: str = "allow_large=True") -> DiscoverResult:
     """The PRIM box where ``decision`` ends in ``option`` (see the module's description)."""
-    inputs = checked_inputs(scenario, decision, option, points, members, threshold,
+    inputs = checked_inputs(scenario, constants, decision, option, points, members, threshold,
                             include_constants, allow_large, how)
     seed = check.seed(seed)
     values = latin_hypercube(inputs, points, seed)
@@ -135,20 +135,21 @@ def discover(scenario: Scenario, constants: Constants, decision: str, option: st
                           points, members, seed, threshold, reached)
 
 
-def checked_inputs(scenario: Scenario, decision: str, option: str, points: int, members: int,
-                   threshold: float, include_constants: bool, allow_large: bool,
-                   how: str) -> list[Input]:
+def checked_inputs(scenario: Scenario, constants: Constants, decision: str, option: str,
+                   points: int, members: int, threshold: float, include_constants: bool,
+                   allow_large: bool, how: str) -> list[Input]:
     """The inputs, every argument checked and the cost bounded before any run."""
     outputs_of(scenario, decision, option)  # unknown decision or option: one error
     points = check.count("points", points, MAX_POINTS)  # PRIM's table stays in memory
     members = check.count("members", members, MAX_MEMBERS)
     if not 0.0 < check.real("threshold", threshold) <= 1.0:
         raise check.InvalidArgument(f"threshold must lie in (0, 1], got {threshold!r}")
-    inputs = model_inputs(scenario, check.flag("include_constants", include_constants))
+    include_constants = check.flag("include_constants", include_constants)
+    inputs = model_inputs(scenario, include_constants)
     if not inputs:
         raise NothingToDiscover(f"no drawn quantity of {scenario.id} has a range; PRIM needs "
                                 "inputs that vary (try include_constants)")
-    check_work("this discovery", points * members, scenario,
+    check_cost("this discovery", scenario, constants, points * members, include_constants,
                check.flag("allow_large", allow_large), how,
                f"{points:,} points x {members:,} members")
     return inputs

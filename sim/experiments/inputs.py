@@ -27,16 +27,19 @@ from typing import Callable
 
 import numpy as np
 
+from sim.model3 import cost
 from sim.model3 import kernel as K
 from sim.model3.calibrate import PRIORS
 from sim.model3.constants import Constants
-from sim.model3.engine import Engine
+from sim.model3.cost import block_members
+from sim.model3.engine import BLOCK_WORK, Engine
+from sim.outputs.output_folder import raise_pending
 from sim.model3.plan import drawn_quantities
 from sim.model3.scenario import Scenario
 
 CONSTANT = "constant."
-BATCH_RUNS = 5_000  # member runs per engine call: a signal is answered within a second
-UNITS_PER_MEMBER_EVENT = 25  # cost units per member and per decision or event (see check_work)
+BATCH_RUNS = 20_000  # member runs per engine call at most (the engine stops within a member
+# on Ctrl-C or SIGTERM; the batch bounds memory and the progress bar's steps)
 
 
 @dataclass(frozen=True)
@@ -152,18 +155,19 @@ class PointRunner:
         self.constant = [(j, i.key[len(CONSTANT):]) for j, i in enumerate(inputs)
                          if i.key.startswith(CONSTANT)]
         self.widths = [len(d.options) + 1 for d in self.scenario.decisions]
+        self.batch = min(BATCH_RUNS, block_members(self.engine.member_work(), BLOCK_WORK))
 
     def shares(self, points: np.ndarray,
                progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
         """Per decision, (points, options + 1): each option's share of the members at each
         point, the last column ``not_reached``."""
         counts = [np.zeros((len(points), k)) for k in self.widths]
-        per_call = max(1, BATCH_RUNS // self.members)
+        per_call = max(1, self.batch // self.members)
         for engine, rows in self._groups(points):
             for first in range(0, len(rows), per_call):
                 batch = rows[first:first + per_call]
-                for lo in range(0, self.members, BATCH_RUNS):
-                    members = np.arange(lo, min(lo + BATCH_RUNS, self.members))
+                for lo in range(0, self.members, self.batch):
+                    members = np.arange(lo, min(lo + self.batch, self.members))
                     self._run(engine, points[batch], batch, members, counts)
                 if progress is not None:
                     progress(len(batch))
@@ -188,6 +192,7 @@ class PointRunner:
         n, m = len(points), len(members)
         runs = (np.tile(members, n) if self.common
                 else (rows[:, None] * self.members + members).ravel())
+        raise_pending()  # a signal held while the kernel was being compiled
         values = self.engine.values(self.seed, runs)
         for j, col in self.quantity:
             values[:, col] = np.repeat(points[:, j], m)
@@ -200,20 +205,14 @@ class PointRunner:
             counts[i][rows] += here
 
 
-def check_work(what: str, members: int, scenario: Scenario, allow_large: bool, how: str,
-               members_text: str) -> int:
-    """Refuse work above :data:`sim.validation.MAX_WORK` unless ``allow_large``. A Model 3
-    member is counted as ``UNITS_PER_MEMBER_EVENT`` x (decisions + events) units, so that
-    10**10 units is about an hour of one core: measured on the library's 24 episodes, one
-    member takes 24 to 127 microseconds on one thread (gsomia_2019: 100, 14 decisions and
-    events, 350 units)."""
-    from sim.validation import MAX_WORK, TooLarge
-
-    per_member = UNITS_PER_MEMBER_EVENT * (len(scenario.decisions) + len(scenario.events))
-    work = members * per_member
-    if work > MAX_WORK and not allow_large:
-        raise TooLarge(
-            f"{what} would take about {work:.2g} units of work ({members_text} x {per_member} "
-            f"units per member), above the limit of {MAX_WORK:.0e} units (about an hour of one "
-            f"core); pass {how} to run it anyway")
-    return work
+def check_cost(what: str, scenario: Scenario, constants: Constants, runs: int,
+               include_constants: bool, allow_large: bool, how: str, runs_text: str) -> float:
+    """Refuse ``runs`` member runs above the cost limit (:mod:`sim.model3.cost`) unless
+    ``allow_large``. With the constants varied the estimate takes the prior box's most looks
+    (the highest attention rate, the lowest floor), an upper bound over every point."""
+    if include_constants:
+        constants = dataclasses.replace(
+            constants, attention_rate=PRIORS["attention_rate"][1],
+            attention_floor_hours=PRIORS["attention_floor_hours"][0])
+    return cost.check_cost(what, scenario.without_record(), constants, runs, allow_large,
+                           runs_text=runs_text, how=how)

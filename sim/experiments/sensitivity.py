@@ -24,7 +24,7 @@ import numpy as np
 
 from sim import validation as check
 from sim.experiments.inputs import (
-    Input, PointRunner, check_work, model_inputs, outputs_of, unit_to_values,
+    Input, PointRunner, check_cost, model_inputs, outputs_of, unit_to_values,
 )
 from sim.model3.constants import Constants
 from sim.model3.scenario import Scenario
@@ -123,8 +123,9 @@ def problem(inputs: list[Input]) -> dict[str, Any]:
             "bounds": [[0.0, 1.0]] * len(inputs)}
 
 
-def checked_inputs(scenario: Scenario, samples: int, members: int, include_constants: bool,
-                   allow_large: bool, how: str) -> tuple[list[Input], int]:
+def checked_inputs(scenario: Scenario, constants: Constants, samples: int, members: int,
+                   include_constants: bool, allow_large: bool,
+                   how: str) -> tuple[list[Input], int]:
     """The inputs and the number of Saltelli points, refused before any run when nothing
     varies, the design is too large, or the work exceeds the cost limit."""
     inputs = model_inputs(scenario, include_constants)
@@ -132,7 +133,8 @@ def checked_inputs(scenario: Scenario, samples: int, members: int, include_const
         raise check.InvalidArgument(f"no drawn quantity of {scenario.id} has a range; Sobol "
                                     "indices need inputs that vary (try include_constants)")
     points = check.check_design("sobol", samples, 2, len(inputs))
-    check_work("this sensitivity analysis", points * members, scenario, allow_large, how,
+    check_cost("this sensitivity analysis", scenario, constants, points * members,
+               include_constants, allow_large, how,
                f"{points:,} Saltelli points x {members:,} members")
     return inputs, points
 
@@ -146,7 +148,7 @@ def sensitivity(scenario: Scenario, constants: Constants, *, samples: int = 64,
     samples = check.count("samples", samples, MAX_SAMPLES)
     members, seed = check.count("members", members, MAX_MEMBERS), check.seed(seed)
     outputs = outputs_of(scenario, decision, option)
-    inputs, _ = checked_inputs(scenario, samples, members, check.flag(
+    inputs, _ = checked_inputs(scenario, constants, samples, members, check.flag(
         "include_constants", include_constants), check.flag("allow_large", allow_large), how)
     unit = saltelli(inputs, samples, seed)
     values = unit_to_values(inputs, unit)
