@@ -240,54 +240,45 @@ def sweep(spec: Any, out: str | os.PathLike[str] | None = None, *, force: bool =
     return frame
 
 
-def sensitivity(
-    scenario: ScenarioLike,
-    decision: str | None = None,
-    option: str | None = None,
-    *,
-    samples: int = 64,
-    members: int = 200,
-    seed: int = DEFAULT_SEED,
-    constants: Constants | str | os.PathLike[str] | None = None,
-    allow_large: bool = False,
-) -> pd.DataFrame:
-    """Sobol indices (first order and total, with 95% intervals) of P(decision = option) and of
-    its median timing over every ranged actor parameter, as ``diplosim sensitivity`` computes
-    them; by default the first recorded decision and its recorded option."""
-    import pandas as pd
+def sensitivity(scenario: ScenarioLike, decision: str | None = None, option: str | None = None,
+                *, samples: int = 64, members: int = 100, seed: int = DEFAULT_SEED,
+                include_constants: bool = False, constants: Any = None,
+                allow_large: bool = False) -> pd.DataFrame:
+    """Sobol indices (first order and total, with their intervals) of each decision's
+    outputs over every ranged input, as ``diplosim sensitivity`` computes them."""
+    from sim.experiments.sensitivity import sensitivity as sobol
 
-    from sim.experiments.sensitivity import checked_points, sensitivity as sobol_indices
+    loaded = orchestrator.load(_scenario_arg(scenario))
+    return sobol(loaded.scenario, orchestrator.constants(_constants_arg(constants)),
+                 samples=samples, members=members, seed=check.seed(seed),
+                 include_constants=include_constants, allow_large=allow_large,
+                 decision=decision, option=option, how=ALLOW_LARGE).frame()
 
-    samples = check.count("samples", samples, MAX_SAMPLES)
-    members, seed = check.count("members", members, MAX_MEMBERS), check.seed(seed)
-    sc = resolve_scenario(scenario)
-    checked_points(sc, samples, members, check.flag("allow_large", allow_large), ALLOW_LARGE)
-    decision = decision or next(iter(sc.recorded_outcome), sc.decisions[0].id)
-    if decision not in [d.id for d in sc.decisions]:
-        raise check.InvalidArgument(f"decision: unknown decision {decision!r}; expected one of "
-                                    f"{[d.id for d in sc.decisions]}")
-    options = [o.id for o in sc.decision(decision).options]
-    record = sc.recorded_outcome.get(decision)
-    option = option or (record.option if record else options[0])
-    if option not in options:
-        raise check.InvalidArgument(f"option: unknown option {option!r} of {decision}; expected "
-                                    f"one of {options}")
-    results, _ = sobol_indices(sc, _constants(constants), decision, option, samples, members, seed)
-    return pd.DataFrame([
-        {"output": r.output, "parameter": name, "S1": r.S1[j], "S1_conf": r.S1_conf[j],
-         "ST": r.ST[j], "ST_conf": r.ST_conf[j]}
-        for r in results for j, name in enumerate(r.names)
-    ])
+
+def discover(scenario: ScenarioLike, decision: str, option: str, *, points: int = 1000,
+             members: int = 10, seed: int = DEFAULT_SEED, threshold: float = 0.8,
+             include_constants: bool = False, constants: Any = None,
+             allow_large: bool = False) -> pd.DataFrame:
+    """The PRIM box of inputs where ``decision`` ends in ``option``, as ``diplosim discover``
+    finds it: one row per bounded input (its low and high limits)."""
+    from sim.experiments.discover import discover as prim
+
+    loaded = orchestrator.load(_scenario_arg(scenario))
+    return prim(loaded.scenario, orchestrator.constants(_constants_arg(constants)), decision,
+                option, points=points, members=members, seed=check.seed(seed),
+                threshold=threshold, include_constants=include_constants,
+                allow_large=allow_large, how=ALLOW_LARGE).frame()
 
 
 def ema_model(scenario: ScenarioLike, members: int = 100, seed: int = DEFAULT_SEED, *,
-              constants: Constants | str | os.PathLike[str] | None = None) -> Any:
+              include_constants: bool = False, constants: Any = None) -> Any:
     """An ``ema_workbench.Model`` of the scenario (:mod:`sim.experiments.ema`), for
     ``ema_workbench.perform_experiments``."""
     from sim.experiments.ema import ema_model as build
 
-    members, seed = check.count("members", members, MAX_MEMBERS), check.seed(seed)
-    return build(resolve_scenario(scenario), _constants(constants), members, seed)
+    loaded = orchestrator.load(_scenario_arg(scenario))
+    return build(loaded.scenario, orchestrator.constants(_constants_arg(constants)), members,
+                 check.seed(seed), include_constants)
 
 
 def _categorical(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
