@@ -276,3 +276,10 @@ def test_no_us_pressure_2019_the_recorded_suspension_falls(no_us_pressure):
     so without that pressure it should be chosen less often."""
     expiry = no_us_pressure.decision("termination_takes_effect")
     assert expiry.difference["suspend_conditionally"][2] < 0
+
+
+def test_the_documented_example_is_the_shipped_overlay():
+    docs = (ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    shipped = (LIBRARY / "gsomia_2019" / "counterfactuals" / "no_us_pressure_2019.yaml")
+    assert "# Counterfactual overlays (`diplosim-overlay/3`)" in docs
+    assert f"```yaml\n{shipped.read_text(encoding='utf-8')}```" in docs
