@@ -24,13 +24,10 @@ import numpy as np
 from sim import orchestrator
 from sim import validation as check
 from sim.orchestrator import DEFAULT_SEED, ScenarioLike
-from sim.validation import MAX_MEMBERS, MAX_RUNS, MAX_SAMPLES
+from sim.validation import MAX_RUNS
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from sim.model3.constants import Constants
-    from sim.model3.scenario import Scenario
 
 ALLOW_LARGE = "allow_large=True"
 ConstantsLike = "Constants | str | os.PathLike[str] | None"
@@ -171,55 +168,24 @@ def whatif(scenario: ScenarioLike, set: Mapping[str, float] | None = None,  # no
     return result.frame()
 
 
-# -- still Model 2 until their Model 3 modules land ------------------------------------------
-
-from sim.model.construct import resolve_constants as _constants, resolve_scenario  # noqa: E402
-
-if TYPE_CHECKING:
+def counterfactual(overlay: Any, runs: int = 2000, seed: int = DEFAULT_SEED, *,
+                   constants: Any = None, allow_large: bool = False) -> pd.DataFrame:
+    """A what-if overlay (a shipped overlay's id such as ``"no_us_pressure_2019"``, a file, or
+    one loaded) beside its episode on common random numbers, as ``diplosim counterfactual``
+    runs it: one row per decision and option (not_reached included), every share over all
+    runs, with the paired difference. The overlay's question is in ``frame.attrs``."""
     from sim.experiments.counterfactual import LoadedOverlay
 
-
-def counterfactual(
-    overlay: str | os.PathLike[str] | LoadedOverlay,
-    runs: int = 2000,
-    seed: int = DEFAULT_SEED,
-    *,
-    constants: Constants | str | os.PathLike[str] | None = None,
-    allow_large: bool = False,
-) -> pd.DataFrame:
-    """Apply an overlay (a shipped overlay's name, a file, or one loaded) and compare it with its
-    base on common random numbers: one row per decision and option, with shares, their 95%
-    intervals and the paired difference. The overlay's question is in ``frame.attrs``."""
-    import pandas as pd
-
-    from sim.experiments.counterfactual import LoadedOverlay, compare, load_overlay
-    from sim.paths import shipped_file
-
-    runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
     if not isinstance(overlay, LoadedOverlay):
-        overlay = load_overlay(shipped_file(check.file_name("overlay", overlay)))
-    loaded = overlay
-    check.check_work("this counterfactual", 2 * runs, loaded.base,
-                     check.flag("allow_large", allow_large), ALLOW_LARGE,
-                     f"{runs:,} runs x 2 (baseline and counterfactual)")
-    records = []
-    for c in compare(loaded, _constants(constants), seed, runs):
-        for option in c.options:
-            difference, low, high = c.difference[option]
-            records.append({
-                "decision": c.decision, "option": option,
-                "baseline": c.base_shares[option], "baseline_low": c.base_ci[option][0],
-                "baseline_high": c.base_ci[option][1],
-                "counterfactual": c.cf_shares[option], "counterfactual_low": c.cf_ci[option][0],
-                "counterfactual_high": c.cf_ci[option][1],
-                "difference": difference, "difference_low": low, "difference_high": high,
-                "baseline_reached": c.base_reached, "counterfactual_reached": c.cf_reached,
-                "baseline_median_hours": c.base_median_hours,
-                "counterfactual_median_hours": c.cf_median_hours,
-            })
-    frame = _categorical(pd.DataFrame(records), loaded.base)
-    frame.attrs.update(overlay=loaded.overlay.id, base=loaded.base.id,
-                       question=loaded.overlay.question, runs=runs, seed=seed)
+        overlay = _scenario_arg(overlay, "overlay")
+    runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
+    result = orchestrator.counterfactual(overlay, runs=runs, seed=seed,
+                                         consts=_constants_arg(constants),
+                                         allow_large=check.flag("allow_large", allow_large))
+    frame = result.frame()
+    o = result.loaded.overlay
+    frame.attrs.update(overlay=o.id, base=result.loaded.base.id, question=o.question,
+                       what_to_look_for=o.what_to_look_for, runs=runs, seed=seed)
     return frame
 
 
@@ -279,14 +245,3 @@ def ema_model(scenario: ScenarioLike, members: int = 100, seed: int = DEFAULT_SE
     loaded = orchestrator.load(_scenario_arg(scenario))
     return build(loaded.scenario, orchestrator.constants(_constants_arg(constants)), members,
                  check.seed(seed), include_constants)
-
-
-def _categorical(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Decision and option columns as categoricals, in the scenario's order."""
-    import pandas as pd
-
-    decisions = [d.id for d in scenario.decisions]
-    options = list(dict.fromkeys(o.id for d in scenario.decisions for o in d.options))
-    frame["decision"] = pd.Categorical(frame["decision"], categories=decisions)
-    frame["option"] = pd.Categorical(frame["option"], categories=options)
-    return frame

@@ -204,11 +204,16 @@ def slider_state(spec: SliderSpec, fixed: dict[str, float], ready_: ReadyWhatIf 
 def overlay_text(name: str, change_: Change, ready_: ReadyWhatIf | None) -> str:
     """The overlay file asking the command line for the same what-if."""
     question = ready_.question if ready_ else "set on the teaching page"
+    look_for = (ready_.what_to_look_for if ready_ else
+                "the decisions whose shares move between the two sides")
     lines = ["format: diplosim-overlay/3", f"id: {ready_.id if ready_ else 'from_the_page'}",
-             f"base: {name}", f"question: \"{question}\"", "set:" + ("" if change_.set else " {}")]
+             f"base: {name}", f"question: \"{question}\"",
+             f"what_to_look_for: \"{look_for}\"", "set:" + ("" if change_.set else " {}")]
     for key, value in change_.set.items():
         lines.append(f"  {key}: {{value: {value!r}, note: \"set on the teaching page\"}}")
     lines.append(f"remove_events: [{', '.join(change_.remove_events)}]")
+    if change_.remove_elections:
+        lines.append(f"remove_elections: [{', '.join(change_.remove_elections)}]")
     return "\n".join(lines)
 
 

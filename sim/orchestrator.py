@@ -267,9 +267,9 @@ def _as_set_file() -> str:
 
 
 def whatif(scenario: ScenarioLike, *, set: dict[str, float] | None = None,  # noqa: A002
-           remove_events: Sequence[str] = (), runs: int = 2000, seed: int = DEFAULT_SEED,
-           consts: Constants | str | None = None, sources: str | None = None,
-           allow_large: bool = False):
+           remove_events: Sequence[str] = (), remove_elections: Sequence[str] = (),
+           runs: int = 2000, seed: int = DEFAULT_SEED, consts: Constants | str | None = None,
+           sources: str | None = None, allow_large: bool = False):
     """The scenario beside a changed copy (quantities fixed, events removed) on common random
     numbers (:func:`sim.experiments.whatif.compare`): what the page's sliders and an overlay
     both ask."""
@@ -281,6 +281,23 @@ def whatif(scenario: ScenarioLike, *, set: dict[str, float] | None = None,  # no
     check_cost("this comparison", sc, c, 2 * runs, allow_large,
                runs_text=f"{runs:,} runs x 2 sides")
     try:
-        return compare(sc, Change(dict(set or {}), tuple(remove_events)), c, seed, runs)
+        return compare(sc, Change(dict(set or {}), tuple(remove_events), tuple(remove_elections)),
+                       c, seed, runs)
     except ChangeError as exc:
         raise InvalidArgument(str(exc)) from None
+
+
+def counterfactual(overlay: Any, *, runs: int = 2000, seed: int = DEFAULT_SEED,
+                   consts: Constants | str | None = None, sources: str | None = None,
+                   allow_large: bool = False):
+    """A what-if overlay (a shipped overlay's id, a file, or one loaded) beside its episode on
+    common random numbers, with each decision's attribution by actor."""
+    from sim.experiments.counterfactual import LoadedOverlay, counterfactual as compare_overlay
+    from sim.experiments.counterfactual import load_overlay
+    from sim.model3.cost import check_cost
+
+    loaded = overlay if isinstance(overlay, LoadedOverlay) else load_overlay(overlay, sources)
+    c = constants(consts)
+    check_cost("this counterfactual", loaded.base, c, 2 * runs, allow_large,
+               runs_text=f"{runs:,} runs x 2 sides")
+    return compare_overlay(loaded, c, seed, runs)

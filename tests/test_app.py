@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import shutil
 import threading
 from pathlib import Path
 
@@ -162,9 +163,13 @@ def test_the_overlay_shown_asks_the_command_line_for_the_same_what_if():
     assert data["remove_events"] == []
 
 
+LIBRARY_2019 = Path(__file__).resolve().parent.parent / "library" / "gsomia_2019" / "scenario.yaml"
+
+
 def test_ready_made_what_ifs_beside_an_episode_are_offered(tmp_path, monkeypatch):
     folder = tmp_path / "gsomia_2019" / "counterfactuals"
     folder.mkdir(parents=True)
+    shutil.copy(LIBRARY_2019, tmp_path / "gsomia_2019" / "scenario.yaml")  # the overlay's base
     (folder / "quiet_us.yaml").write_text(
         "format: diplosim-overlay/3\nid: quiet_us\nbase: ../scenario.yaml\n"
         "question: What if Washington had stayed quiet in November?\n"

@@ -18,6 +18,7 @@ def add_arguments(p) -> None:
     common.seeded(p)
     common.inputs(p)
     common.quiet(p)
+    common.large(p)
     p.add_argument("--json", action="store_true", help="print JSON instead")
     p.add_argument("--out", metavar="DIR", help="folder for comparison.json, comparison.txt, "
                    "manifest.json (diplosim report DIR makes its report)")
@@ -25,8 +26,8 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    from sim.experiments.counterfactual import counterfactual, load_overlay
-    from sim.orchestrator import constants
+    from sim import orchestrator
+    from sim.experiments.counterfactual import load_overlay
 
     target = None
     if args.out is not None:
@@ -34,9 +35,10 @@ def main(args) -> int:
 
         target = check_output_folder(args.out, "counterfactual", force=args.force)  # before any run
     loaded = load_overlay(args.overlay, sources=args.sources)
-    consts = constants(args.constants)
+    consts = orchestrator.constants(args.constants)
     common.compile_notice(args)
-    result = counterfactual(loaded, consts, args.seed, args.runs)
+    result = orchestrator.counterfactual(loaded, runs=args.runs, seed=args.seed, consts=consts,
+                                         allow_large=args.allow_large)
     print(common.strict_json(result.as_json()) if args.json else result.text())
     if target is not None:
         from sim.outputs.report import write_counterfactual

@@ -224,6 +224,7 @@ class ReadyWhatIf:
     set: dict[str, float] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     remove_events: tuple[str, ...] = ()
+    remove_elections: tuple[str, ...] = ()
 
 
 def ready_whatifs(episode: str) -> list[ReadyWhatIf]:
@@ -239,26 +240,19 @@ def ready_whatifs(episode: str) -> list[ReadyWhatIf]:
 
 
 def _read_overlay(path: Path, episode: str) -> ReadyWhatIf | None:
-    from sim.model.scenario import read_text_file
-    from sim.model.yamlmap import YamlError, load_with_lines
+    """One overlay as ``diplosim counterfactual`` reads it (the same loader, the same checks)."""
+    from sim.experiments.counterfactual import load_overlay
 
     try:
-        data, _ = load_with_lines(read_text_file(path)[0])
-    except (ScenarioError, YamlError):
+        loaded = load_overlay(str(path))
+    except (ScenarioError, ValueError, OSError):
         return None
-    base = str(data.get("base", episode)) if isinstance(data, dict) else ""
-    if not isinstance(data, dict) or data.get("format") != "diplosim-overlay/3" or not (
-            episode in base or base.endswith("scenario.yaml")):
+    if loaded.episode != episode:
         return None
-    settings = data.get("set") or {}
-    try:
-        values = {str(k): float(v["value"]) for k, v in settings.items()}
-        notes = {str(k): _words(str(v.get("note", ""))) for k, v in settings.items()}
-        removed = tuple(str(e) for e in data.get("remove_events") or ())
-    except (AttributeError, KeyError, TypeError, ValueError):
-        return None
-    return ReadyWhatIf(str(data.get("id", path.stem)), _words(str(data.get("question", ""))),
-                       _words(str(data.get("what_to_look_for", ""))), values, notes, removed)
+    o, change = loaded.overlay, loaded.change
+    return ReadyWhatIf(o.id, _words(o.question), _words(o.what_to_look_for), dict(change.set),
+                       {k: _words(v.note) for k, v in o.set.items()},
+                       tuple(change.remove_events), tuple(change.remove_elections))
 
 
 def page_change(settings: dict[str, float], ready: ReadyWhatIf | None = None) -> Change:
@@ -268,7 +262,8 @@ def page_change(settings: dict[str, float], ready: ReadyWhatIf | None = None) ->
     merged = dict(ready.set) if ready else {}
     merged.update({k: v for k, v in settings.items()
                    if not (k.startswith("event.") and k.split(".")[1] in removed)})
-    return Change(set=dict(sorted(merged.items())), remove_events=tuple(removed))
+    return Change(set=dict(sorted(merged.items())), remove_events=tuple(removed),
+                  remove_elections=tuple(ready.remove_elections) if ready else ())
 
 
 # -- the ensemble: as sourced beside the what-if --------------------------------------------------
@@ -278,15 +273,18 @@ def comparison(episode: str, change: Change, seed: int = DEFAULT_SEED,
                runs: int = DEFAULT_RUNS) -> Comparison:
     """What ``diplosim counterfactual`` reports for an overlay making ``change``: the same
     call (:func:`sim.orchestrator.whatif`), the same constants, seed and runs."""
-    return _comparison(episode, tuple(change.set.items()), tuple(change.remove_events), seed, runs)
+    return _comparison(episode, tuple(change.set.items()), tuple(change.remove_events),
+                       tuple(change.remove_elections), seed, runs)
 
 
 @lru_cache(maxsize=64)
-def _comparison(episode: str, settings: tuple, removed: tuple, seed: int, runs: int) -> Comparison:
+def _comparison(episode: str, settings: tuple, removed: tuple, elections: tuple, seed: int,
+                runs: int) -> Comparison:
     from sim import orchestrator
 
     return orchestrator.whatif(load_episode(episode), set=dict(settings), remove_events=removed,
-                               runs=runs, seed=seed, consts=page_constants())
+                               remove_elections=elections, runs=runs, seed=seed,
+                               consts=page_constants())
 
 
 @dataclass(frozen=True)
