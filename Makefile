@@ -36,7 +36,7 @@ docs-images: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -m browser
 	$(BIN)/diplosim validate scenarios/gsomia_2012.yaml scenarios/gsomia_2016.yaml scenarios/gsomia_2019.yaml --quiet --report results/validation
 	mkdir -p docs/img
-	cp results/app.png results/app-counterfactual.png docs/img/
+	cp results/page-*.png docs/img/
 	cp results/validation/plots/gsomia_2019_timeline_run0.png docs/img/report_timeline_gsomia_2019.png
 	cp results/validation/plots/gsomia_2019_outcomes_termination_takes_effect.png docs/img/report_outcomes_gsomia_2019.png
 

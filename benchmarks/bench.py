@@ -226,10 +226,10 @@ def dask_scaling(points: int, members: int) -> tuple[float, float, float]:
         for workers in (1, 2):
             spec = Path(folder) / f"spec{workers}.yaml"
             spec.write_text(
-                "format: diplosim-sweep/1\n"
-                f"scenario: {SCENARIO}\n"
-                "parameters:\n  united_states.base_pressure: [0.0, 1.0]\n"
-                "  south_korea.initial_opposition: [0.3, 0.7]\n"
+                "format: diplosim-sweep/3\n"
+                "scenario: gsomia_2019\n"
+                "parameters:\n  termination_notice.united_states.salience: [0.0, 1.0]\n"
+                "  termination_notice.public.position: [0.3, 0.7]\n"
                 f"design:\n  method: lhs\n  samples: {points}\n"
                 f"members: {members}\nseed: 1\nchunk_points: 4\n"
                 f"out: {Path(folder) / f'out{workers}'}\n"

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 API = ("load", "run", "story", "validate", "whatif", "counterfactual", "sweep", "sensitivity",
+       "discover",
        "ema_model", "Validation")
 __all__ = list(API)
 

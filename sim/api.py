@@ -24,13 +24,10 @@ import numpy as np
 from sim import orchestrator
 from sim import validation as check
 from sim.orchestrator import DEFAULT_SEED, ScenarioLike
-from sim.validation import MAX_MEMBERS, MAX_RUNS, MAX_SAMPLES
+from sim.validation import MAX_RUNS
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from sim.model3.constants import Constants
-    from sim.model3.scenario import Scenario
 
 ALLOW_LARGE = "allow_large=True"
 ConstantsLike = "Constants | str | os.PathLike[str] | None"
@@ -70,7 +67,7 @@ def _constants_arg(value: Any) -> Any:
 
 def run(scenario: ScenarioLike, runs: int = 1000, seed: int = DEFAULT_SEED, *,
         engine: Literal["vector", "agents"] = "vector", draws: bool = False,
-        constants: Any = None) -> pd.DataFrame:
+        constants: Any = None, allow_large: bool = False) -> pd.DataFrame:
     """Run an ensemble: one row per run, with per decision ``<decision>`` (the option chosen,
     categorical), ``<decision>.decided_at`` (timestamp), ``<decision>.hours_before_deadline``
     and ``<decision>.by_default``; ``draws`` adds each run's drawn values as columns. The same
@@ -79,7 +76,8 @@ def run(scenario: ScenarioLike, runs: int = 1000, seed: int = DEFAULT_SEED, *,
     check.engine(engine)
     check.flag("draws", draws)
     result = orchestrator.run(_scenario_arg(scenario), runs=runs, seed=seed, engine=engine,
-                              consts=_constants_arg(constants))
+                              consts=_constants_arg(constants),
+                              allow_large=check.flag("allow_large", allow_large))
     frame = runs_frame(result.scenario, result.ensemble.rows, runs)
     if draws:
         import pandas as pd
@@ -132,14 +130,15 @@ class Validation(NamedTuple):
 
 def validate(scenarios: Sequence[ScenarioLike] | None = None, runs: int = 2000,
              seed: int = DEFAULT_SEED, *, engine: Literal["vector", "agents"] = "vector",
-             constants: Any = None) -> Validation:
+             constants: Any = None, allow_large: bool = False) -> Validation:
     """Score simulated decisions against the recorded ones, as ``diplosim validate`` does (by
     default every library episode), beside the reference forecasters."""
     runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
     check.engine(engine)
     given = _scenario_list(scenarios)
     result = orchestrator.validate(given, runs=runs, seed=seed, engine=engine,
-                                   consts=_constants_arg(constants))
+                                   consts=_constants_arg(constants),
+                                   allow_large=check.flag("allow_large", allow_large))
     return Validation(*result.frames())
 
 
@@ -155,7 +154,7 @@ def _scenario_list(value: Any) -> list[Any] | None:
 
 def whatif(scenario: ScenarioLike, set: Mapping[str, float] | None = None,  # noqa: A002
            remove_events: Sequence[str] = (), runs: int = 2000, seed: int = DEFAULT_SEED, *,
-           constants: Any = None) -> pd.DataFrame:
+           constants: Any = None, allow_large: bool = False) -> pd.DataFrame:
     """The scenario beside a changed copy of itself on common random numbers: drawn quantities
     fixed (``set``: "decision.actor.field" -> value), events removed. One row per decision and
     option (not_reached included), every share over all runs, with the paired difference."""
@@ -164,149 +163,85 @@ def whatif(scenario: ScenarioLike, set: Mapping[str, float] | None = None,  # no
         raise check.WrongType(f"set must map quantity keys to values, got {type(set).__name__}")
     result = orchestrator.whatif(_scenario_arg(scenario), set=dict(set or {}),
                                  remove_events=tuple(remove_events), runs=runs, seed=seed,
-                                 consts=_constants_arg(constants))
+                                 consts=_constants_arg(constants),
+                                 allow_large=check.flag("allow_large", allow_large))
     return result.frame()
 
 
-# -- still Model 2 until their Model 3 modules land ------------------------------------------
-
-from sim.model.construct import resolve_constants as _constants, resolve_scenario  # noqa: E402
-
-if TYPE_CHECKING:
+def counterfactual(overlay: Any, runs: int = 2000, seed: int = DEFAULT_SEED, *,
+                   constants: Any = None, allow_large: bool = False) -> pd.DataFrame:
+    """A what-if overlay (a shipped overlay's id such as ``"no_us_pressure_2019"``, a file, or
+    one loaded) beside its episode on common random numbers, as ``diplosim counterfactual``
+    runs it: one row per decision and option (not_reached included), every share over all
+    runs, with the paired difference. The overlay's question is in ``frame.attrs``."""
     from sim.experiments.counterfactual import LoadedOverlay
 
-
-def counterfactual(
-    overlay: str | os.PathLike[str] | LoadedOverlay,
-    runs: int = 2000,
-    seed: int = DEFAULT_SEED,
-    *,
-    constants: Constants | str | os.PathLike[str] | None = None,
-    allow_large: bool = False,
-) -> pd.DataFrame:
-    """Apply an overlay (a shipped overlay's name, a file, or one loaded) and compare it with its
-    base on common random numbers: one row per decision and option, with shares, their 95%
-    intervals and the paired difference. The overlay's question is in ``frame.attrs``."""
-    import pandas as pd
-
-    from sim.experiments.counterfactual import LoadedOverlay, compare, load_overlay
-    from sim.paths import shipped_file
-
-    runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
     if not isinstance(overlay, LoadedOverlay):
-        overlay = load_overlay(shipped_file(check.file_name("overlay", overlay)))
-    loaded = overlay
-    check.check_work("this counterfactual", 2 * runs, loaded.base,
-                     check.flag("allow_large", allow_large), ALLOW_LARGE,
-                     f"{runs:,} runs x 2 (baseline and counterfactual)")
-    records = []
-    for c in compare(loaded, _constants(constants), seed, runs):
-        for option in c.options:
-            difference, low, high = c.difference[option]
-            records.append({
-                "decision": c.decision, "option": option,
-                "baseline": c.base_shares[option], "baseline_low": c.base_ci[option][0],
-                "baseline_high": c.base_ci[option][1],
-                "counterfactual": c.cf_shares[option], "counterfactual_low": c.cf_ci[option][0],
-                "counterfactual_high": c.cf_ci[option][1],
-                "difference": difference, "difference_low": low, "difference_high": high,
-                "baseline_reached": c.base_reached, "counterfactual_reached": c.cf_reached,
-                "baseline_median_hours": c.base_median_hours,
-                "counterfactual_median_hours": c.cf_median_hours,
-            })
-    frame = _categorical(pd.DataFrame(records), loaded.base)
-    frame.attrs.update(overlay=loaded.overlay.id, base=loaded.base.id,
-                       question=loaded.overlay.question, runs=runs, seed=seed)
+        overlay = _scenario_arg(overlay, "overlay")
+    runs, seed = check.count("runs", runs, MAX_RUNS), check.seed(seed)
+    result = orchestrator.counterfactual(overlay, runs=runs, seed=seed,
+                                         consts=_constants_arg(constants),
+                                         allow_large=check.flag("allow_large", allow_large))
+    frame = result.frame()
+    o = result.loaded.overlay
+    frame.attrs.update(overlay=o.id, base=result.loaded.base.id, question=o.question,
+                       what_to_look_for=o.what_to_look_for, runs=runs, seed=seed)
     return frame
 
 
-def sweep(
-    scenario: ScenarioLike,
-    parameters: Mapping[str, tuple[float, float]],
-    *,
-    method: Literal["grid", "lhs", "sobol", "morris"] = "lhs",
-    samples: int = 16,
-    levels: int = 4,
-    members: int = 200,
-    seed: int = DEFAULT_SEED,
-    constants: Constants | str | os.PathLike[str] | None = None,
-    allow_large: bool = False,
-) -> pd.DataFrame:
-    """A sweep in memory (``diplosim sweep`` writes one to disk): the design's points over
-    ``parameters`` ("actor.parameter" -> (lo, hi)), each run on the same ``members`` runs; one
-    row per point, decision and option, as the sweep's dataset."""
-    import pandas as pd
+def sweep(spec: Any, out: str | os.PathLike[str] | None = None, *, force: bool = False,
+          workers: int | None = None, constants: Any = None,
+          allow_large: bool = False) -> pd.DataFrame:
+    """Run a ``diplosim-sweep/3`` spec (a file, or its mapping) as ``diplosim sweep`` does,
+    resuming one left unfinished in ``out``: one row per point, with each swept key and every
+    option's share over all members (``share.<decision>.<option>``, not_reached included).
+    Where it was written is in ``frame.attrs["out"]``."""
+    from sim.experiments.sweep import sweep as run_sweep
 
-    from sim.experiments.sweep import Design, run_points, sample_design
-
-    members, seed = check.count("members", members, MAX_MEMBERS), check.seed(seed)
-    sc = resolve_scenario(scenario).without_record()
-    bounds = check.sweep_parameters(sc, parameters)  # as a sweep spec's, against the scenario
-    size = check.check_design(method, samples, levels, len(bounds))
-    check.check_work("this sweep", size * members, sc, check.flag("allow_large", allow_large),
-                     ALLOW_LARGE, f"{size:,} points x {members:,} members")
-    points = sample_design(bounds, Design(method=method, samples=samples, levels=levels), seed)
-    columns = run_points(sc, _constants(constants), list(bounds), points, list(range(len(points))),
-                         members, seed)
-    return _categorical(pd.DataFrame(columns), sc)
+    result = run_sweep(spec, out, force=check.flag("force", force), workers=workers,
+                       constants=_constants_arg(constants),
+                       allow_large=check.flag("allow_large", allow_large), allow_how=ALLOW_LARGE)
+    frame = result.frame
+    frame.attrs.update(out=str(result.out), scenario=result.scenario_id, seed=result.seed)
+    return frame
 
 
-def sensitivity(
-    scenario: ScenarioLike,
-    decision: str | None = None,
-    option: str | None = None,
-    *,
-    samples: int = 64,
-    members: int = 200,
-    seed: int = DEFAULT_SEED,
-    constants: Constants | str | os.PathLike[str] | None = None,
-    allow_large: bool = False,
-) -> pd.DataFrame:
-    """Sobol indices (first order and total, with 95% intervals) of P(decision = option) and of
-    its median timing over every ranged actor parameter, as ``diplosim sensitivity`` computes
-    them; by default the first recorded decision and its recorded option."""
-    import pandas as pd
+def sensitivity(scenario: ScenarioLike, decision: str | None = None, option: str | None = None,
+                *, samples: int = 64, members: int = 100, seed: int = DEFAULT_SEED,
+                include_constants: bool = False, constants: Any = None,
+                allow_large: bool = False) -> pd.DataFrame:
+    """Sobol indices (first order and total, with their intervals) of each decision's
+    outputs over every ranged input, as ``diplosim sensitivity`` computes them."""
+    from sim.experiments.sensitivity import sensitivity as sobol
 
-    from sim.experiments.sensitivity import checked_points, sensitivity as sobol_indices
+    loaded = orchestrator.load(_scenario_arg(scenario))
+    return sobol(loaded.scenario, orchestrator.constants(_constants_arg(constants)),
+                 samples=samples, members=members, seed=check.seed(seed),
+                 include_constants=include_constants, allow_large=allow_large,
+                 decision=decision, option=option, how=ALLOW_LARGE).frame()
 
-    samples = check.count("samples", samples, MAX_SAMPLES)
-    members, seed = check.count("members", members, MAX_MEMBERS), check.seed(seed)
-    sc = resolve_scenario(scenario)
-    checked_points(sc, samples, members, check.flag("allow_large", allow_large), ALLOW_LARGE)
-    decision = decision or next(iter(sc.recorded_outcome), sc.decisions[0].id)
-    if decision not in [d.id for d in sc.decisions]:
-        raise check.InvalidArgument(f"decision: unknown decision {decision!r}; expected one of "
-                                    f"{[d.id for d in sc.decisions]}")
-    options = [o.id for o in sc.decision(decision).options]
-    record = sc.recorded_outcome.get(decision)
-    option = option or (record.option if record else options[0])
-    if option not in options:
-        raise check.InvalidArgument(f"option: unknown option {option!r} of {decision}; expected "
-                                    f"one of {options}")
-    results, _ = sobol_indices(sc, _constants(constants), decision, option, samples, members, seed)
-    return pd.DataFrame([
-        {"output": r.output, "parameter": name, "S1": r.S1[j], "S1_conf": r.S1_conf[j],
-         "ST": r.ST[j], "ST_conf": r.ST_conf[j]}
-        for r in results for j, name in enumerate(r.names)
-    ])
+
+def discover(scenario: ScenarioLike, decision: str, option: str, *, points: int = 1000,
+             members: int = 10, seed: int = DEFAULT_SEED, threshold: float = 0.8,
+             include_constants: bool = False, constants: Any = None,
+             allow_large: bool = False) -> pd.DataFrame:
+    """The PRIM box of inputs where ``decision`` ends in ``option``, as ``diplosim discover``
+    finds it: one row per bounded input (its low and high limits)."""
+    from sim.experiments.discover import discover as prim
+
+    loaded = orchestrator.load(_scenario_arg(scenario))
+    return prim(loaded.scenario, orchestrator.constants(_constants_arg(constants)), decision,
+                option, points=points, members=members, seed=check.seed(seed),
+                threshold=threshold, include_constants=include_constants,
+                allow_large=allow_large, how=ALLOW_LARGE).frame()
 
 
 def ema_model(scenario: ScenarioLike, members: int = 100, seed: int = DEFAULT_SEED, *,
-              constants: Constants | str | os.PathLike[str] | None = None) -> Any:
+              include_constants: bool = False, constants: Any = None) -> Any:
     """An ``ema_workbench.Model`` of the scenario (:mod:`sim.experiments.ema`), for
     ``ema_workbench.perform_experiments``."""
     from sim.experiments.ema import ema_model as build
 
-    members, seed = check.count("members", members, MAX_MEMBERS), check.seed(seed)
-    return build(resolve_scenario(scenario), _constants(constants), members, seed)
-
-
-def _categorical(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Decision and option columns as categoricals, in the scenario's order."""
-    import pandas as pd
-
-    decisions = [d.id for d in scenario.decisions]
-    options = list(dict.fromkeys(o.id for d in scenario.decisions for o in d.options))
-    frame["decision"] = pd.Categorical(frame["decision"], categories=decisions)
-    frame["option"] = pd.Categorical(frame["option"], categories=options)
-    return frame
+    loaded = orchestrator.load(_scenario_arg(scenario))
+    return build(loaded.scenario, orchestrator.constants(_constants_arg(constants)), members,
+                 check.seed(seed), include_constants)

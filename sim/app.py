@@ -1,591 +1,594 @@
-"""The teaching page: one scenario (or counterfactual overlay) at a time, on Mesa's controller.
+"""The teaching page: one library episode at a time, for a student working alone (Model 3).
 
-Pick a scenario or overlay, move the sliders (one per actor parameter that has a sourced range,
-bounded by that range, with the quote it rests on under it), press Reset to build the model
-with them, then Step or play. Three named tabs: the traced run (where it is, each decision when
-it happens, the ensemble's answer at the slider values, and an interactive timeline of state,
-utilities, events and decisions); the ensemble's outcome shares with the recorded outcome marked
-and that ensemble against the baseline (the scenario as sourced, every parameter drawn across
-its range) on common random numbers; and where every range comes from.
+Left, the inputs: the episode (searchable, by country), the run's controls (Reset, ▶, Step)
+and the what-if, one slider per sourced number, grouped by decision then actor, each with its
+range, its value and the words it rests on. Right, three tabs: *About this episode* (the
+scenario's info and the recorded decisions), *One run, step by step* (where the run is, each
+decision as it happens, how likely each option looked at every look, the story so far) and
+*What if: many runs* (the episode as sourced beside the what-if, every share over all runs,
+the paired differences with their intervals, the recorded outcome marked).
 
-Start it with ``diplosim app`` (Solara's app on uvicorn, answering this machine only:
-:mod:`sim.serve`); nothing here knows a particular scenario: the choices are the files in
-``scenarios/`` and ``scenarios/counterfactuals/``.
+A slider starts "as sourced": its number is drawn across the sourced range in every run, so
+before anything is touched the two sides are the same runs and every difference is zero. Moving
+it fixes the number; "back to as sourced" releases it. The numbers are
+:func:`sim.experiments.teaching.comparison`, the call ``diplosim counterfactual`` makes; the
+page shows the overlay that asks the same, to run from the command line.
+
+Mesa's model (:class:`sim.model3.agents.DiplomacyModel3`) carries the run, one moment per
+``step()``; the controls are the page's own (Mesa 3.3's ModelController leaves ▶ greyed as
+'❚❚' once a run ends). Served by ``diplosim app`` (:mod:`sim.serve`: this machine only).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
+import html
+import threading
+import time
 import warnings
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from pathlib import Path
 
-from sim.model.constants import load_constants
-from sim.experiments.counterfactual import (
-    DecisionComparison, LoadedOverlay, Overlay, Setting, compare, load_overlay,
-)
-from sim.model.constants import Constants
-from sim.model.draws import drawn_quantities, draw_values, varying_actor_parameters
-from sim.model.model import DiplomacyModel
-from sim.model.scenario import as_aware, load_scenario
-from sim.paths import SCENARIOS
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
+    import solara
+    import solara.lab
+    from solara.alias import rv
 
-SCENARIO_DIR = SCENARIOS
-OVERLAY_DIR = SCENARIO_DIR / "counterfactuals"
-DEFAULT_SEED = 20190822
-DEFAULT_MEMBERS = 400
-SLIDER_STEPS = 20  # positions per sourced range
+from sim.experiments import teaching as T
+from sim.experiments.teaching import ReadyWhatIf, ShareRow, SliderSpec, TracedRun
+from sim.experiments.whatif import Change
+from sim.model3 import kernel as K
+from sim.validation import InvalidArgument
 
+PLAY_INTERVAL_S = 0.35  # between moments while ▶ plays: slow enough to read
+MIN_RUNS, MAX_RUNS = 100, 2000
+TABS = ("About this episode", "One run, step by step", "What if: many runs")
+SOURCED_COLOUR, WHATIF_COLOUR = "#9e9e9e", "#1565c0"
+STAR = "\u2605 "  # marks what happened
 
-# -- what can be chosen ------------------------------------------------------------------------
+# -- the state of one student's page (Solara keeps a module's reactives per browser session) ----
 
-
-@dataclass(frozen=True)
-class Choice:
-    """A scenario file, or an overlay file on top of its base scenario."""
-
-    label: str
-    scenario_file: str
-    overlay_file: str | None = None
-
-
-def choices(scenario_dir: Path = SCENARIO_DIR, overlay_dir: Path = OVERLAY_DIR) -> list[Choice]:
-    """Every scenario, each followed by the overlays built on it (sorted by file name)."""
-    overlays: dict[str, list[Path]] = {}
-    for path in sorted(overlay_dir.glob("*.yaml")) if overlay_dir.is_dir() else []:
-        base = (path.parent / _overlay_base(path)).resolve()
-        overlays.setdefault(str(base), []).append(path)
-    out = []
-    for path in sorted(scenario_dir.glob("*.yaml")):
-        out.append(Choice(path.stem, str(path)))
-        for overlay in overlays.get(str(path.resolve()), []):
-            out.append(Choice(f"{path.stem} + what if: {overlay.stem}", str(path), str(overlay)))
-    return out
+episode = solara.reactive(T.DEFAULT_EPISODE)
+settings: solara.Reactive[dict] = solara.reactive({})  # the sliders moved: key -> value
+ready_id: solara.Reactive[str | None] = solara.reactive(None)  # a ready-made what-if
+seed = solara.reactive(T.DEFAULT_SEED)
+runs = solara.reactive(T.DEFAULT_RUNS)
+model: solara.Reactive[TracedRun | None] = solara.reactive(None)
+tick = solara.reactive(0)  # bumped after every moment, so the views redraw
+playing = solara.reactive(False)
+tab = solara.reactive(0)
+problem: solara.Reactive[str | None] = solara.reactive(None)  # why there is no run
 
 
-def _overlay_base(path: Path) -> str:
-    """The overlay's base file name as written ("" when the file cannot be read: the overlay is
-    then not offered; ``diplosim check`` or ``counterfactual`` says what is wrong with it).
-    Read through the same bounded reader as every other file, so a hostile overlay in the
-    folder cannot stall the page."""
-    from sim.model.scenario import ScenarioError, read_text_file
-    from sim.model.yamlmap import YamlError, load_with_lines
+def scenario():
+    return T.load_episode(episode.value).scenario
 
+
+def ready() -> ReadyWhatIf | None:
+    return next((w for w in T.ready_whatifs(episode.value) if w.id == ready_id.value), None)
+
+
+def change() -> Change:
+    return T.page_change(settings.value, ready())
+
+
+# -- what the controls do ---------------------------------------------------------------------
+
+
+def rebuild(run: int = 0) -> None:
+    """A fresh traced run (``run`` of the what-if) at its first moment; playing stops."""
+    playing.set(False)
     try:
-        text, _ = read_text_file(path)
-        data, _ = load_with_lines(text)
-    except (ScenarioError, YamlError):
-        return ""
-    return str(data.get("base", "")) if isinstance(data, dict) else ""
+        built, why = TracedRun(scenario(), change(), T.page_constants(), seed.value, run), None
+    except ValueError as exc:  # a ready-made what-if the episode does not accept
+        built, why = None, str(exc)
+    problem.set(why)
+    model.set(built)
+    tick.set(tick.value + 1)
 
 
-@lru_cache(maxsize=32)
-def load_choice(scenario_file: str, overlay_file: str | None) -> LoadedOverlay:
-    """The choice as an overlay on its base (a plain scenario is an overlay that changes
-    nothing), with the recorded outcome kept on ``base`` for display."""
-    if overlay_file:
-        return load_overlay(overlay_file)
-    base = load_scenario(scenario_file).scenario
-    empty = Overlay(format="diplosim-overlay/1", id="as_sourced", base=Path(scenario_file).name,
-                    question="The scenario as sourced.", answer="(none)")
-    return LoadedOverlay(empty, scenario_file, base, scenario_file, base)
+def step_once() -> None:
+    """One moment; after the end of a run, the first moment of the next run."""
+    if model.value is None:
+        return
+    if not model.value.running:
+        rebuild(model.value.run_number + 1)
+    model.value.step()
+    tick.set(tick.value + 1)
+    tab.set(1)
 
 
-@lru_cache(maxsize=1)
-def default_constants() -> Constants:
-    return load_constants(None)
+def play_pause() -> None:
+    if model.value is None:
+        return
+    if playing.value:
+        playing.set(False)
+        return
+    if not model.value.running:
+        rebuild(model.value.run_number + 1)
+    playing.set(True)
+    tab.set(1)
 
 
-# -- sliders -------------------------------------------------------------------------------------
+def reset() -> None:
+    rebuild(0)
 
 
-@dataclass(frozen=True)
-class SliderSpec:
-    """One slider: an actor parameter within its sourced range, with the words behind it."""
-
-    key: str  # "actor.parameter", the model's keyword
-    actor: str
-    parameter: str
-    low: float
-    high: float
-    source: str
-    quote: str
-    note: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.actor}: {self.parameter.replace('_', ' ')}"
-
-    @property
-    def step(self) -> float:
-        return (self.high - self.low) / SLIDER_STEPS
-
-    @property
-    def middle(self) -> float:
-        return round(self.low + self.step * (SLIDER_STEPS // 2), 10)
+def choose_episode(name: str | None) -> None:
+    if not name or name == episode.value:
+        return
+    episode.set(name)
+    settings.set({})
+    ready_id.set(None)
+    rebuild(0)
 
 
-def slider_specs(loaded: LoadedOverlay) -> list[SliderSpec]:
-    """A slider for every ranged actor parameter the overlay does not fix."""
-    scenario = loaded.counterfactual
-    specs = []
-    for q in varying_actor_parameters(scenario):
-        if q.key in loaded.overlay.set:
-            continue
-        actor_id, name = q.key.split(".", 1)
-        actor = scenario.actors[actor_id]
-        param = actor.all_parameters()[name]
-        specs.append(SliderSpec(q.key, actor.name, name, q.lo, q.hi, param.source,
-                                " ".join(param.quote.split()), " ".join((param.note or "").split())))
-    return specs
+def move(spec: SliderSpec, value: float) -> None:
+    """Fix a quantity at the slider's value. The browser's slider may report the value it was
+    drawn with (snapped to its grid) without a move: that fixes nothing."""
+    shown = settings.value.get(spec.key, spec.middle)
+    if abs(float(value) - shown) < spec.step / 2:
+        return
+    settings.set({**settings.value, spec.key: spec.snap(float(value))})
+    rebuild(0)
+    tab.set(2)
 
 
-def model_params(choice: Choice, seed: int = DEFAULT_SEED, members: int = DEFAULT_MEMBERS) -> dict:
-    """SolaraViz's ``model_params``: fixed file names and seed, one float slider per spec."""
-    loaded = load_choice(choice.scenario_file, choice.overlay_file)
-    params: dict = {
-        "scenario_file": choice.scenario_file,
-        "overlay_file": choice.overlay_file,
-        "seed": {"type": "InputText", "value": str(seed), "label": "seed"},
-        "members": {"type": "SliderInt", "value": members, "label": "ensemble runs",
-                    "min": 100, "max": 2000, "step": 100},
-    }
-    for spec in slider_specs(loaded):
-        params[spec.key] = {"type": "SliderFloat", "value": spec.middle, "label": spec.label,
-                            "min": spec.low, "max": spec.high, "step": spec.step}
-    return params
+def release(key: str | None = None) -> None:
+    """Back to as sourced: one slider, or all (``key`` None)."""
+    settings.set({} if key is None else {k: v for k, v in settings.value.items() if k != key})
+    rebuild(0)
 
 
-def initial_arguments(params: dict) -> dict:
-    """The model's keyword arguments before any slider moves (what Reset would build)."""
-    return {k: (v["value"] if isinstance(v, dict) and "type" in v else v) for k, v in params.items()}
+def choose_ready(what_if_id: str | None) -> None:
+    ready_id.set(what_if_id or None)
+    settings.set({})
+    rebuild(0)
+    tab.set(2)
 
 
-# -- the model -------------------------------------------------------------------------------------
+def set_seed(value: int | None) -> None:
+    if value is not None and value >= 0:
+        seed.set(int(value))
+        rebuild(0)
 
 
-class TeachingModel(DiplomacyModel):
-    """One traced run of the chosen scenario with the slider values, plus the ensemble at those
-    values compared with the baseline (computed once, when first asked for)."""
-
-    def __init__(
-        self,
-        scenario_file: str,
-        overlay_file: str | None = None,
-        seed: int | str = DEFAULT_SEED,
-        members: int = DEFAULT_MEMBERS,
-        **kwargs: float,  # "actor.parameter" -> value; Mesa's page checks for the name kwargs
-    ):
-        settings = kwargs
-        self.choice = load_choice(scenario_file, overlay_file)
-        self.seed = _seed(seed)
-        scenario = self.choice.counterfactual
-        known = {q.key for q in drawn_quantities(scenario)}
-        unknown = sorted(set(settings) - known)
-        if unknown:
-            raise ValueError(f"not parameters of {scenario.id}: {', '.join(unknown)}")
-        fixed = {k: s.value for k, s in self.choice.overlay.set.items()}
-        self.settings = {**{k: float(v) for k, v in settings.items()}, **fixed}
-        constants = default_constants()
-        values = draw_values(drawn_quantities(scenario), self.seed, 0)
-        values.update(self.settings)
-        super().__init__(scenario, constants, values, self.seed, 0, trace=True)
-        self.recorded = self.choice.base.recorded_outcome
-        self.members = int(members)
-        self._files = (scenario_file, overlay_file)
-
-    @cached_property
-    def comparisons(self) -> list[DecisionComparison]:
-        """The ensemble at these settings against the baseline, computed on first use (the page
-        asks for it in the background, so Reset returns at once and shows progress)."""
-        return ensemble_comparison(*self._files, tuple(sorted(self.settings.items())), self.seed,
-                                   self.members)
-
-    @cached_property
-    def figures(self) -> tuple[list[bytes], list[bytes]]:
-        """Per decision: the outcome bars at these settings, and the paired comparison."""
-        return ([ensemble_png(self, c) for c in self.comparisons],
-                [compare_png(self, c) for c in self.comparisons])
-
-    def comparison(self, decision_id: str) -> DecisionComparison:
-        return next(c for c in self.comparisons if c.decision == decision_id)
+def play_loop(cancel: threading.Event) -> None:
+    """While ▶ is on: one moment every PLAY_INTERVAL_S until the run ends (▶ then shows again)."""
+    run = model.value
+    while playing.value and run is not None and not cancel.is_set():
+        time.sleep(PLAY_INTERVAL_S)
+        if cancel.is_set() or not playing.value or model.value is not run:
+            return
+        run.step()
+        tick.set(tick.value + 1)
+        if not run.running:
+            playing.set(False)
 
 
-def _seed(value: int | str) -> int:
-    try:
-        seed = int(str(value).strip())
-    except ValueError:
-        return DEFAULT_SEED
-    return seed if seed >= 0 else DEFAULT_SEED
+# -- what the page says -------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
-def ensemble_comparison(scenario_file: str, overlay_file: str | None,
-                        settings: tuple[tuple[str, float], ...], seed: int,
-                        members: int) -> list[DecisionComparison]:
-    """The choice with ``settings`` fixed against the base scenario as sourced, on common random
-    numbers: exactly what ``diplosim counterfactual`` computes for an overlay setting them."""
-    loaded = load_choice(scenario_file, overlay_file)
-    merged = {**loaded.overlay.set,
-              **{k: Setting(value=v, note="set on the teaching page") for k, v in settings
-                 if k not in loaded.overlay.set}}
-    with_sliders = dataclasses.replace(loaded, overlay=loaded.overlay.model_copy(update={"set": merged}))
-    return compare(with_sliders, default_constants(), seed, members)
+def status_line(run: TracedRun) -> str:
+    state = (f"over after {run.moments} moments" if not run.running
+             else f"moment {run.moments}")
+    return f"Run {run.run_number} of seed {seed.value}: {state} \u00b7 {run.when(run.now_h)}"
 
 
-# -- what the page shows (plain functions, so tests can call them without a browser) -----------
+def guidance(run: TracedRun, is_playing: bool) -> str:
+    n = run.run_number
+    if is_playing:
+        return f"Playing run {n}\u2026 \u275a\u275a pauses."
+    if not run.running:
+        return (f"Run {n} is over. Step or \u25b6 starts run {n + 1} (new draws from every "
+                "sourced range); Reset goes back to run 0.")
+    if run.moments == 0:
+        return "Press Step for one moment, or \u25b6 to play this run to its end."
+    return "Paused. Step or \u25b6 goes on; Reset starts again from run 0."
 
 
-def probability_lines(model: TeachingModel) -> list[str]:
-    """Per decision: the share of ensemble runs choosing the recorded option (or the modal one
-    where nothing is recorded), with its interval, at the slider values and in the baseline."""
-    from sim.outputs.report import f3, interval3
-
-    lines = []
-    for c in model.comparisons:
-        record = model.recorded.get(c.decision)
-        option = record.option if record is not None else max(c.cf_shares, key=lambda o: c.cf_shares[o] or 0)
-        what = "recorded" if record is not None else "modal"
-        low, high = c.cf_ci[option]
-        diff, dlow, dhigh = c.difference[option]
-        lines.append(
-            f"{c.decision}: P({option}, {what}) = {f3(c.cf_shares[option])} {interval3(low, high)}"
-            f" at these settings; baseline {f3(c.base_shares[option])};"
-            f" difference {diff:+.3f} [{dlow:+.3f}, {dhigh:+.3f}] ({model.members} runs, seed {model.seed})"
-        )
-    return lines
+def end_labels(spec: SliderSpec) -> list[str]:
+    """The range's ends under the slider, one label per position of the grid."""
+    inner = round((spec.high - spec.low) / spec.step) - 1
+    return [f"{spec.low:g}", *([""] * inner), f"{spec.high:g}"]
 
 
-def status_lines(model: TeachingModel) -> list[str]:
-    """Where the traced run is, and each decision as it stands in that run."""
-    now = model.moment(float(model.clock.boundaries[model.step_index]))  # the step's start, or the end
-    lines = [f"Step {model.step_index} of {model.clock.n_steps}: {now:%Y-%m-%d %H:%M %Z}"]
-    for d in model.decisions:
-        record = model.recorded.get(d.id)
-        rec = (f"; recorded: {record.option} at {as_aware(record.time):%Y-%m-%d %H:%M}"
-               if record is not None else "")
-        if d.status == "resolved":
-            how = " (by default, at the deadline)" if d.by_default else ""
-            state = (f"decided {d.outcome}{how} at {model.moment(d.decided_h):%Y-%m-%d %H:%M}, "
-                     f"{d.deadline_h - d.decided_h:.1f} h before the deadline")
-        elif d.status == "not_reached":
-            state = "not reached"
-        else:
-            state = d.status
-        lines.append(f"{d.id}: {state}{rec}")
-    return lines
+def slider_state(spec: SliderSpec, fixed: dict[str, float], ready_: ReadyWhatIf | None) -> str:
+    if ready_ is not None and spec.key in ready_.set:
+        return f"fixed by the what-if '{ready_.id}' at {ready_.set[spec.key]:g}"
+    if spec.key in fixed:
+        return f"fixed at {fixed[spec.key]:g} in every run"
+    if spec.fixed_by_source:
+        return f"given by the source: {spec.low:g}"
+    return f"as sourced: drawn from {spec.low:g} to {spec.high:g} in each run"
 
 
-def ensemble_png(model: TeachingModel, c: DecisionComparison) -> bytes:
-    from sim.outputs.report import outcome_bars
-
-    record = model.recorded.get(c.decision)
-    options = list(c.options)
-    return outcome_bars(options, [c.cf_shares[o] for o in options], [c.cf_ci[o] for o in options],
-                        record.option if record is not None else None,
-                        f"{c.decision}: {model.members} runs at these settings (95% CI)")
-
-
-def compare_png(model: TeachingModel, c: DecisionComparison) -> bytes:
-    from sim.experiments.counterfactual import as_json
-    from sim.outputs.report import counterfactual_plot, json_safe
-
-    return counterfactual_plot(json_safe(as_json([c])[0]), f"{c.decision}: baseline vs these settings")
-
-
-# -- the timeline (an ECharts option: interactive, and its JavaScript ships with solara-assets) -
+def overlay_text(name: str, change_: Change, ready_: ReadyWhatIf | None) -> str:
+    """The overlay file asking the command line for the same what-if."""
+    question = ready_.question if ready_ else "set on the teaching page"
+    look_for = (ready_.what_to_look_for if ready_ else
+                "the decisions whose shares move between the two sides")
+    lines = ["format: diplosim-overlay/3", f"id: {ready_.id if ready_ else 'from_the_page'}",
+             f"base: {name}", f"question: \"{question}\"",
+             f"what_to_look_for: \"{look_for}\"", "set:" + ("" if change_.set else " {}")]
+    for key, value in change_.set.items():
+        lines.append(f"  {key}: {{value: {value!r}, note: \"set on the teaching page\"}}")
+    lines.append(f"remove_events: [{', '.join(change_.remove_events)}]")
+    if change_.remove_elections:
+        lines.append(f"remove_elections: [{', '.join(change_.remove_elections)}]")
+    return "\n".join(lines)
 
 
-def timeline_option(model: TeachingModel) -> dict | None:
-    """The traced run so far as an ECharts chart (None before the first step): state above,
-    the decider's utilities below, on one zoomable time axis, with events (numbered as in
-    :func:`event_lines`), the run's decisions and the recorded ones as vertical lines."""
-    from sim.outputs.report import traced
+def share_text(row: ShareRow, side: str) -> str:
+    share, (low, high) = (row.base, row.base_ci) if side == "base" else (row.changed, row.changed_ci)
+    return f"{share:.3f} [{low:.3f}, {high:.3f}]"
 
-    if model.step_index == 0:
-        return None
-    run = traced(model)
-    times = [_when(t) for t in run.times]
-    state = [_line(label, values, times, 0) for label, values in run.series.items()]
-    utilities = [_line(f"U {label}", values, times, 1) for label, values in run.utilities.items()
-                 if any(math.isfinite(v) for v in values)]
-    marks = _marks(model, run)
-    for group in (state, utilities):
-        if group:
-            group[0]["markLine"] = {"symbol": "none", "data": marks}
-    low, high = run.span if run.span is not None else (run.times[0], run.times[-1])
-    axis = {"type": "time", "min": _when(low), "max": _when(high)}
+
+def difference_text(row: ShareRow) -> str:
+    mean, low, high = row.difference
+    return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
+
+
+def share_table_html(decision: str, rows: list[ShareRow]) -> str:
+    """The numbers, as ``diplosim counterfactual`` prints them (3 decimals, 95% intervals)."""
+    head = ("<tr><th>option</th><th>as sourced [95% CI]</th><th>what if [95% CI]</th>"
+            "<th>difference [95% CI]</th></tr>")
+    body = "".join(
+        f"<tr class='dp-row{' dp-recorded' if r.recorded else ''}' data-decision='{decision}' "
+        f"data-option='{r.option}'><td>{STAR if r.recorded else ''}{html.escape(r.label)}"
+        f" <code>{r.option}</code></td><td class='dp-base'>{share_text(r, 'base')}</td>"
+        f"<td class='dp-changed'>{share_text(r, 'changed')}</td>"
+        f"<td class='dp-difference'>{difference_text(r)}</td></tr>" for r in rows)
+    return f"<table class='dp-table'>{head}{body}</table>"
+
+
+# -- the charts (ECharts: interactive, and its JavaScript ships with solara-assets) -------------
+
+
+def _axis_label(row: ShareRow) -> str:
+    label = "not reached" if row.option == "not_reached" else row.label
+    return (STAR if row.recorded else "") + label
+
+
+def _difference_span(rows: list[ShareRow]) -> float:
+    """The difference axis: symmetric, from the widest interval up to the next 0.1."""
+    widest = max([abs(x) for r in rows for x in r.difference[1:]] + [0.05])
+    return min(1.0, round(widest + 0.05, 1))
+
+
+def share_chart(rows: list[ShareRow], runs_: int) -> dict:
+    """Left: the share of runs taking each option, as sourced and in the what-if; right: the
+    paired difference with its 95% interval (a box from low to high, the line at the mean)."""
+    labels = [_axis_label(r) for r in rows][::-1]
+    rows, span = rows[::-1], _difference_span(rows)
+    bar = {"type": "bar", "barGap": "10%", "label": {"show": True, "position": "right",
+                                                      "formatter": "{c}", "fontSize": 12}}
     return {
-        "animation": False,
-        "title": {"text": f"{model.scenario.id}: run 0 of seed {model.seed}",
-                  "left": "center", "textStyle": {"fontSize": 13}},
-        "legend": {"type": "scroll", "top": 24},
-        "tooltip": {"trigger": "axis"},
-        "axisPointer": {"link": [{"xAxisIndex": "all"}]},
-        "grid": [{"left": 60, "right": 30, "top": 70, "height": "34%"},
-                 {"left": 60, "right": 30, "top": "56%", "height": "28%"}],
-        "xAxis": [{**axis, "gridIndex": 0, "axisLabel": {"show": False}},
-                  {**axis, "gridIndex": 1, "name": f"date ({run.timezone})".replace(" ()", ""),
-                   "nameLocation": "middle", "nameGap": 28}],
-        "yAxis": [{"gridIndex": 0, "min": 0, "max": 1, "name": "state (0..1)"},
-                  {"gridIndex": 1, "name": "decider's utility", "scale": True}],
-        "dataZoom": [{"type": "inside", "xAxisIndex": [0, 1]},
-                     {"type": "slider", "xAxisIndex": [0, 1], "bottom": 4, "height": 18}],
-        "series": state + utilities,
+        "animation": False, "textStyle": {"fontSize": 13},
+        "title": [{"text": f"share of the {runs_} runs (\u2605 what happened)", "left": "2%",
+                   "textStyle": {"fontSize": 14}},
+                  {"text": "what if \u2212 as sourced (95% CI)", "left": "68%",
+                   "textStyle": {"fontSize": 14}}],
+        "legend": {"top": 26, "left": "2%", "data": ["as sourced", "what if"]},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "grid": [{"left": 250, "right": "36%", "top": 60, "bottom": 30},
+                 {"left": "68%", "right": 24, "top": 60, "bottom": 30}],
+        "yAxis": [{"type": "category", "data": labels, "gridIndex": 0,
+                   "axisLabel": {"width": 230, "overflow": "break", "fontSize": 13,
+                                 "lineHeight": 16}},
+                  {"type": "category", "data": labels, "gridIndex": 1,
+                   "axisLabel": {"show": False}}],
+        "xAxis": [{"type": "value", "min": 0, "max": 1, "gridIndex": 0},
+                  {"type": "value", "gridIndex": 1, "min": -span, "max": span}],
+        "series": [
+            {**bar, "name": "as sourced", "color": SOURCED_COLOUR,
+             "data": [round(r.base, 3) for r in rows]},
+            {**bar, "name": "what if", "color": WHATIF_COLOUR,
+             "data": [round(r.changed, 3) for r in rows]},
+            {"type": "boxplot", "name": "difference", "xAxisIndex": 1, "yAxisIndex": 1,
+             "itemStyle": {"color": "#bbdefb", "borderColor": WHATIF_COLOUR},
+             "data": [[round(x, 3) for x in (lo, lo, m, hi, hi)]
+                      for m, lo, hi in (r.difference for r in rows)],
+             "markLine": {"symbol": "none", "silent": True, "data": [{"xAxis": 0}],
+                          "label": {"show": False},
+                          "lineStyle": {"color": "#000"}}},
+        ],
     }
 
 
-def event_lines(model: TeachingModel) -> list[str]:
-    """The scenario's events inside the clock, numbered as on the timeline."""
-    from sim.outputs.report import traced
-
-    return [f"{n}. {moment:%Y-%m-%d %H:%M} {event_id}: {' '.join(text.split())}"
-            for n, (moment, event_id, text) in enumerate(traced(model).events, start=1)]
+def _iso(run: TracedRun, hours: float) -> str:
+    return run.moment(hours).strftime("%Y-%m-%dT%H:%M")
 
 
-def _when(moment) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M")
+def _iso_at(run: TracedRun, moment) -> str:
+    """An aware moment of the scenario, on the run's clock (its time zone)."""
+    return moment.astimezone(run.moment(0).tzinfo).strftime("%Y-%m-%dT%H:%M")
 
 
-def _line(label: str, values, times: list[str], axis: int) -> dict:
-    data = [[t, round(float(v), 4) if math.isfinite(v) else None] for t, v in zip(times, values)]
-    return {"name": label, "type": "line", "step": "end", "showSymbol": False,
-            "xAxisIndex": axis, "yAxisIndex": axis, "data": data}
+def lean_chart(run: TracedRun, i: int, recorded) -> dict:
+    """How likely the deciding actor found each option at each of its looks at decision ``i``,
+    with the events so far (dotted), its choice (red) and the recorded one (black, dashed)."""
+    d = run.scenario.decisions[i]
+    looks = [look for look in run.looks if look.decision == i]
+    series = [{"name": o.id, "type": "line", "step": "end", "symbolSize": 8,
+               "data": [[_iso(run, look.hours), round(look.probabilities[k], 3)] for look in looks]}
+              for k, o in enumerate(d.options)]
+    marks = [{"xAxis": _iso(run, h), "name": e, "label": {"show": False},
+              "lineStyle": {"color": "#aaa", "type": "dotted"}} for h, e in run.fired]
+    m = run.member
+    if m.status[i] == K.RESOLVED:
+        marks.append(_mark(_iso(run, m.decided[i]), f"run: {d.options[m.option[i]].id}", "#d62728",
+                           "solid", "insideEndTop"))
+    if recorded is not None:
+        marks.append(_mark(_iso_at(run, recorded.time), f"recorded: {recorded.option}",
+                           "#000", "dashed", "insideEndBottom"))
+    if series:
+        series[0]["markLine"] = {"symbol": "none", "data": marks}
+    return {
+        "animation": False, "textStyle": {"fontSize": 13},
+        "title": {"text": f"{d.id}: chance of each option at each look", "left": "center",
+                  "textStyle": {"fontSize": 14}},
+        "legend": {"top": 24}, "tooltip": {"trigger": "axis"},
+        "grid": {"left": 60, "right": 30, "top": 64, "bottom": 40},
+        "xAxis": {"type": "time", "min": _iso_at(run, d.opens), "max": _iso_at(run, d.deadline)},
+        "yAxis": {"type": "value", "min": 0, "max": 1, "name": "chance"},
+        "series": series,
+    }
 
 
-def _marks(model: TeachingModel, run) -> list[dict]:
-    """Vertical lines: events (grey, numbered), the run's decisions (red), the record (black)."""
-    marks = [{"xAxis": _when(moment), "name": f"{n}. {event_id}",
-              "label": {"formatter": str(n), "position": "end"},
-              "lineStyle": {"color": "#999", "type": "dotted"}}
-             for n, (moment, event_id, _) in enumerate(run.events, start=1)]
-    for moment, _, option, by_default in run.decisions:
-        how = " (default)" if by_default else ""
-        marks.append({"xAxis": _when(moment), "name": f"run: {option}{how}",
-                      "label": {"formatter": f"run: {option}{how}", "position": "insideEndTop"},
-                      "lineStyle": {"color": "#d62728", "type": "solid", "width": 2}})
-    for record in model.recorded.values():
-        moment = run.local(record.time)
-        marks.append({"xAxis": _when(moment), "name": f"recorded: {record.option}",
-                      "label": {"formatter": f"recorded: {record.option}",
-                                "position": "insideEndBottom"},
-                      "lineStyle": {"color": "#000", "type": "dashed"}})
-    return marks
+def _mark(at: str, label: str, colour: str, kind: str, where: str) -> dict:
+    return {"xAxis": at, "name": label, "label": {"formatter": label, "position": where},
+            "lineStyle": {"color": colour, "type": kind, "width": 2}}
 
 
-# -- the Solara page ---------------------------------------------------------------------------------
+# -- the page ---------------------------------------------------------------------------------------
 
-TABS = ("The run and its decision", "The ensemble against the baseline",
-        "Where the ranges come from")
+CSS = """
+.dp-grid { display: grid; grid-template-columns: 400px minmax(0, 1fr); gap: 16px;
+           padding: 8px 12px; align-items: start; }
+.dp-side, .dp-main { min-width: 0; overflow-wrap: anywhere; }
+.dp-side { position: sticky; top: 8px; max-height: calc(100vh - 80px); overflow-y: auto;
+           padding-right: 4px; }
+.dp-side .v-card, .dp-main .v-card { overflow-wrap: anywhere; }
+.dp-slider { border-left: 3px solid #ddd; padding: 4px 0 8px 10px; margin: 6px 0; }
+.dp-slider .v-input { margin-bottom: 18px; }
+.dp-slider.dp-moved { border-left-color: #1565c0; background: #f3f8fe; }
+.dp-slider-state { font-size: 0.9em; color: #333; }
+.dp-moved .dp-slider-state { color: #1565c0; font-weight: 600; }
+.dp-quote, .dp-note, .dp-slider-state { display: block; }
+.dp-quote, .dp-note { font-size: 0.82em; color: #555; line-height: 1.3; margin-top: 2px; }
+.dp-note { font-style: italic; }
+.dp-who { font-weight: 600; margin-top: 10px; }
+.dp-table { border-collapse: collapse; width: 100%; font-size: 0.95em; margin-top: 6px; }
+.dp-table th, .dp-table td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }
+.dp-table td:not(:first-child) { font-variant-numeric: tabular-nums; white-space: nowrap; }
+.dp-recorded td:first-child { font-weight: 600; }
+.dp-story { max-height: 360px; overflow-y: auto; font-size: 0.92em; }
+.dp-status { font-weight: 600; display: block; }
+.dp-guide { display: block; color: #333; margin-top: 4px; }
+.dp-overlay { font-size: 0.85em; white-space: pre-wrap; overflow-wrap: anywhere; }
+.v-toolbar__title { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.v-select__selection, .v-list-item__title { white-space: normal !important; }
+"""
 
 
-def _page():
-    """Build the Solara components (imported only when the page is served).
+@solara.component
+def EpisodePicker():
+    items = []
+    for country in dict.fromkeys(e.country for e in T.episodes()):
+        items.append({"header": country})
+        items.extend({"text": e.label, "value": e.name} for e in T.episodes()
+                     if e.country == country)
+    rv.Autocomplete(label="Episode (type to search: a country, a year, a word)", items=items,
+                    v_model=episode.value, on_v_model=choose_episode, class_="dp-episode",
+                    menu_props={"maxWidth": 560}, auto_select_first=True)
 
-    Mesa's ``SolaraViz`` numbers its tabs ("Page 0", "Page 1") and draws each component in a
-    small draggable cell; the page here keeps Mesa's controller (Reset, ▶, Step) and lays out
-    named tabs, sliders with their quotes, and full-width cells itself."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # solara's notice about mesa's use_state
-        import solara
-        import solara.lab
-        from mesa.visualization.solara_viz import ModelController
-        from mesa.visualization.utils import update_counter  # bumped by Step, Play and Reset
 
-    @solara.component
-    def Pending(model: TeachingModel):
-        """What stands in for the ensemble's answer while it is computed."""
-        with solara.Div(classes=["diplosim-progress"]):
-            solara.ProgressLinear(True)
-            solara.Text(f"computing {model.members} runs at these settings and the baseline "
-                        "on the same random numbers…")
-
-    @solara.component
-    def Decision(model: TeachingModel):
-        update_counter.get()  # re-render after every step
-        answer = solara.lab.use_task(lambda: probability_lines(model), dependencies=[model])
-        with solara.Card("The decision"):
-            for line in status_lines(model):
-                solara.Text(line, classes=["diplosim-status"], style={"display": "block"})
-            solara.Markdown(f"**Ensemble** (its charts: the tab *{TABS[1]}*):")
-            if not answer.finished:
-                Pending(model)
-                return
-            for line in answer.value:
-                solara.Text(line, classes=["diplosim-probability"], style={"display": "block"})
-
-    @solara.component
-    def Timeline(model: TeachingModel):
-        update_counter.get()  # re-render after every step
-        option = timeline_option(model)
-        with solara.Card("Timeline of the traced run"):
-            if option is None:
-                solara.Markdown("Press **Step** or **▶** to run the model.")
-                return
-            solara.Markdown("Drag or scroll over the chart to zoom into a day; hover for values; "
-                            "click a legend entry to hide its line.")
-            with solara.Div(classes=["diplosim-timeline"]):
-                solara.FigureEcharts(option=option, responsive=True,
-                                     attributes={"style": "height: 520px; width: 100%;"})
-            solara.Markdown("**Events** (numbered on the chart):")
-            for line in event_lines(model):
-                solara.Text(line, classes=["diplosim-event"], style={"display": "block"})
-
-    @solara.component
-    def Ensemble(model: TeachingModel):
-        figures = solara.lab.use_task(lambda: model.figures, dependencies=[model])
-        if not figures.finished:
-            Pending(model)
+@solara.component
+def Controls():
+    tick.value  # redraw after every moment
+    run = model.value
+    solara.use_thread(play_loop, dependencies=[playing.value, run], intrusive_cancel=False)
+    with solara.Card("One run", classes=["dp-controls"]):
+        if run is None:
+            if problem.value:
+                solara.Error(f"This what-if cannot run: {problem.value}")
+                solara.Button("Reset", on_click=lambda: choose_ready(None), color="primary")
+            else:
+                solara.ProgressLinear(True)
             return
-        images, compared = figures.value
-        with solara.Columns([2, 3]):
-            with solara.Card("Ensemble at these settings"):
-                for png in images:
-                    solara.Image(png, width="100%", classes=["diplosim-ensemble"])
-            with solara.Card("Compared with the baseline"):
-                solara.Markdown(
-                    "Baseline: the base scenario as sourced, every parameter drawn across its "
-                    "range (what `diplosim validate` runs). These settings: the choice, with "
-                    "every slider's value fixed in every run. Both on the same random numbers, "
-                    "so the difference is paired.")
-                for png in compared:
-                    solara.Image(png, width="100%")
-
-    @solara.component
-    def Sources(model: TeachingModel):
-        with solara.Card("Where the slider ranges come from"):
-            Fixed(model.choice)
-            solara.Markdown(sources_table(model.choice))
-
-    @solara.component
-    def Fixed(loaded: LoadedOverlay):
-        """The parameters an overlay fixes (they get no slider), with its notes."""
-        if loaded.overlay.set:
-            solara.Markdown("**Fixed by the overlay:** " + "; ".join(
-                f"`{k}` = {s.value} ({' '.join(s.note.split())})" for k, s in loaded.overlay.set.items()))
-
-    @solara.component
-    def Slider(spec: SliderSpec, value: float, on_value):
-        """A slider with its quote and source right under it (the note as its tooltip)."""
-        with solara.Column(gap="0px", classes=["diplosim-slider"]):
-            solara.SliderFloat(spec.label, value=value, on_value=on_value, min=spec.low,
-                               max=spec.high, step=spec.step)
-            with solara.Tooltip(spec.note or spec.source):
-                solara.Text(quote_caption(spec), classes=["diplosim-quote"],
-                            style={"display": "block", "font-size": "0.8em", "color": "#555",
-                                   "margin": "0 0 12px 0", "line-height": "1.3"})
-
-    @solara.component
-    def Settings(loaded: LoadedOverlay, specs: list[SliderSpec], params: solara.Reactive[dict]):
-        def set_param(name: str, value) -> None:
-            params.value = {**params.value, name: value}
-
-        with solara.Card("Settings"):
-            solara.InputText("seed", value=str(params.value["seed"]),
-                             on_value=lambda v: set_param("seed", v))
-            solara.SliderInt("ensemble runs", value=params.value["members"],
-                             on_value=lambda v: set_param("members", v), min=100, max=2000, step=100)
-            Fixed(loaded)
-            solara.Markdown("Each slider stays inside its sourced range; the words it rests on "
-                            "are under it (hover them for how they became the range).")
-            for spec in specs:
-                Slider(spec, params.value[spec.key],
-                       lambda v, key=spec.key: set_param(key, v)).key(spec.key)
-
-    @solara.component
-    def Viz(choice: Choice, first: TeachingModel):
-        """One choice's page: the controls and sliders in the sidebar, the named tabs beside."""
-        model = solara.use_reactive(first)
-        params = solara.use_reactive(initial_arguments(model_params(choice)))
-        play_interval = solara.use_reactive(20)
-        render_interval = solara.use_reactive(1)
-        use_threads = solara.use_reactive(False)
-        tab = solara.use_reactive(0)
-        specs = solara.use_memo(lambda: slider_specs(model.value.choice), [choice])
-        with solara.Sidebar():
-            with solara.Card("Run"):
-                solara.Markdown("Move the sliders, then press **Reset** to rebuild the model "
-                                "with them; **Step** or **▶** runs it.")
-                ModelController(model, model_parameters=params, play_interval=play_interval,
-                                render_interval=render_interval, use_threads=use_threads)
-            Settings(model.value.choice, specs, params)
-        with solara.lab.Tabs(value=tab):
-            with solara.lab.Tab(TABS[0]):
-                if tab.value == 0:
-                    Decision(model.value)
-                    Timeline(model.value)
-            with solara.lab.Tab(TABS[1]):
-                if tab.value == 1:
-                    Ensemble(model.value)
-            with solara.lab.Tab(TABS[2]):
-                if tab.value == 2:
-                    Sources(model.value)
-
-    @solara.component
-    def Page():
-        options = solara.use_memo(choices, [])
-        labels = [c.label for c in options]
-        picked = solara.use_reactive(labels[0] if labels else "")
-        choice = next((c for c in options if c.label == picked.value), None)
-        built = solara.use_memo(lambda: build(choice), [picked.value])
-        solara.Title("diplosim")
-        with solara.AppBar():
-            solara.AppBarTitle(f"diplosim: {picked.value}")
-        with solara.Sidebar():
-            with solara.Card("Scenario"):
-                solara.Select("scenario or what-if", values=labels, value=picked)
-                if isinstance(built, TeachingModel):
-                    solara.Markdown(built.choice.counterfactual.title)
-                    if choice.overlay_file:
-                        question = " ".join(built.choice.overlay.question.split())
-                        solara.Markdown(f"*What if:* {question}")
-        if not isinstance(built, TeachingModel):
-            solara.Error(built)
-            return
-        Viz(choice, built).key(picked.value)
-
-    return Page
+        with solara.Row():
+            solara.Button("Reset", on_click=reset, color="primary", outlined=True)
+            solara.Button("\u275a\u275a" if playing.value else "\u25b6", on_click=play_pause,
+                          color="primary")
+            solara.Button("Step", on_click=step_once, color="primary", disabled=playing.value)
+        solara.Text(status_line(run), classes=["dp-status"])
+        solara.Text(guidance(run, playing.value), classes=["dp-guide"])
 
 
-def quote_caption(spec: SliderSpec) -> str:
-    """What stands under a slider: the quote its range rests on, and where it is from."""
-    return f"\u201c{spec.quote}\u201d ({spec.source})"
+@solara.component
+def QuantitySlider(spec: SliderSpec):
+    fixed, ready_ = settings.value, ready()
+    moved = spec.key in fixed
+    with rv.Html(tag="div", class_=f"dp-slider {'dp-moved' if moved else 'dp-sourced'}",
+                 attributes={"data-key": spec.key}):
+        with solara.Row(style={"align-items": "center", "justify-content": "space-between"}):
+            solara.Text(f"{spec.name}: {slider_state(spec, fixed, ready_)}",
+                        classes=["dp-slider-state"])
+            if moved:
+                solara.Button("\u21ba as sourced", text=True, small=True,
+                              on_click=lambda: release(spec.key), classes=["dp-release"])
+        if not spec.fixed_by_source and not (ready_ and spec.key in ready_.set):
+            solara.SliderFloat(spec.name, value=fixed.get(spec.key, spec.middle), min=spec.low,
+                               max=spec.high, step=spec.step, on_value=lambda v: move(spec, v),
+                               thumb_label=False, tick_labels=end_labels(spec))
+        solara.Text(f"{spec.meaning}.", classes=["dp-note"])
+        solara.Text(f"\u201c{spec.quote}\u201d \u2014 {spec.source}", classes=["dp-quote"])
+        solara.Text(f"How the words became the range: {spec.note}", classes=["dp-note"])
 
 
-def sources_table(loaded: LoadedOverlay) -> str:
-    """Every slider's range, source, quote and note, as a Markdown table."""
-    rows = ["| parameter | range | source | quote | how the words became the range |",
-            "|:--|:--|:--|:--|:--|"]
-    for spec in slider_specs(loaded):
-        rows.append(f"| {spec.label} | [{spec.low:g}, {spec.high:g}] | {spec.source} | "
-                    f"\"{_cell(spec.quote)}\" | {_cell(spec.note)} |")
-    return "\n".join(rows)
+@solara.component
+def SliderGroup(group: str, heading: str, by_who: list):
+    opened, set_opened = solara.use_state(False)
+    moved = sum(1 for _, specs in by_who for s in specs if s.key in settings.value)
+    count = sum(len(specs) for _, specs in by_who)
+    arrow = "\u25be" if opened else "\u25b8"
+    label = f"{arrow} {group} ({count} numbers{f', {moved} fixed' if moved else ''})"
+    solara.Button(label, text=True, on_click=lambda: set_opened(not opened),
+                  classes=["dp-group"], style={"text-transform": "none", "max-width": "100%"})
+    if not opened:
+        return
+    solara.Text(heading, style={"display": "block", "font-style": "italic"})
+    for who, specs in by_who:
+        solara.Text(who, classes=["dp-who"], style={"display": "block"})
+        for spec in specs:
+            QuantitySlider(spec).key(spec.key)
 
 
-def build(choice: Choice | None) -> TeachingModel | str:
-    """The page's first model for ``choice``, or the message saying why there is none (a
-    malformed file is reported on the page as the command line reports it)."""
-    from sim.model.scenario import ScenarioError
+@solara.component
+def WhatIfInputs():
+    specs = solara.use_memo(lambda: T.slider_specs(scenario()), [episode.value])
+    whatifs = T.ready_whatifs(episode.value)
+    with solara.Card("What if: the sourced numbers"):
+        solara.Markdown("Each number is drawn from its sourced range in every run. **Move a "
+                        "slider to fix it**; the *What if* tab compares the two.")
+        if whatifs:
+            solara.Select("a ready-made what-if", values=["(none)"] + [w.id for w in whatifs],
+                          value=ready_id.value or "(none)",
+                          on_value=lambda v: choose_ready(None if v == "(none)" else v))
+        with solara.Div(style={"margin-bottom": "22px"}):
+            solara.SliderInt(f"runs: {runs.value}", value=runs.value, min=MIN_RUNS,
+                             max=MAX_RUNS, step=100, on_value=runs.set, tick_labels="end_points")
+        solara.InputInt("seed (the same seed gives the same runs)", value=seed.value,
+                        on_value=set_seed)
+        solara.Button(f"Back to as sourced ({len(settings.value)} fixed)", on_click=release,
+                      disabled=not settings.value, outlined=True, classes=["dp-release-all"])
+        for group, heading, by_who in T.slider_groups(specs):
+            SliderGroup(group, heading, by_who).key(f"{episode.value}:{group}")
 
-    if choice is None:
-        return f"no scenario files found in {SCENARIO_DIR}"
+
+@solara.component
+def InfoTab():
+    s = scenario()
+    info = s.info
+    if info is not None:
+        solara.Markdown(f"### What happened\n{info.what_happened}\n\n### The question\n"
+                        f"{info.question}\n\n### What to try\n{info.what_to_try}\n\n"
+                        f"### What to look for\n{info.what_to_look_for}")
+    solara.Markdown(f"### The decisions\n{' '.join(s.summary.split())}")
+    for d in s.decisions:
+        DecisionInfo(s, d)
+
+
+@solara.component
+def DecisionInfo(s, d):
+    decider = s.actors[d.decider].name if d.decider else "a vote of " + ", ".join(
+        s.actors[m.actor].name for m in d.body.members)
+    record = s.recorded_outcome.get(d.id)
+    options = "\n".join(f"- `{o.id}`: {o.label}" for o in d.options)
+    with solara.Card(f"{d.id}: {d.question}", classes=["dp-decision-info"]):
+        solara.Markdown(f"Decided by {decider}, between {d.opens:%Y-%m-%d} and "
+                        f"{d.deadline:%Y-%m-%d}.\n\n{options}")
+        if record is not None:
+            solara.Markdown(f"**What happened:** `{record.option}` on {record.time:%Y-%m-%d %H:%M}"
+                            f" \u2014 \u201c{' '.join(record.quote.split())}\u201d ({record.source})."
+                            f" *{' '.join(record.time_note.split())}*")
+
+
+@solara.component
+def RunTab():
+    tick.value
+    run = model.value
+    if run is None:
+        solara.Error(f"No run: {problem.value}") if problem.value else solara.ProgressLinear(True)
+        return
+    s = scenario()
+    solara.Markdown(f"Run {run.run_number} of the what-if: the numbers you fixed, every other "
+                    f"number drawn from its sourced range (one of the runs on the *What if* tab).")
+    for line in run.just_decided:
+        solara.Success(f"Decided just now: {line}", classes=["dp-just-decided"])
+    with solara.Row(style={"flex-wrap": "wrap"}):
+        for state in T.decision_states(run, s.recorded_outcome):
+            with solara.Card(state["id"], classes=["dp-decision"], style={"flex": "1 1 260px"}):
+                solara.Text(state["question"], style={"display": "block"})
+                solara.Text(f"This run: {state['state']}", classes=["dp-decision-state"],
+                            style={"display": "block", "font-weight": "600"})
+                solara.Text(f"What happened: {state['recorded']}", style={"display": "block"})
+    for i, d in enumerate(run.scenario.decisions):
+        solara.FigureEcharts(option=lean_chart(run, i, s.recorded_outcome.get(d.id)),
+                             responsive=True, attributes={"style": "height: 300px; width: 100%"})
+    with solara.Card("The story so far", classes=["dp-story"]):
+        if not run.story:
+            solara.Text("Nothing yet: press Step or \u25b6.")
+        for n, line in enumerate(run.story, start=1):
+            solara.Text(f"{n}. {line}", classes=["dp-story-line"], style={"display": "block"})
+
+
+@solara.component
+def Headline(rows_by_decision: dict):
+    clear = T.clear_differences(rows_by_decision)
+    if not clear:
+        solara.Info("With this what-if no share moves beyond its 95% interval: the change is "
+                    "lost in the runs' noise (try the far end of a range, or more runs).",
+                    classes=["dp-headline"])
+        return
+    solara.Success("Where the what-if moves the outcome: " + "; ".join(
+        f"{d}: {r.option} {difference_text(r)}" for d, r in clear), classes=["dp-headline"])
+
+
+@solara.component
+def WhatIfTab():
+    change_, ready_ = change(), ready()
     try:
-        return TeachingModel(**initial_arguments(model_params(choice)))
-    except ScenarioError as error:
-        return f"cannot load {choice.label}: {error}"
+        result = T.comparison(episode.value, change_, seed.value, runs.value)
+    except InvalidArgument as exc:
+        solara.Error(f"This what-if cannot run: {exc}")
+        return
+    if ready_ is not None:
+        solara.Info(f"What if: {ready_.question} Look for: {ready_.what_to_look_for}")
+    fixed = ", ".join(f"{k} = {v:g}" for k, v in change_.set.items()) or "nothing"
+    removed = f"; events removed: {', '.join(change_.remove_events)}" if change_.remove_events else ""
+    solara.Markdown(
+        f"**{runs.value} runs, seed {seed.value}.** *As sourced*: every number drawn from its "
+        f"range. *What if*: the same runs with **{fixed}** fixed{removed}. Every share counts "
+        "all runs (*not reached*: the run never got to the decision), so what if \u2212 as "
+        "sourced = the difference." + (" Nothing is fixed yet, so the two sides are the same "
+                                       "runs: every difference is 0." if change_.is_empty() else ""))
+    rows_by_decision = T.share_rows(scenario(), result)
+    if not change_.is_empty():
+        Headline(rows_by_decision)
+    for decision, rows in rows_by_decision.items():
+        with solara.Card(f"{decision}: {scenario().decision(decision).question}",
+                         classes=["dp-result"]):
+            solara.FigureEcharts(option=share_chart(rows, runs.value), responsive=True,
+                                 attributes={"style": f"height: {110 + 60 * len(rows)}px; width: 100%"})
+            solara.HTML(unsafe_innerHTML=share_table_html(decision, rows))
+    with solara.Card("The same what-if from the command line"):
+        solara.Markdown(f"Save this as `whatif.yaml`, then run `diplosim counterfactual "
+                        f"whatif.yaml --runs {runs.value} --seed {seed.value}`:")
+        solara.HTML(tag="pre", unsafe_innerHTML=html.escape(overlay_text(episode.value, change_, ready_)),
+                    classes=["dp-overlay"])
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def __getattr__(name: str):
-    """``solara run sim.app`` looks for ``Page``; it is built on first use."""
-    if name == "Page":
-        page = _page()
-        globals()["Page"] = page
-        return page
-    raise AttributeError(name)
-
+@solara.component
+def Page():
+    solara.use_effect(lambda: rebuild(0) if model.value is None else None, [])
+    s = scenario()
+    solara.Style(CSS)
+    solara.Title("diplosim")
+    with solara.AppBar():
+        solara.AppBarTitle(f"diplosim \u2014 {s.country} {s.year}: {' '.join(s.title.split())}")
+    with solara.Div(classes=["dp-grid"]):
+        with solara.Div(classes=["dp-side"]):
+            with solara.Card("Episode"):
+                EpisodePicker()
+            Controls()
+            WhatIfInputs()
+        with solara.Div(classes=["dp-main"]):
+            if s.info is not None:
+                solara.Markdown(f"**{' '.join(s.info.question.split())}** \u2014 *Try:* "
+                                f"{' '.join(s.info.what_to_try.split())}",
+                                style={"margin": "0 0 8px 0"})
+            with solara.lab.Tabs(value=tab.value, on_value=tab.set):
+                for i, name in enumerate(TABS):
+                    with solara.lab.Tab(name):
+                        if tab.value == i:
+                            (InfoTab, RunTab, WhatIfTab)[i]()

@@ -88,13 +88,14 @@ def constants(given: Constants | str | os.PathLike[str] | None = None) -> Consta
 
 
 def ensemble(scenario: Scenario, consts: Constants, seed: int, runs: int,
-             engine: str = "vector", progress: Progress | None = None) -> Ensemble:
+             engine: str = "vector", progress: Progress | None = None,
+             allow_large: bool = False) -> Ensemble:
     """The one place the engine is chosen: the compiled ensemble, or one Mesa model per run
     (``agents``; proven equal member by member by the test suite)."""
     if engine not in ENGINES:
         raise InvalidArgument(f"engine must be one of {list(ENGINES)}, got {engine!r}")
     return run_ensemble(scenario.without_record(), consts, seed, runs, progress=progress,
-                        engine=engine)
+                        engine=engine, allow_large=allow_large)
 
 
 # -- run ----------------------------------------------------------------------------------------
@@ -133,8 +134,8 @@ class RunResult:
 
 def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = DEFAULT_SEED,
         engine: str = "vector", consts: Constants | str | None = None, out: str | None = None,
-        force: bool = False, sources: str | None = None,
-        progress: Progress | None = None) -> RunResult:
+        force: bool = False, sources: str | None = None, progress: Progress | None = None,
+        allow_large: bool = False) -> RunResult:
     """An ensemble of one scenario; with ``out``, its runs, draws and manifest streamed to the
     folder all or nothing (the folder policy is checked before any run)."""
     loaded, c = load(scenario, sources), constants(consts)
@@ -143,9 +144,9 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = DEFAULT_SEED,
         from sim.outputs.results import write_run
 
         return write_run(loaded, c, seed=seed, runs=runs, engine=engine, out=out, force=force,
-                         progress=progress)
+                         progress=progress, allow_large=allow_large)
     started = time.perf_counter()
-    made = ensemble(sc, c, seed, runs, engine, progress)
+    made = ensemble(sc, c, seed, runs, engine, progress, allow_large)
     return RunResult(sc, made, seed, runs, engine, time.perf_counter() - started, ensemble=made)
 
 
@@ -201,28 +202,33 @@ class ValidationResult:
 def validate(scenarios: Sequence[ScenarioLike] | None = None, *, runs: int = 2000,
              seed: int = DEFAULT_SEED, engine: str = "vector",
              consts: Constants | str | None = None, sources: str | None = None,
-             keep_ensembles: bool = False,
+             keep_ensembles: bool = False, allow_large: bool = False,
              progress: Callable[[str, int], Progress | None] | None = None) -> ValidationResult:
     """Score each recorded decision (by default every library episode), on the path each run
     took and, for a decision that follows another, on the forced path where the earlier one
     went as recorded; beside the reference forecasters from the same inputs."""
     from sim.experiments.validate import forced_paths, recorded_decisions, score
+    from sim.model3.cost import check_validation
     from sim.model3.forecasters import reference_forecasts
 
     given = list(scenarios) if scenarios is not None else [str(p) for p in library_scenarios()]
     loaded_all = [load(s, sources) for s in given]  # every file is checked before any run
     c = constants(consts)
+    for loaded in loaded_all:  # the whole validation's cost, before any run
+        check_validation(loaded.scenario, c, runs, allow_large, engine)
     result = ValidationResult([], {}, seed, runs)
     for loaded in loaded_all:
         sc = loaded.scenario
         if not recorded_decisions(sc):
             continue
         started = time.perf_counter()
-        made = ensemble(sc, c, seed, runs, engine, progress(sc.id, runs) if progress else None)
+        made = ensemble(sc, c, seed, runs, engine, progress(sc.id, runs) if progress else None,
+                        allow_large)
         references = reference_forecasts(sc, c)
         result.scores.extend(score(sc, made, references=references))
         for decision_id, forced in forced_paths(sc):
-            result.scores.extend(score(forced, ensemble(forced, c, seed, runs, engine),
+            result.scores.extend(score(forced, ensemble(forced, c, seed, runs, engine,
+                                                        allow_large=allow_large),
                                        only=decision_id, path="forced", references=references))
         result.kinds[sc.id] = sc.kind
         if keep_ensembles:
@@ -261,16 +267,37 @@ def _as_set_file() -> str:
 
 
 def whatif(scenario: ScenarioLike, *, set: dict[str, float] | None = None,  # noqa: A002
-           remove_events: Sequence[str] = (), runs: int = 2000, seed: int = DEFAULT_SEED,
-           consts: Constants | str | None = None, sources: str | None = None):
+           remove_events: Sequence[str] = (), remove_elections: Sequence[str] = (),
+           runs: int = 2000, seed: int = DEFAULT_SEED, consts: Constants | str | None = None,
+           sources: str | None = None, allow_large: bool = False):
     """The scenario beside a changed copy (quantities fixed, events removed) on common random
     numbers (:func:`sim.experiments.whatif.compare`): what the page's sliders and an overlay
     both ask."""
     from sim.experiments.whatif import Change, ChangeError, compare
 
-    sc = load(scenario, sources).scenario.without_record()
+    from sim.model3.cost import check_cost
+
+    sc, c = load(scenario, sources).scenario.without_record(), constants(consts)
+    check_cost("this comparison", sc, c, 2 * runs, allow_large,
+               runs_text=f"{runs:,} runs x 2 sides")
     try:
-        return compare(sc, Change(dict(set or {}), tuple(remove_events)), constants(consts),
-                       seed, runs)
+        return compare(sc, Change(dict(set or {}), tuple(remove_events), tuple(remove_elections)),
+                       c, seed, runs)
     except ChangeError as exc:
         raise InvalidArgument(str(exc)) from None
+
+
+def counterfactual(overlay: Any, *, runs: int = 2000, seed: int = DEFAULT_SEED,
+                   consts: Constants | str | None = None, sources: str | None = None,
+                   allow_large: bool = False):
+    """A what-if overlay (a shipped overlay's id, a file, or one loaded) beside its episode on
+    common random numbers, with each decision's attribution by actor."""
+    from sim.experiments.counterfactual import LoadedOverlay, counterfactual as compare_overlay
+    from sim.experiments.counterfactual import load_overlay
+    from sim.model3.cost import check_cost
+
+    loaded = overlay if isinstance(overlay, LoadedOverlay) else load_overlay(overlay, sources)
+    c = constants(consts)
+    check_cost("this counterfactual", loaded.base, c, 2 * runs, allow_large,
+               runs_text=f"{runs:,} runs x 2 sides")
+    return compare_overlay(loaded, c, seed, runs)

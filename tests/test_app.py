@@ -1,100 +1,288 @@
-"""The teaching page's logic without a browser: what can be picked, the sliders' ranges and
-quotes, the model Mesa's page builds, and the `diplosim app` command's checks."""
+"""The teaching page's logic without a browser (Model 3 and the library): what can be picked,
+the sliders, the what-if numbers (those of ``diplosim counterfactual``'s call), the traced
+run, the controls, and the `diplosim app` command's checks."""
 
 from __future__ import annotations
 
-import inspect
+import ast
+import collections
+import shutil
+import threading
+from pathlib import Path
 
 import pytest
+import yaml
 
-from sim.app import (
-    TABS, TeachingModel, choices, event_lines, initial_arguments, load_choice, model_params,
-    probability_lines, quote_caption, slider_specs, sources_table, status_lines, timeline_option,
-)
-from sim.cli import main
-from sim.model.draws import varying_actor_parameters
-from tests.conftest import SCENARIOS
+import sim.app as page
+from sim.experiments import teaching as T
+from sim.experiments.whatif import Change, compare
+from sim.model3.constants import load_constants
+from sim.model3.plan import drawn_quantities
+from sim.model3.scenario import load_scenario
+from sim.paths import LIBRARY, library_scenarios
 
-
-def _choice(label: str):
-    return next(c for c in choices() if c.label == label)
-
-
-def test_every_scenario_and_overlay_can_be_picked():
-    labels = [c.label for c in choices()]
-    scenarios = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
-    overlays = sorted(p.stem for p in (SCENARIOS / "counterfactuals").glob("*.yaml"))
-    assert [label for label in labels if "what if" not in label] == scenarios
-    assert sorted(label.split("what if: ")[1] for label in labels if "what if" in label) == overlays
+ROOT = Path(__file__).resolve().parent.parent
+US_NOVEMBER = "termination_takes_effect.united_states.salience"  # range [0.4, 0.6]
 
 
-def test_sliders_span_the_sourced_ranges_and_carry_their_quotes(scenario_2019):
-    loaded = load_choice(str(SCENARIOS / "gsomia_2019.yaml"), None)
-    specs = {s.key: s for s in slider_specs(loaded)}
-    assert set(specs) == {q.key for q in varying_actor_parameters(scenario_2019)}
-    for key, spec in specs.items():
-        actor, name = key.split(".", 1)
-        param = scenario_2019.actors[actor].all_parameters()[name]
-        assert (spec.low, spec.high) == param.range
-        assert spec.low <= spec.middle <= spec.high
-        assert spec.quote == " ".join(param.quote.split())
-    params = model_params(_choice("gsomia_2019"))
-    opposition = params["south_korea.initial_opposition"]
-    assert (opposition["min"], opposition["max"]) == (0.40, 0.50)
+def _scenario(name: str = "gsomia_2019"):
+    return T.load_episode(name).scenario
 
 
-def test_an_overlay_fixes_its_parameters_and_drops_their_sliders():
-    choice = _choice("gsomia_2019 + what if: no_us_pressure_2019")
-    keys = set(model_params(choice))
-    assert "united_states.escalation" not in keys
-    model = TeachingModel(**initial_arguments(model_params(choice)))
-    assert model.values["united_states.escalation"] == 0.0
+@pytest.fixture()
+def fresh_page(monkeypatch):
+    """The page's state at its start (gsomia_2019, nothing moved), with ▶ not waiting."""
+    monkeypatch.setattr(page, "PLAY_INTERVAL_S", 0.0)
+    page.episode.set(T.DEFAULT_EPISODE)
+    page.settings.set({})
+    page.ready_id.set(None)
+    page.seed.set(T.DEFAULT_SEED)
+    page.runs.set(T.DEFAULT_RUNS)
+    page.rebuild(0)
+    yield page
+    page.playing.set(False)
 
 
-def test_mesa_accepts_the_page_parameters():
-    from mesa.visualization.solara_viz import _check_model_params
-
-    _check_model_params(TeachingModel.__init__, model_params(_choice("gsomia_2012")))
-
-
-def test_the_model_is_reproducible_and_responds_to_a_slider():
-    args = initial_arguments(model_params(_choice("gsomia_2019")))
-    first, second = TeachingModel(**args), TeachingModel(**args)
-    assert probability_lines(first) == probability_lines(second)
-    moved = TeachingModel(**{**args, "united_states.escalation": 0.3})  # its range's low end
-    assert probability_lines(moved) != probability_lines(first)
+def _play(p) -> None:
+    p.playing.set(True)
+    p.play_loop(threading.Event())
 
 
-def test_the_page_model_matches_the_counterfactual_with_no_settings():
-    """With nothing fixed, the ensemble is the baseline itself: a zero paired difference."""
-    model = TeachingModel(str(SCENARIOS / "gsomia_2019.yaml"))
-    for c in model.comparisons:
-        assert c.cf_shares == c.base_shares
-        assert all(d == (0.0, 0.0, 0.0) for d in c.difference.values())
+# -- the choices --------------------------------------------------------------------------------
 
 
-def test_stepping_to_the_end_reports_each_decision():
-    model = TeachingModel(**initial_arguments(model_params(_choice("gsomia_2019"))))
-    assert timeline_option(model) is None
-    assert status_lines(model)[0].startswith("Step 0 of ")
-    model.step()
-    assert timeline_option(model)["series"]
-    model.run()
-    lines = status_lines(model)
-    assert lines[0].startswith(f"Step {model.clock.n_steps} of {model.clock.n_steps}")
-    for d in model.decisions:
-        line = next(x for x in lines if x.startswith(f"{d.id}: "))
-        assert ("decided " in line) == (d.status == "resolved")
-        assert "recorded: " in line
+def test_every_library_episode_can_be_picked_by_country_year_and_title():
+    offered = T.episodes()
+    assert sorted(e.name for e in offered) == sorted(p.parent.name for p in library_scenarios())
+    assert len(offered) == 24
+    assert [(e.country, e.year) for e in offered] == sorted((e.country, e.year) for e in offered)
+    gsomia = next(e for e in offered if e.name == "gsomia_2019")
+    assert gsomia.label.startswith("South Korea 2019: Japan-South Korea GSOMIA, 2019")
+    assert T.DEFAULT_EPISODE == "gsomia_2019" and page.episode.value == "gsomia_2019"
 
 
-def test_unknown_parameter_is_refused():
-    with pytest.raises(ValueError, match="not parameters of gsomia_2012: south_korea.nonsense"):
-        TeachingModel(str(SCENARIOS / "gsomia_2012.yaml"), **{"south_korea.nonsense": 0.5})
+def test_every_episode_has_the_info_the_page_shows():
+    for e in T.episodes():
+        info = _scenario(e.name).info
+        assert info is not None, e.name
+        assert all(getattr(info, f).strip() for f in
+                   ("what_happened", "question", "what_to_try", "what_to_look_for")), e.name
+
+
+# -- the sliders --------------------------------------------------------------------------------
+
+
+def test_one_slider_per_drawn_quantity_with_its_sourced_range_and_words():
+    s = _scenario()
+    specs = {spec.key: spec for spec in T.slider_specs(s)}
+    assert set(specs) == {q.key for q in drawn_quantities(s)}
+    for q in drawn_quantities(s):
+        assert (specs[q.key].low, specs[q.key].high) == (q.lo, q.hi)
+    us = specs[US_NOVEMBER]
+    stake = s.decision("termination_takes_effect").stakes["united_states"].salience
+    assert (us.who, us.name, us.low, us.high) == ("United States (patron)", "salience", 0.4, 0.6)
+    assert us.quote == " ".join(stake.quote.split()) and us.note == " ".join(stake.note.split())
+    assert us.source.startswith("KBS World Radio")
+    poll = specs["event.poll_mid_november.0"]
+    assert poll.group == "events" and poll.who.startswith("poll_mid_november: Realmeter")
+    assert specs["termination_notice.japan.position"].fixed_by_source  # given as 1, no range
+
+
+def test_sliders_are_grouped_by_decision_then_actor():
+    groups = T.slider_groups(T.slider_specs(_scenario()))
+    assert [g for g, _, _ in groups] == ["termination_notice", "japan_talks",
+                                         "termination_takes_effect", "events"]
+    _, heading, by_who = groups[0]
+    assert heading.startswith("Give Japan written notice")
+    assert by_who[0][0] == "South Korean government (President Moon Jae-in) (decider)"
+
+
+def test_a_slider_snaps_to_its_grid_inside_its_range():
+    for spec in T.slider_specs(_scenario("sweden_nato_2022")):
+        for value in (spec.low - 1, spec.low, spec.middle, spec.high, spec.high + 1):
+            snapped = spec.snap(value)
+            assert spec.low <= snapped <= spec.high
+            assert snapped == float(repr(snapped))  # prints exactly as it is used
+
+
+def test_an_untouched_slider_fixes_nothing_and_a_move_fixes_one_number(fresh_page):
+    spec = next(s for s in T.slider_specs(_scenario()) if s.key == US_NOVEMBER)
+    page.move(spec, spec.middle)  # what the browser reports when it draws the slider
+    assert page.settings.value == {}
+    page.move(spec, 0.4)
+    assert page.settings.value == {US_NOVEMBER: 0.4}
+    assert page.slider_state(spec, page.settings.value, None) == "fixed at 0.4 in every run"
+    page.release(US_NOVEMBER)
+    assert page.settings.value == {}
+    assert page.slider_state(spec, {}, None) == "as sourced: drawn from 0.4 to 0.6 in each run"
+
+
+# -- the numbers ----------------------------------------------------------------------------------
+
+
+def test_with_nothing_touched_every_difference_is_exactly_zero():
+    result = T.comparison("gsomia_2019", T.page_change({}))
+    for d in result.decisions:
+        assert d.changed_shares == d.base_shares
+        assert all(diff == (0.0, 0.0, 0.0) for diff in d.difference.values())
+
+
+def test_the_page_what_if_is_whatif_compare_for_the_same_settings():
+    """The page's numbers are those of the call `diplosim counterfactual` makes."""
+    change = T.page_change({US_NOVEMBER: 0.4, "termination_notice.executive.salience": 0.5})
+    shown = T.comparison("gsomia_2019", change, seed=7, runs=300)
+    scenario = load_scenario(LIBRARY / "gsomia_2019" / "scenario.yaml").scenario
+    direct = compare(scenario.without_record(), change,
+                     load_constants(ROOT / "calibration" / "constants3.yaml"), 7, 300)
+    assert shown.decisions == direct.decisions
+    assert shown.decision("termination_takes_effect").difference != {
+        o: (0.0, 0.0, 0.0) for o in shown.decision("termination_takes_effect").options}
+
+
+def test_shares_count_all_runs_so_the_shown_numbers_subtract():
+    s = _scenario()
+    rows = T.share_rows(s, T.comparison("gsomia_2019", T.page_change({US_NOVEMBER: 0.4})))
+    for decision, options in rows.items():
+        assert options[-1].option == "not_reached"
+        assert sum(r.base for r in options) == pytest.approx(1.0)
+        assert sum(r.changed for r in options) == pytest.approx(1.0)
+        for r in options:
+            assert r.changed - r.base == pytest.approx(r.difference[0], abs=1e-12)
+            assert float(page.share_text(r, "changed").split()[0]) - float(
+                page.share_text(r, "base").split()[0]) == pytest.approx(
+                float(page.difference_text(r).split()[0]), abs=0.0015)
+    recorded = [r.option for r in rows["termination_takes_effect"] if r.recorded]
+    assert recorded == [s.recorded_outcome["termination_takes_effect"].option]
+
+
+def test_the_overlay_shown_asks_the_command_line_for_the_same_what_if():
+    change = T.page_change({US_NOVEMBER: 0.42})
+    data = yaml.safe_load(page.overlay_text("gsomia_2019", change, None))
+    assert data["format"] == "diplosim-overlay/3" and data["base"] == "gsomia_2019"
+    assert {k: v["value"] for k, v in data["set"].items()} == {US_NOVEMBER: 0.42}
+    assert data["remove_events"] == []
+
+
+LIBRARY_2019 = Path(__file__).resolve().parent.parent / "library" / "gsomia_2019" / "scenario.yaml"
+
+
+def test_ready_made_what_ifs_beside_an_episode_are_offered(tmp_path, monkeypatch):
+    folder = tmp_path / "gsomia_2019" / "counterfactuals"
+    folder.mkdir(parents=True)
+    shutil.copy(LIBRARY_2019, tmp_path / "gsomia_2019" / "scenario.yaml")  # the overlay's base
+    (folder / "quiet_us.yaml").write_text(
+        "format: diplosim-overlay/3\nid: quiet_us\nbase: ../scenario.yaml\n"
+        "question: What if Washington had stayed quiet in November?\n"
+        "what_to_look_for: Whether Japan still offers talks.\n"
+        f"set:\n  {US_NOVEMBER}: {{value: 0.0, note: no visits}}\n"
+        "remove_events: [milley_visit]\n", encoding="utf-8")
+    (folder / "broken.yaml").write_text("format: diplosim-overlay/3\nset: [unclosed\n")
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9))
+    (folder / "bomb.yaml").write_text(bomb, encoding="utf-8")
+    monkeypatch.setattr("sim.paths.LIBRARY", tmp_path)
+    (offered,) = T.ready_whatifs("gsomia_2019")
+    assert (offered.id, offered.set, offered.remove_events) == (
+        "quiet_us", {US_NOVEMBER: 0.0}, ("milley_visit",))
+    change = T.page_change({"event.milley_visit.0": 0.1, "japan_talks.japan.salience": 0.5},
+                           offered)
+    assert change.set == {"japan_talks.japan.salience": 0.5, US_NOVEMBER: 0.0}
+    assert change.remove_events == ("milley_visit",)
+    assert T.ready_whatifs("gsomia_2012") == []
+
+
+# -- the traced run and the controls --------------------------------------------------------------
+
+
+def test_traced_runs_are_members_of_the_what_if_ensemble():
+    s, change = _scenario(), T.page_change({US_NOVEMBER: 0.4})
+    counts = collections.Counter()
+    for run in range(40):
+        traced = T.TracedRun(s, change, T.page_constants(), T.DEFAULT_SEED, run)
+        while traced.running:
+            traced.step()
+        counts[traced.outcomes()["termination_takes_effect"][0]] += 1
+    shares = T.comparison("gsomia_2019", change, runs=40).decision(
+        "termination_takes_effect").changed_shares
+    assert {o: counts[o] / 40 for o in shares} == shares
+
+
+def test_play_runs_to_the_end_and_then_step_and_play_start_the_next_run(fresh_page):
+    assert page.guidance(page.model.value, False).startswith("Press Step")
+    _play(page)
+    first = page.model.value
+    assert not first.running and not page.playing.value  # ▶ shows again, not a greyed ❚❚
+    assert page.guidance(first, False).startswith("Run 0 is over. Step or \u25b6 starts run 1")
+    assert any(line.startswith("2019-") and "takes " in line for line in first.story)
+    page.step_once()
+    assert page.model.value.run_number == 1 and page.model.value.moments == 1
+    _play(page)
+    page.play_pause()
+    assert page.playing.value and page.model.value.run_number == 2
+    page.play_pause()
+    assert not page.playing.value
+
+
+def test_switching_episode_or_reset_gives_a_fresh_run(fresh_page):
+    _play(page)
+    page.choose_episode("gsomia_2012")
+    assert page.model.value.scenario.id == "gsomia_2012" and page.model.value.moments == 0
+    assert page.model.value.running and not page.playing.value
+    _play(page)
+    assert not page.model.value.running
+    page.step_once()
+    page.reset()
+    assert (page.model.value.run_number, page.model.value.moments) == (0, 0)
+
+
+def test_each_decision_is_reported_when_it_happens(fresh_page):
+    run = page.model.value
+    seen = []
+    while run.running:
+        run.step()
+        seen += run.just_decided
+    assert [line.split(":")[0] for line in seen] == [
+        d for d, (option, _, _) in run.outcomes().items() if option != "not_reached"]
+    states = T.decision_states(run, _scenario().recorded_outcome)
+    assert states[0]["recorded"] == "terminate on 2019-08-22 12:00"
+    assert all(s["state"].startswith(("chose ", "not reached")) for s in states)
+
+
+def test_the_charts_mark_the_record_and_the_run():
+    s = _scenario()
+    rows = T.share_rows(s, T.comparison("gsomia_2019", T.page_change({US_NOVEMBER: 0.4})))
+    chart = page.share_chart(rows["termination_takes_effect"], 400)
+    labels = chart["yAxis"][0]["data"]
+    assert "\u2605 Suspend the termination, on condition of talks (reversible at any time)" in labels
+    assert [x["name"] for x in chart["series"]] == ["as sourced", "what if", "difference"]
+    run = T.TracedRun(s, Change(), T.page_constants(), T.DEFAULT_SEED, 0)
+    while run.running:
+        run.step()
+    lean = page.lean_chart(run, 0, s.recorded_outcome["termination_notice"])
+    marks = [m["name"] for m in lean["series"][0]["markLine"]["data"]]
+    assert "recorded: terminate" in marks and any(m.startswith("run: ") for m in marks)
+    assert all(0 <= p <= 1 for series in lean["series"] for _, p in series["data"])
+
+
+# -- layout and code --------------------------------------------------------------------------------
+
+
+def test_the_layout_holds_for_long_names():
+    """A fixed-width side column that wraps anything long; the main panel may shrink."""
+    assert "grid-template-columns: 400px minmax(0, 1fr)" in page.CSS
+    assert ".dp-side, .dp-main { min-width: 0; overflow-wrap: anywhere; }" in page.CSS
+
+
+def test_no_page_function_is_over_60_lines():
+    for module in (ROOT / "sim" / "app.py", ROOT / "sim" / "experiments" / "teaching.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno - node.lineno + 1 <= 60, f"{module.name}: {node.name}"
 
 
 def test_app_command_listens_on_loopback_by_default_and_checks_the_port(capsys, monkeypatch):
     import sim.serve
+    from sim.cli import main
 
     called = {}
     monkeypatch.setattr(sim.serve, "serve",
@@ -103,100 +291,21 @@ def test_app_command_listens_on_loopback_by_default_and_checks_the_port(capsys, 
     assert called == {"host": "127.0.0.1", "port": 8765}
     assert main(["app", "--port", "70000"]) == 2
     assert "--port: expected 0 to 65535, got 70000" in capsys.readouterr().err
-    assert "kwargs" in inspect.signature(TeachingModel.__init__).parameters
 
 
-def test_a_malformed_file_is_reported_on_the_page_not_raised(tmp_path):
-    from sim.app import Choice, build
-
-    bad = tmp_path / "broken.yaml"
-    bad.write_text("format: diplosim/1\nid: broken\n", encoding="utf-8")
-    message = build(Choice("broken", str(bad)))
-    assert isinstance(message, str) and message.startswith("cannot load broken: ")
-    assert str(bad) in message
-    (tmp_path / "counterfactuals").mkdir()
-    (tmp_path / "counterfactuals" / "bad.yaml").write_text("base: [unclosed\n", encoding="utf-8")
-    assert [c.label for c in choices(tmp_path, tmp_path / "counterfactuals")] == ["broken"]
+def test_the_page_names_where_a_what_if_moves_the_outcome():
+    s = _scenario()
+    moved = T.share_rows(s, T.comparison("gsomia_2019", T.page_change({US_NOVEMBER: 0.4})))
+    clear = T.clear_differences(moved)
+    assert clear and all(r.difference[1] > 0 or r.difference[2] < 0 for _, r in clear)
+    assert {d for d, _ in clear} == {"termination_takes_effect"}  # it acts in November only
+    untouched = T.share_rows(s, T.comparison("gsomia_2019", T.page_change({})))
+    assert T.clear_differences(untouched) == []
 
 
-def test_a_hostile_overlay_beside_the_scenarios_is_not_offered_and_does_not_stall(tmp_path):
-    """An alias bomb in the overlays folder is skipped quickly by the page's scenario picker."""
-    import shutil
-    import time
-
-    from sim.app import choices
-
-    shutil.copy(SCENARIOS / "gsomia_2019.yaml", tmp_path / "gsomia_2019.yaml")
-    folder = tmp_path / "counterfactuals"
-    folder.mkdir()
-    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9))
-    (folder / "bomb.yaml").write_text(bomb, encoding="utf-8")
-    started = time.perf_counter()
-    offered = choices(tmp_path, folder)
-    assert time.perf_counter() - started < 5
-    assert [c.label for c in offered] == ["gsomia_2019"]
-
-
-def test_the_tabs_are_named_for_what_they_show():
-    assert TABS == ("The run and its decision", "The ensemble against the baseline",
-                    "Where the ranges come from")
-
-
-def test_each_slider_carries_its_quote_and_source_as_its_caption():
-    loaded = load_choice(str(SCENARIOS / "gsomia_2012.yaml"), None)
-    opposition = next(s for s in slider_specs(loaded) if s.key == "south_korea.initial_opposition")
-    assert quote_caption(opposition) == "\u201c47.9% opposed concluding the pact, 15.8% in favour\u201d (record)"
-    assert "47.9 / (47.9 + 15.8)" in sources_table(loaded)  # the note, on the sources tab
-
-
-def test_the_timeline_is_an_interactive_chart_of_the_run_so_far():
-    """State above, the decider's utilities below, one zoomable time axis; events numbered as
-    listed under the chart, the run's decision and the recorded one as vertical lines."""
-    import json
-
-    model = TeachingModel(**initial_arguments(model_params(_choice("gsomia_2012"))))
-    model.run()
-    option = json.loads(json.dumps(timeline_option(model)))  # plain JSON for the browser
-    names = [s["name"] for s in option["series"]]
-    assert "South Korea (decider): public opposition" in names
-    assert {"U signing: sign", "U signing: postpone"} <= set(names)
-    state = option["series"][0]
-    assert len(state["data"]) == model.clock.n_steps and state["data"][0][0] == "2012-06-20T00:00"
-    assert {z["type"] for z in option["dataZoom"]} == {"inside", "slider"}
-    marks = [m["name"] for m in state["markLine"]["data"]]
-    events = event_lines(model)
-    assert events[0].startswith("1. 2012-06-26 10:00 cabinet_approval: ")
-    assert marks[:len(events)] == [f"{n}. {line.split()[3].rstrip(':')}"
-                                   for n, line in enumerate(events, start=1)]
-    decision = model.decisions[0]
-    assert f"run: {decision.outcome}" in " ".join(marks) and "recorded: postpone" in marks
-
-
-def test_reset_builds_the_model_without_waiting_for_the_ensemble():
-    """The ensemble is computed on first use (in the background on the page), so Reset
-    returns at once and the page shows progress while the answer is computed."""
-    import time
-
-    args = initial_arguments(model_params(_choice("gsomia_2019")))
-    started = time.perf_counter()
-    model = TeachingModel(**{**args, "members": 2000, "south_korea.initial_opposition": 0.41})
-    assert "comparisons" not in vars(model)
-    assert time.perf_counter() - started < 1.0
-    assert probability_lines(model)[0].startswith("termination_notice: P(terminate, recorded)")
-    assert "2000 runs" in probability_lines(model)[0]
-
-
-def test_a_half_collected_step_is_left_out_of_the_timeline():
-    """The page draws while a run plays in another thread: a step whose columns are not all
-    collected yet is left out, not an error (it was a ValueError from pandas)."""
-    from sim.outputs.report.replay import traced
-
-    model = TeachingModel(**initial_arguments(model_params(_choice("gsomia_2012"))))
-    model.step()
-    model.step()
-    columns = model.datacollector.model_vars
-    first = next(iter(columns))
-    columns[first].append(columns[first][-1])  # one column a step ahead, as mid-collection
-    run = traced(model)
-    assert len(run.times) == len(columns[list(columns)[-1]])
+def test_a_slider_labels_its_range_ends_once_per_grid_position():
+    for spec in T.slider_specs(_scenario()):
+        if not spec.fixed_by_source:
+            labels = page.end_labels(spec)
+            assert (labels[0], labels[-1]) == (f"{spec.low:g}", f"{spec.high:g}")
+            assert len(labels) == round((spec.high - spec.low) / spec.step) + 1

@@ -1,107 +1,285 @@
-"""Counterfactual overlays: validation, common random numbers, exact zero for an empty overlay."""
+"""Counterfactual overlays on Model 3 (diplosim-overlay/3): loading and its one-line errors,
+exact zero for an empty overlay, determinism, the command, its --out folder and report, and
+the direction the sources imply for Washington's pressure in 2019."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from sim.cli import main
-from sim.experiments.counterfactual import compare, load_overlay, paired_inputs
-from sim.engine.ensemble import VectorEngine
-from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019
+from sim.commands import counterfactual as command
+from sim.experiments.counterfactual import counterfactual, load_overlay, overlays
+from sim.experiments.whatif import Change
+from sim.model.scenario import ScenarioError, WrongKind
+from sim.model3.constants import load_constants
+from sim.paths import LIBRARY
+from sim.validation import InvalidArgument
+from tests.conftest import ROOT, needs_sources
 
-OVERLAYS = sorted((ROOT / "scenarios" / "counterfactuals").glob("*.yaml"))
+GSOMIA_IDS = ("accountable_president_2016", "china_stays_silent_2019",
+              "japan_never_offers_talks_2019", "leader_indifferent_2016", "no_election_2012",
+              "no_ruling_party_request_2012", "no_us_pressure_2019",
+              "opposition_full_force_2016", "us_presses_2012")
+HEAD = ("format: diplosim-overlay/3\nid: test_overlay\nbase: {base}\nquestion: A question?\n"
+        "what_to_look_for: Watch the last decision.\n")
 
 
-def _overlay(tmp_path: Path, body: str, base: Path = SCENARIO_2019) -> Path:
+@pytest.fixture(scope="module")
+def constants3():
+    return load_constants()
+
+
+def _overlay(tmp_path: Path, body: str = "", base: str = "gsomia_2019") -> Path:
     path = tmp_path / "overlay.yaml"
-    path.write_text(
-        "format: diplosim-overlay/1\nid: test_overlay\n"
-        f"base: {base}\nquestion: A question.\nanswer: An answer.\n" + body
-    )
+    path.write_text(HEAD.format(base=base) + body, encoding="utf-8")
     return path
 
 
-def test_empty_overlay_gives_exactly_zero_difference(tmp_path, constants):
-    loaded = load_overlay(str(_overlay(tmp_path, "")))
-    for comparison in compare(loaded, constants, seed=3, runs=300):
-        for option, (diff, low, high) in comparison.difference.items():
-            assert diff == 0.0 and low == 0.0 and high == 0.0
-        assert comparison.base_shares == comparison.cf_shares
-        for _, base_gap, cf_gap in comparison.attribution:
-            assert base_gap == cf_gap or (np.isnan(base_gap) and np.isnan(cf_gap))
+def _run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    return command.main(parser.parse_args(argv))
 
 
-def test_common_random_numbers(tmp_path, constants):
-    """The counterfactual shares the baseline's shock table and every common draw; only the
-    overlay's settings and its own new quantities differ."""
-    body = (
-        "set:\n  united_states.escalation:\n    value: 0.0\n    note: none\n"
-        "remove_events: [milley_visit]\n"
-        "add_events:\n  - id: extra_visit\n    time: 2019-11-20T12:00:00+09:00\n"
-        "    description: A hypothetical visit.\n    note: Illustration.\n    effects:\n"
-        "      - {target: united_states.pressure, op: add, range: [0.0, 0.2], note: a pulse}\n"
-    )
-    loaded = load_overlay(str(_overlay(tmp_path, body)))
-    base_engine = VectorEngine(loaded.base, constants)
-    cf_engine = VectorEngine(loaded.counterfactual, constants)
-    base_inputs = base_engine.inputs(5, range(50))
-    cf_inputs = paired_inputs(base_engine, cf_engine, base_inputs, 5, {"united_states.escalation": 0.0})
-    assert cf_inputs.seed == base_inputs.seed  # shocks are a function of (seed, run)
-    assert np.array_equal(cf_inputs.runs, base_inputs.runs)
-    assert np.array_equal(base_engine.clock.boundaries, cf_engine.clock.boundaries)
-    for key, j in cf_engine.column.items():
-        column = cf_inputs.values[:, j]
-        if key == "united_states.escalation":
-            assert np.all(column == 0.0)
-        elif key in base_engine.column:
-            assert np.array_equal(column, base_inputs.values[:, base_engine.column[key]])
-        else:
-            assert key.startswith("event.extra_visit.")
-            assert np.all((0.0 <= column) & (column <= 0.2)) and column.std() > 0
+def _error(path: Path) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        load_overlay(str(path))
+    message = str(caught.value)
+    assert "\n" not in message and "Traceback" not in message
+    return message
 
 
-@pytest.mark.parametrize(
-    "body,where,message",
-    [
-        ("remove_events: [no_such_event]\n", "remove_events[0]", "unknown event 'no_such_event'"),
-        ("set:\n  united_states.pressur:\n    value: 0.1\n    note: x\n", "set.united_states.pressur",
-         "not a drawn quantity"),
-        ("set:\n  united_states.escalation:\n    value: 0.1\n", "set.united_states.escalation.note",
-         "missing required key 'note'"),
-        ("move_events:\n  milley_visit: 2020-01-01T00:00:00+09:00\n", "move_events.milley_visit",
-         "outside the clock"),
-        ("remove_elections: maybe\n", "remove_elections", "valid boolean"),
-    ],
-)
-def test_overlay_errors_are_located(tmp_path, capsys, body, where, message):
-    path = _overlay(tmp_path, body)
-    assert main(["counterfactual", str(path), "--runs", "10"]) == 2
-    err = capsys.readouterr().err
-    assert f"{path}:" in err and f": {where}:" in err and message in err, err
-    assert "Traceback" not in err
+# -- loading ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", OVERLAYS, ids=[p.stem for p in OVERLAYS])
-def test_shipped_overlays_run(path, capsys):
-    assert main(["counterfactual", str(path), "--runs", "40", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
-    assert result and {"decision", "baseline", "counterfactual", "difference", "attribution"} <= set(result[0])
+@pytest.mark.parametrize("overlay_id", GSOMIA_IDS)
+def test_the_nine_gsomia_overlays_load_by_id(overlay_id):
+    loaded = load_overlay(overlay_id)
+    assert loaded.overlay.id == overlay_id
+    assert loaded.episode == f"gsomia_{overlay_id[-4:]}"
+    assert Path(loaded.file).parent == LIBRARY / loaded.episode / "counterfactuals"
+    assert not loaded.change.is_empty()
 
 
-def test_at_least_three_teaching_overlays_per_episode():
-    bases = [load_overlay(str(p)).base.id for p in OVERLAYS]
-    assert all(bases.count(e) >= 3 for e in ("gsomia_2012", "gsomia_2016", "gsomia_2019"))
+def test_every_shipped_overlay_is_listed_and_loads():
+    listed = overlays()
+    assert {o.id for o in listed} >= set(GSOMIA_IDS)
+    assert len({o.episode for o in listed}) >= 6  # the three GSOMIA episodes and three others
+    for o in listed:
+        loaded = load_overlay(o.file)
+        assert (loaded.episode, loaded.overlay.id) == (o.episode, o.id)
+        assert Path(o.file).stem == o.id and o.question
 
 
-def test_removing_the_election_lowers_postponement(constants):
-    loaded = load_overlay(str(ROOT / "scenarios" / "counterfactuals" / "no_election_2012.yaml"))
-    # In Model 2 the election acts through the ruling party, which presses only in the last
-    # hour and a half: a smaller effect, so more runs to resolve its sign.
-    (signing,) = compare(loaded, constants, seed=1, runs=4000)
-    diff, low, high = signing.difference["postpone"]
-    assert high < 0
-    assert SCENARIO_2012.exists()
+def test_an_unknown_overlay_name_suggests_the_nearest():
+    with pytest.raises(InvalidArgument, match="did you mean no_us_pressure_2019"):
+        load_overlay("no_us_presure_2019")
+
+
+def test_a_base_given_as_a_path_relative_to_the_overlay(tmp_path):
+    relative = os.path.relpath(LIBRARY / "gsomia_2012" / "scenario.yaml", tmp_path)
+    loaded = load_overlay(str(_overlay(tmp_path, "remove_events: [ruling_party_request]\n",
+                                       base=relative)))
+    assert loaded.episode == "gsomia_2012"
+    assert loaded.change == Change(remove_events=("ruling_party_request",))
+
+
+# -- errors: one line with file:line, key path and what was expected ----------------------------
+
+
+def test_a_value_outside_its_scale(tmp_path):
+    path = _overlay(tmp_path, "set:\n  termination_notice.united_states.salience:\n"
+                              "    value: 1.5\n    note: Too much.\n")
+    message = _error(path)
+    assert message.startswith(f"{path}:8: set.termination_notice.united_states.salience.value:")
+    assert "must lie within [0, 1]" in message and "got 1.5" in message
+
+
+def test_an_unknown_quantity_key_names_the_nearest(tmp_path):
+    path = _overlay(tmp_path, "set:\n  termination_notice.united_states.salinece:\n"
+                              "    value: 0.1\n    note: A typo.\n")
+    message = _error(path)
+    assert message.startswith(f"{path}:7: set.termination_notice.united_states.salinece:")
+    assert "not a drawn quantity of gsomia_2019" in message
+    assert "nearest: termination_notice.united_states.salience" in message
+
+
+def test_an_unknown_event(tmp_path):
+    path = _overlay(tmp_path, "remove_events:\n  - milley_visit\n  - esper_visit\n")
+    message = _error(path)
+    assert message.startswith(f"{path}:8: remove_events[1]:")
+    assert "unknown event 'esper_visit' in gsomia_2019" in message
+    assert "esper_in_bangkok" in message or "esper_meets_moon" in message
+
+
+def test_an_unknown_key_and_a_written_answer(tmp_path):
+    message = _error(_overlay(tmp_path, "remove_event: [milley_visit]\n"))
+    assert ":6: remove_event:" in message and "unknown key" in message
+    message = _error(_overlay(tmp_path, "answer: It lapses.\n"))
+    assert ": answer:" in message and "carries no results" in message
+
+
+def test_numbers_in_what_to_look_for_are_refused(tmp_path):
+    path = tmp_path / "overlay.yaml"
+    path.write_text(HEAD.format(base="gsomia_2019").replace(
+        "Watch the last decision.", "Suspension falls to 23%."), encoding="utf-8")
+    message = _error(path)
+    assert ":5: what_to_look_for:" in message and "without numbers" in message
+
+
+def test_a_model_2_overlay_is_told_to_migrate(tmp_path):
+    path = tmp_path / "old.yaml"
+    path.write_text("format: diplosim-overlay/1\nid: old\nbase: ../gsomia_2019.yaml\n",
+                    encoding="utf-8")
+    message = _error(path)
+    assert message.startswith(f"{path}:1: format:") and "diplosim-overlay/3" in message
+
+
+@pytest.mark.parametrize("content", [
+    "format: diplosim/2\nid: secret_thing\n",
+    "password: hunter2-SECRET\nformat: diplosim/3x\n",
+    "SECRET-LINE-ONE\n: : [unbalanced\n",
+])
+def test_a_base_that_is_not_diplosim_3_is_not_quoted(tmp_path, content):
+    (tmp_path / "other.yaml").write_text(content, encoding="utf-8")
+    path = _overlay(tmp_path, base="other.yaml")
+    message = _error(path)
+    assert message.startswith(f"{path}:3: base:") and "is not a diplosim/3 scenario" in message
+    for secret in ("secret_thing", "hunter2", "SECRET", "unbalanced", "3x"):
+        assert secret not in message
+
+
+def test_an_overlay_file_that_is_not_an_overlay_is_not_quoted(tmp_path):
+    path = tmp_path / "notes.yaml"
+    path.write_text("token: SECRET-VALUE\n", encoding="utf-8")
+    with pytest.raises(WrongKind) as caught:
+        load_overlay(str(path))
+    assert "SECRET" not in str(caught.value) and "diplosim-overlay/3" in str(caught.value)
+
+
+def test_control_codes_in_a_base_name_are_escaped(tmp_path):
+    message = _error(_overlay(tmp_path, base='"gsomia\\e[31m_2019"'))
+    assert "\x1b" not in message and "\\x1b" in message and "no library episode" in message
+
+
+@needs_sources
+def test_a_setting_quote_must_be_in_its_source(tmp_path):
+    path = _overlay(tmp_path, "set:\n  termination_notice.united_states.salience:\n"
+                              "    value: 0.1\n    note: x\n    source: nikkei_2019\n"
+                              "    quote: words no article printed\n")
+    assert "quote not found in source 'nikkei_2019'" in _error(path)
+
+
+# -- results ------------------------------------------------------------------------------------
+
+
+def test_an_empty_overlay_gives_exactly_zero_difference(tmp_path, constants3):
+    result = counterfactual(load_overlay(str(_overlay(tmp_path))), constants3, seed=3, runs=300)
+    for d in result.comparison.decisions:
+        assert d.base_shares == d.changed_shares
+        assert all(v == (0.0, 0.0, 0.0) for v in d.difference.values())
+        assert d.attribution and all(a.baseline == a.changed for a in d.attribution)
+
+
+def test_same_seed_same_json_through_the_command(capsys):
+    outputs = []
+    for _ in range(2):
+        assert _run(["no_election_2012", "--runs", "300", "--seed", "11", "--json"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    data = json.loads(outputs[0])
+    assert data["overlay"] == "no_election_2012" and data["seed"] == 11 and data["runs"] == 300
+    assert data["remove_elections"] == ["ruling_party"]
+    assert _run(["no_election_2012", "--runs", "300", "--seed", "12", "--json"]) == 0
+    assert capsys.readouterr().out != outputs[0]
+
+
+def test_text_starts_with_the_question(capsys):
+    assert _run(["us_presses_2012", "--runs", "100"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("counterfactual us_presses_2012 on gsomia_2012: What if Washington")
+    assert "decision signing" in out and "difference [95% CI]" in out
+
+
+def test_out_folder_and_its_report(tmp_path, capsys):
+    from sim.outputs.report import build_report
+
+    out = tmp_path / "cf"
+    assert _run(["no_ruling_party_request_2012", "--runs", "200", "--seed", "5",
+                 "--out", str(out)]) == 0
+    assert f"to {out}" in capsys.readouterr().out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "counterfactual" and manifest["overlay_id"] == \
+        "no_ruling_party_request_2012" and set(manifest["sha256"]) == {"comparison.json",
+                                                                       "comparison.txt"}
+    kind, files = build_report(str(out))
+    assert kind == "counterfactual"
+    markdown = (out / "report.md").read_text()
+    assert "What to look for:" in markdown and "U(sign) - U(postpone)" in markdown
+    # an edited comparison.json is refused by the report (its SHA-256 no longer matches)
+    (out / "comparison.json").write_text("[]\n")
+    from sim.outputs.report.errors import ReportError
+
+    with pytest.raises(ReportError, match="SHA-256 differs"):
+        build_report(str(out))
+
+
+def test_out_refuses_a_folder_diplosim_did_not_write_before_any_run(tmp_path, capsys):
+    (tmp_path / "mine.txt").write_text("keep me")
+    with pytest.raises(ScenarioError, match="did not write"):
+        _run(["no_ruling_party_request_2012", "--runs", "10", "--out", str(tmp_path)])
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
+    assert capsys.readouterr().out == ""
+
+
+# -- the direction the sources imply -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def no_us_pressure(constants3):
+    return counterfactual(load_overlay("no_us_pressure_2019"), constants3, seed=20190822,
+                          runs=2000).comparison
+
+
+def test_no_us_pressure_2019_the_pact_lapses_more_and_tokyo_offers_less(no_us_pressure):
+    """Stated from the sources before this test was run: Washington "pressured Seoul to
+    extend" the pact (KBS) and Esper said "he will ask Japan to do its part" (record), and
+    its pressure only began with the notice (Nikkei). Without it: (1) the notice does not move
+    (nothing of the change reaches it: exactly zero); (2) Tokyo offers talks less often; (3)
+    Seoul lets the pact lapse more often; (4) it keeps the pact (the suspension or withdrawing
+    the notice) less often. (A smoke run of this change had been seen while the attribution
+    was being built; the directions come from the sources, not from it.)"""
+    notice = no_us_pressure.decision("termination_notice")
+    assert all(v == (0.0, 0.0, 0.0) for v in notice.difference.values())
+    assert no_us_pressure.decision("japan_talks").difference["offer_talks"][2] < 0
+    expiry = no_us_pressure.decision("termination_takes_effect")
+    assert expiry.difference["let_expire"][1] > 0
+    kept = sum(expiry.changed_shares[o] - expiry.base_shares[o]
+               for o in ("suspend_conditionally", "withdraw_notice"))
+    assert kept < 0 and expiry.difference["withdraw_notice"][2] < 0
+    pulls = {a.actor: a for a in expiry.attribution}
+    assert pulls["united_states"].change < 0
+    assert all(a.change == 0 for a in expiry.attribution if a.actor != "united_states")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "measured (2000 runs, seed 20190822): suspend_conditionally 0.465 -> 0.477, difference "
+    "+0.013 [-0.006, +0.031]; the runs that lose the unconditional withdrawal (-0.097) go to "
+    "the lapse (+0.084) and to the suspension, so the recorded suspension does not fall"))
+def test_no_us_pressure_2019_the_recorded_suspension_falls(no_us_pressure):
+    """Stated from the sources before this test was run: the recorded outcome, the
+    conditional suspension, came under US pressure (Stilwell, Milley, Esper pressing Seoul),
+    so without that pressure it should be chosen less often."""
+    expiry = no_us_pressure.decision("termination_takes_effect")
+    assert expiry.difference["suspend_conditionally"][2] < 0
+
+
+def test_the_documented_example_is_the_shipped_overlay():
+    docs = (ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    shipped = (LIBRARY / "gsomia_2019" / "counterfactuals" / "no_us_pressure_2019.yaml")
+    assert "# Counterfactual overlays (`diplosim-overlay/3`)" in docs
+    assert f"```yaml\n{shipped.read_text(encoding='utf-8')}```" in docs

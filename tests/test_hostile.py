@@ -104,10 +104,10 @@ def _overlay_for(base: Path, work: Path) -> Path:
 def _spec_for(scenario: Path, work: Path) -> Path:
     spec = work / "spec.yaml"
     spec.write_text(
-        "format: diplosim-sweep/1\n"
+        "format: diplosim-sweep/3\n"
         f"scenario: {os.path.relpath(scenario, work)}\n"
-        "parameters:\n  united_states.base_pressure: [0.0, 1.0]\n"
-        "design:\n  method: grid\n  samples: 1\n  levels: 2\n"
+        "parameters:\n  termination_notice.united_states.salience: [0.0, 1.0]\n"
+        "design:\n  method: grid\n  levels: 2\n"
         "members: 2\nseed: 1\nout: sweep-out\n",
         encoding="utf-8",
     )

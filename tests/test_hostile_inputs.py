@@ -96,8 +96,9 @@ def _overlay_text(base: Path | str) -> str:
 
 def _spec_text(tmp: Path) -> str:
     return (
-        f"format: diplosim-sweep/1\nscenario: {SCENARIO_2019}\nparameters:\n"
-        "  united_states.escalation: [0.0, 1.0]\ndesign:\n  method: grid\n  levels: 2\n"
+        "format: diplosim-sweep/3\nscenario: gsomia_2019\nparameters:\n"
+        "  termination_notice.united_states.salience: [0.0, 1.0]\n"
+        "design:\n  method: grid\n  levels: 2\n"
         "members: 2\nseed: 2019\nout: out\n"
     )
 

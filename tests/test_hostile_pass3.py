@@ -121,10 +121,10 @@ def test_a_report_keeps_an_edited_report(tmp_path, capsys):
 def _spec(folder: Path, seed: int, out: str) -> Path:
     path = folder / f"sweep_{seed}_{out}.yaml"
     path.write_text(
-        "format: diplosim-sweep/1\n"
-        f"scenario: {SCENARIO_2019}\n"
-        "parameters:\n  united_states.base_pressure: [0.0, 1.0]\n"
-        "design:\n  method: grid\n  samples: 1\n  levels: 4\n"
+        "format: diplosim-sweep/3\n"
+        "scenario: gsomia_2019\n"
+        "parameters:\n  termination_notice.united_states.salience: [0.0, 1.0]\n"
+        "design:\n  method: grid\n  levels: 4\n"
         f"members: 5\nseed: {seed}\nchunk_points: 1\nout: {out}\n")
     return path
 
@@ -223,8 +223,9 @@ def test_an_overlay_base_that_is_not_a_scenario_is_not_quoted(tmp_path, capsys, 
 
 def test_a_sweep_scenario_that_is_not_a_scenario_is_not_quoted(tmp_path, capsys, secret):
     spec = _spec(tmp_path, 7, "s")
-    spec.write_text(spec.read_text().replace(f"scenario: {SCENARIO_2019}", f"scenario: {secret}"))
-    _refused_quietly(capsys, ["sweep", str(spec), "--quiet"], secret, tmp_path)
+    spec.write_text(spec.read_text().replace("scenario: gsomia_2019", f"scenario: {secret}"))
+    line = _refused_quietly(capsys, ["sweep", str(spec), "--quiet"], secret, tmp_path)
+    assert "not a diplosim scenario file" in line
 
 
 def test_calibration_constants_that_are_not_constants_are_not_quoted(tmp_path, capsys, secret):

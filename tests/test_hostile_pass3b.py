@@ -59,8 +59,8 @@ def _edited(tmp_path: Path, source: Path, old: str, new: str, name: str = "edite
 
 def _spec(tmp_path: Path, parameters: dict[str, str], *, method: str = "grid", samples: int = 1,
           levels: int = 2, members: int | str = 2, seed: int = 7,
-          scenario: Path | str = SCENARIO_2019, name: str = "spec.yaml") -> Path:
-    lines = ["format: diplosim-sweep/1", f"scenario: {scenario}", "parameters:",
+          scenario: Path | str = "gsomia_2019", name: str = "spec.yaml") -> Path:
+    lines = ["format: diplosim-sweep/3", f"scenario: {scenario}", "parameters:",
              *[f"  {key}: {bounds}" for key, bounds in parameters.items()],
              "design:", f"  method: {method}", f"  samples: {samples}", f"  levels: {levels}",
              f"members: {members}", f"seed: {seed}", "chunk_points: 16", "out: out"]
@@ -80,7 +80,8 @@ def _subprocess(args: list[str], tmp_path: Path, timeout: float = 60,
                           preexec_fn=limit)
 
 
-PRESSURE = "united_states.base_pressure"
+PRESSURE = "united_states.base_pressure"  # Model 2's, for the API's sweep
+SWEPT = "termination_notice.united_states.salience"  # Model 3's, for sweep specs
 
 
 # -- item 5: lax coercion in the files --------------------------------------------------------
@@ -159,20 +160,20 @@ def test_a_quote_of_blanks_is_refused(tmp_path, capsys, where, old):
 
 
 def test_a_sweep_bound_outside_the_parameters_range_is_refused(tmp_path, capsys):
-    spec = _spec(tmp_path, {"south_korea.salience": "[-3, -1]"})
-    _refused(capsys, ["sweep", str(spec), "--quiet"], "parameters.south_korea.salience",
+    spec = _spec(tmp_path, {"termination_notice.public.salience": "[-3, -1]"})
+    _refused(capsys, ["sweep", str(spec), "--quiet"], "parameters.termination_notice.public.salience",
              "[0, 1]", "-3")
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("seed", [2**64, 2**70])
 def test_a_sweep_seed_beyond_2_63_is_refused(tmp_path, capsys, seed):
-    spec = _spec(tmp_path, {PRESSURE: "[0, 1]"}, seed=seed)
+    spec = _spec(tmp_path, {SWEPT: "[0, 1]"}, seed=seed)
     _refused(capsys, ["sweep", str(spec), "--quiet"], "seed", "2**63-1", str(seed))
 
 
 def test_sweep_members_given_as_text_are_refused(tmp_path, capsys):
-    spec = _spec(tmp_path, {PRESSURE: "[0, 1]"}, members="'2'")
+    spec = _spec(tmp_path, {SWEPT: "[0, 1]"}, members="'2'")
     _refused(capsys, ["sweep", str(spec), "--quiet"], "members", "1,000,000", "'2'")
 
 
@@ -318,7 +319,7 @@ def test_the_readme_documents_the_limit_and_the_flag():
 
 
 def test_a_sweep_of_10_12_member_runs_is_refused(tmp_path):
-    spec = _spec(tmp_path, {PRESSURE: "[0, 1]", "united_states.escalation": "[0, 1]"},
+    spec = _spec(tmp_path, {SWEPT: "[0, 1]", "termination_notice.public.position": "[0, 1]"},
                  levels=1000, members=1_000_000)
     done = _subprocess([*CLI, "sweep", str(spec), "--quiet"], tmp_path)
     line = _one_error_line(done.stderr)
@@ -384,10 +385,13 @@ COMMANDS = {
     "validate": (signal.SIGTERM, lambda t: ["validate", str(_heavy(t)), "--runs", "10000"]),
     "counterfactual": (signal.SIGTERM, lambda t: [
         "counterfactual", str(_slow_overlay(t, _heavy(t))), "--runs", "20000"]),
+    # Model 3: a million members per point of the library's 2019 episode (about 40 s each)
     "sweep": (signal.SIGTERM, lambda t: ["sweep", str(_spec(
-        t, {PRESSURE: "[0, 1]"}, members=20000, scenario=_heavy(t)))]),
+        t, {SWEPT: "[0, 1]"}, members=1_000_000))]),
+    "sweep-ctrl-c": (signal.SIGINT, lambda t: ["sweep", str(_spec(
+        t, {SWEPT: "[0, 1]"}, members=1_000_000))]),
     "sweep-on-dask": (signal.SIGTERM, lambda t: ["sweep", str(_spec(
-        t, {PRESSURE: "[0, 1]"}, members=20000, scenario=_heavy(t))), "--workers", "2"]),
+        t, {SWEPT: "[0, 1]"}, members=1_000_000)), "--workers", "2"]),
     "sensitivity": (signal.SIGTERM, lambda t: [
         "sensitivity", str(_heavy(t)), "--samples", "4", "--members", "2000"]),
 }
@@ -435,16 +439,16 @@ def test_a_300_character_file_name_is_one_error_line(tmp_path, capsys):
 
 
 def test_sweep_bounds_with_lo_equal_to_hi_are_one_error_line(tmp_path, capsys):
-    spec = _spec(tmp_path, {PRESSURE: "[0.5, 0.5]"}, method="lhs", samples=4)
-    _refused(capsys, ["sweep", str(spec), "--quiet"], f"parameters.{PRESSURE}", "lo < hi")
+    spec = _spec(tmp_path, {SWEPT: "[0.5, 0.5]"}, method="lhs", samples=4)
+    _refused(capsys, ["sweep", str(spec), "--quiet"], f"parameters.{SWEPT}", "lo < hi")
     with pytest.raises(ValueError) as exc:
         sim.sweep("gsomia_2019", {PRESSURE: (0.5, 0.5)}, samples=2)
     _plain_sentence(exc, "lo < hi")
 
 
 def test_a_1000_level_grid_over_five_parameters_is_one_error_line(tmp_path):
-    five = ["united_states.base_pressure", "united_states.escalation",
-            "south_korea.initial_opposition", "south_korea.salience", "japan.talks_willingness"]
+    five = [f"termination_notice.{actor}.salience" for actor in
+            ("executive", "public", "conservative_opposition", "japan", "united_states")]
     spec = _spec(tmp_path, {key: "[0, 1]" for key in five}, levels=1000)
     done = _subprocess([*CLI, "sweep", str(spec), "--quiet"], tmp_path)
     line = _one_error_line(done.stderr)

@@ -138,15 +138,15 @@ COMMANDS = {
 }
 
 
-def _spec(tmp_path: Path, out: str, *, scenario: str | None = None, bounds: str = "[0.0, 1.0]",
+def _spec(tmp_path: Path, out: str, *, scenario: str | None = None, bounds: str = "[0.3, 0.7]",
           samples: int = 8, chunk: int = 2, name: str = "spec.yaml") -> Path:
     spec = tmp_path / name
     spec.write_text(
-        "format: diplosim-sweep/1\n"
-        f"scenario: {scenario or SCENARIO_2012}\n"
+        "format: diplosim-sweep/3\n"
+        f"scenario: {scenario or 'gsomia_2012'}\n"
         "parameters:\n"
-        "  united_states.base_pressure: [0.0, 1.0]\n"
-        f"  south_korea.initial_opposition: {bounds}\n"
+        "  signing.united_states.salience: [0.0, 1.0]\n"
+        f"  signing.public.position: {bounds}\n"
         "design:\n"
         "  method: lhs\n"
         f"  samples: {samples}\n"
@@ -505,9 +505,9 @@ def test_a_different_unfinished_sweep_is_replaced_only_with_force(tmp_path, caps
 def test_a_reversed_sweep_bound_is_located_at_its_line(tmp_path, capsys):
     spec = _spec(tmp_path, "sweep-out", bounds="[0.8, 0.3]")
     line = refused(capsys, ["sweep", str(spec), "--quiet"])
-    where = _line_of(spec, "south_korea.initial_opposition")
+    where = _line_of(spec, "signing.public.position")
     assert line.startswith(f"diplosim: error: {spec}:{where}: "
-                           "parameters.south_korea.initial_opposition: ")
+                           "parameters.signing.public.position: ")
     assert "lo < hi" in line
 
 

@@ -349,7 +349,7 @@ def test_validate_report_is_all_or_nothing(tmp_path, monkeypatch, capsys):
 
 
 def _sweep(tmp_path: Path, name: str, method: str, parameters: dict, samples: int = 4) -> Path:
-    lines = ["format: diplosim-sweep/1", f"scenario: {SCENARIO_2012}", "parameters:",
+    lines = ["format: diplosim-sweep/3", "scenario: gsomia_2012", "parameters:",
              *[f"  {k}: [{lo}, {hi}]" for k, (lo, hi) in parameters.items()],
              "design:", f"  method: {method}", f"  samples: {samples}", "  levels: 3",
              "members: 20", "seed: 11", "chunk_points: 8", f"out: {tmp_path / name}"]
@@ -359,7 +359,8 @@ def _sweep(tmp_path: Path, name: str, method: str, parameters: dict, samples: in
     return tmp_path / name
 
 
-GRID = {"united_states.base_pressure": (0.0, 1.0), "south_korea.initial_opposition": (0.3, 0.8)}
+PATRON, PUBLIC = "signing.united_states.salience", "signing.public.position"
+GRID = {PATRON: (0.0, 1.0), PUBLIC: (0.3, 0.8)}
 
 
 def test_sweep_report_grid_heatmap_matches_dataset(tmp_path, capsys):
@@ -368,14 +369,14 @@ def test_sweep_report_grid_heatmap_matches_dataset(tmp_path, capsys):
     # defaults: first two parameters, first decision, its recorded option (2012: postpone)
     _assert_report_files(out, {"heatmap_signing_postpone.png"})
     data = pq.read_table(out / "dataset.parquet").to_pydict()
-    x, y = "united_states.base_pressure", "south_korea.initial_opposition"
-    cells = {(a, b): s for a, b, o, s in zip(data[x], data[y], data["option"], data["share"])
-             if o == "postpone"}
+    x, y = PATRON, PUBLIC
+    cells = dict(zip(zip(data[x], data[y]), data["share.signing.postpone"]))
     xs, ys = sorted({a for a, _ in cells}), sorted({b for _, b in cells}, reverse=True)
     table = _table(_page(out), "Mean share of postpone per cell")
     assert table["header"][1:] == [f"{v:.3f}" for v in xs]
     assert [row[0] for row in table["rows"]] == [f"{v:.3f}" for v in ys]
     assert [row[1:] for row in table["rows"]] == [[f"{cells[(a, b)]:.3f}" for a in xs] for b in ys]
+    assert "Recorded outcome of signing: postpone." in (out / "report.md").read_text()
     # other axes and outcome on request
     assert main(["report", str(out), "--x", y, "--y", x, "--option", "sign"]) == 0
     table = _table(_page(out), "Mean share of sign per cell")
@@ -386,16 +387,14 @@ def test_sweep_report_grid_heatmap_matches_dataset(tmp_path, capsys):
 def test_sweep_report_bins_a_sampled_design(tmp_path, capsys):
     from sim.outputs.report import bins_for
 
-    parameters = {**GRID, "japan.hard_line": (0.0, 1.0)}
-    out = _sweep(tmp_path, "lhs", "lhs", parameters, samples=24)
-    assert main(["report", str(out), "--x", "japan.hard_line", "--option", "sign"]) == 0
+    third = "signing.japan.salience"
+    out = _sweep(tmp_path, "lhs", "lhs", {**GRID, third: (0.0, 1.0)}, samples=24)
+    assert main(["report", str(out), "--x", third, "--option", "sign"]) == 0
     _assert_report_files(out, {"heatmap_signing_sign.png"})
     data = pq.read_table(out / "dataset.parquet").to_pydict()
-    keep = [i for i, o in enumerate(data["option"]) if o == "sign"]
-    bins = bins_for(len(keep))
-    x = np.array([data["japan.hard_line"][i] for i in keep])
-    y = np.array([data["united_states.base_pressure"][i] for i in keep])
-    share = np.array([data["share"][i] for i in keep])
+    bins = bins_for(len(data["point"]))
+    x, y = np.array(data[third]), np.array(data[PATRON])
+    share = np.array(data["share.signing.sign"])
     edges = [np.linspace(0.0, 1.0, bins + 1)] * 2
     total, _, _ = np.histogram2d(y, x, bins=edges, weights=share)
     count, _, _ = np.histogram2d(y, x, bins=edges)
@@ -479,7 +478,7 @@ def test_report_errors_name_the_path(tmp_path, capsys, run_folder):
 def test_report_unknown_sweep_parameter(tmp_path, capsys):
     out = _sweep(tmp_path, "grid", "grid", GRID)
     err = _error(capsys, ["report", str(out), "--x", "japan.nothing"])
-    assert str(out) in err and "'japan.nothing'" in err and "united_states.base_pressure" in err
+    assert str(out) in err and "'japan.nothing'" in err and PATRON in err
     err = _error(capsys, ["report", str(out), "--decision", "signing", "--option", "maybe"])
     assert "'maybe'" in err and "postpone" in err
     assert not (out / "report.html").exists()

@@ -59,11 +59,11 @@ def pristine_all(pristine):
     quiet = ["--quiet"]
     spec = base / "spec.yaml"
     spec.write_text(
-        "format: diplosim-sweep/1\n"
-        f"scenario: {SCENARIO_2019}\n"
-        "parameters:\n  united_states.base_pressure: [0.0, 1.0]\n"
-        "  united_states.escalation: [0.0, 1.0]\n"
-        "design:\n  method: grid\n  samples: 1\n  levels: 2\n"
+        "format: diplosim-sweep/3\n"
+        "scenario: gsomia_2019\n"
+        "parameters:\n  termination_notice.united_states.salience: [0.0, 1.0]\n"
+        "  termination_takes_effect.united_states.salience: [0.0, 1.0]\n"
+        "design:\n  method: grid\n  levels: 2\n"
         "members: 5\nseed: 1\nchunk_points: 2\nout: sweep\n",
         encoding="utf-8",
     )
@@ -224,16 +224,20 @@ def _rewrite_dataset(folder: Path, change) -> None:
     pq.write_table(change(pq.read_table(path)), path)
 
 
+RENEW = "share.termination_notice.renew"
 SWEEP_DAMAGE = {
     "truncated": (lambda f: (f / "dataset.parquet").write_bytes(
         (f / "dataset.parquet").read_bytes()[:300]), ["dataset.parquet", "not a readable Parquet"]),
     "garbage": (lambda f: (f / "dataset.parquet").write_text("point,share\n0,1\n"),
                 ["dataset.parquet", "not a readable Parquet"]),
-    "half of its rows": (lambda f: _rewrite_dataset(f, lambda t: t.slice(0, 10)),
-                         ["dataset.parquet", "holds 10 rows", "says 20"]),
+    "half of its rows": (lambda f: _rewrite_dataset(f, lambda t: t.slice(0, 2)),
+                         ["dataset.parquet", "holds 2 rows", "says 4"]),
     "share as text": (lambda f: _rewrite_dataset(f, lambda t: t.set_column(
-        t.column_names.index("share"), "share", pa.array([str(v) for v in t["share"].to_pylist()]))),
-        ["dataset.parquet", "column 'share'"]),
+        t.column_names.index(RENEW), RENEW, pa.array([str(v) for v in t[RENEW].to_pylist()]))),
+        ["dataset.parquet", f"column '{RENEW}'"]),
+    "shares that do not sum to 1": (lambda f: _rewrite_dataset(f, lambda t: t.set_column(
+        t.column_names.index(RENEW), RENEW, pa.array([0.0] * t.num_rows))),
+        ["dataset.parquet", "termination_notice", "sum to 1"]),
     "manifest says more points": (lambda f: _set_manifest(f, points=5),
                                   ["dataset.parquet", "holds 4 points", "says 5"]),
     "manifest says more chunks": (lambda f: _set_manifest(f, chunks=3),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sim import orchestrator
-from sim.commands import common
 
 HELP = "validate scenario files without running them"
 

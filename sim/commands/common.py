@@ -58,7 +58,7 @@ def quiet(p: argparse.ArgumentParser) -> None:
 def large(p: argparse.ArgumentParser) -> None:
     p.add_argument(ALLOW_LARGE, action="store_true",
                    help=f"run even when the work estimated before the start exceeds "
-                   f"{validation.MAX_WORK:.0e} units, about an hour of one core")
+                   f"{validation.MAX_WORK:.0e} units (minutes to tens of minutes of one core)")
 
 
 def runs(p: argparse.ArgumentParser, default: int) -> None:

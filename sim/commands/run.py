@@ -28,7 +28,7 @@ def main(args) -> int:
     try:
         result = orchestrator.run(loaded, runs=args.runs, seed=args.seed, engine=args.engine,
                                   consts=args.constants, out=args.out, force=args.force,
-                                  progress=update)
+                                  progress=update, allow_large=args.allow_large)
     finally:
         close()
     print(result.text())

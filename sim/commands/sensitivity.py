@@ -1,100 +1,76 @@
-"""diplosim sensitivity: Sobol indices (SALib) of a decision's outcome and timing (still Model 2 until its Model 3 module lands)."""
+"""diplosim sensitivity: Sobol indices (SALib) of each decision's outcome shares over every drawn
+quantity of a Model 3 scenario (and, with --include-constants, the six constants)."""
 
 from __future__ import annotations
 
+import sys
 import time
 
-from sim import validation
+from sim import orchestrator
 from sim.commands import common
-from sim.commands.common import ALLOW_LARGE, FORCE_HELP, whole_number
-from sim.validation import MAX_MEMBERS, MAX_RUNS, MAX_SAMPLES
+from sim.commands.common import ALLOW_LARGE, whole_number
+from sim.validation import MAX_MEMBERS, MAX_SAMPLES
 
-_say, _progress, _strict_json = common.say, common.progress, common.strict_json
-HELP = "Sobol indices (SALib) of a decision's outcome and timing"
-
-
-def _say_replaced(target, file=None):
-    common.say_replaced(target.replaced_note(), file)
+HELP = "Sobol indices (SALib) of each decision's outcome over the drawn quantities"
 
 
-def _load(args, path):
-    from sim.model.constants import load_constants
-    from sim.model.scenario import load_scenario
-
-    loaded = load_scenario(path, sources_root=args.sources)
-    return loaded, load_constants(args.constants)
-
-
-def _check_cost(args, what, scenario, members, members_text=None):
-    validation.check_work(what, members, scenario, getattr(args, "allow_large", False),
-                          ALLOW_LARGE, members_text)
-
-
-def _check_runs(runs):
-    pass
-
-
-def add_arguments(sens) -> None:
-    sens.add_argument("scenario")
-    sens.add_argument("--decision", help="decision id (default: the first recorded decision)")
-    sens.add_argument("--option", help="option id (default: the recorded option)")
-    sens.add_argument("--samples", type=whole_number(1, MAX_SAMPLES), default=64,
-                      help=f"Saltelli base samples N, 1 to {MAX_SAMPLES:,} (default 64)")
-    sens.add_argument("--members", type=whole_number(1, MAX_MEMBERS), default=100,
-                      help=f"members per point, 1 to {MAX_MEMBERS:,} (default 100)")
-    sens.add_argument("--out", help="folder for sensitivity.csv, sensitivity.png, manifest.json")
-    common.force(sens)
-    common.seeded(sens)
-    common.inputs(sens)
-    common.quiet(sens)
-    common.large(sens)
+def add_arguments(p) -> None:
+    p.add_argument("scenario", help="a library episode's name (diplosim scenarios) or a file")
+    p.add_argument("--decision", help="only this decision (default: every decision)")
+    p.add_argument("--option", help="only this option (default: the recorded option, else "
+                   "each option)")
+    p.add_argument("--samples", type=whole_number(1, MAX_SAMPLES), default=64,
+                   help=f"Saltelli base samples N, 1 to {MAX_SAMPLES:,} (default 64); the "
+                   "points are N x (inputs + 2)")
+    p.add_argument("--members", type=whole_number(1, MAX_MEMBERS), default=100,
+                   help=f"members per point, 1 to {MAX_MEMBERS:,} (default 100)")
+    p.add_argument("--include-constants", action="store_true",
+                   help="also vary the six constants, log-uniform on the calibration's prior box")
+    p.add_argument("--top", type=whole_number(1, 10_000), default=15,
+                   help="inputs shown per output, by total index (default 15)")
+    p.add_argument("--json", action="store_true", help="print JSON instead")
+    p.add_argument("--out", help="folder for sensitivity.csv, sensitivity.png, manifest.json")
+    common.force(p)
+    common.seeded(p)
+    common.inputs(p)
+    common.quiet(p)
+    common.large(p)
 
 
 def main(args) -> int:
-    from sim.paths import shipped_file
-
-    args.scenario = shipped_file(args.scenario)
-    from sim.experiments.sensitivity import format_table, sensitivity, write_outputs
-
-    for flag, value in (("--samples", args.samples), ("--members", args.members)):
-        if value < 1:
-            _say("error", f"{flag} must be at least 1")
-            return 2
-    loaded, constants = _load(args, args.scenario)
-    scenario = loaded.scenario
-    decision_id = args.decision or next(iter(scenario.recorded_outcome), scenario.decisions[0].id)
-    ids = [d.id for d in scenario.decisions]
-    if decision_id not in ids:
-        _say("error", f"--decision: unknown decision '{decision_id}'; expected one of {ids}")
-        return 2
-    options = [o.id for o in scenario.decision(decision_id).options]
-    record = scenario.recorded_outcome.get(decision_id)
-    option = args.option or (record.option if record else options[0])
-    if option not in options:
-        _say("error", f"--option: unknown option '{option}'; expected one of {options}")
-        return 2
-    from SALib.sample import sobol  # noqa: F401  (fail early if missing)
-
-    from sim.experiments.sensitivity import checked_points
+    from sim.experiments.sensitivity import checked_inputs, sensitivity, write_outputs
+    from sim.experiments.inputs import outputs_of
     from sim.outputs.output_folder import check as check_folder
 
-    total = checked_points(scenario, args.samples, args.members, args.allow_large, ALLOW_LARGE)
-    target = (check_folder(args.out, "sensitivity", force=args.force) if args.out is not None
-              else None)
-    update, close = _progress(total, args.quiet, "points", unit="point")
+    loaded = orchestrator.load(args.scenario, args.sources)
+    scenario, constants = loaded.scenario, orchestrator.constants(args.constants)
+    outputs_of(scenario, args.decision, args.option)  # an unknown id before any run
+    _, points = checked_inputs(scenario, constants, args.samples, args.members,
+                               args.include_constants, args.allow_large, ALLOW_LARGE)
+    target = check_folder(args.out, "sensitivity", force=args.force) if args.out else None
+    common.compile_notice(args)
+    update, close = common.progress(points, args.quiet, scenario.id, unit="point")
     started = time.perf_counter()
-    results, points = sensitivity(
-        scenario, constants, decision_id, option, args.samples, args.members, args.seed, update
-    )
-    close()
-    print(format_table(results))
-    print(f"{points} Saltelli points x {args.members} members, seed {args.seed}, "
-          f"{time.perf_counter() - started:.1f} s")
+    try:
+        result = sensitivity(scenario, constants, samples=args.samples, members=args.members,
+                             seed=args.seed, include_constants=args.include_constants,
+                             allow_large=args.allow_large, decision=args.decision,
+                             option=args.option, progress=update, how=ALLOW_LARGE)
+    finally:
+        close()
+    if args.json:
+        print(common.strict_json(result.as_json()))
+    else:
+        print(result.text(args.top))
+        print(f"{time.perf_counter() - started:.1f} s")
     if target is not None:
         meta = {"scenario_id": scenario.id, "scenario_sha256": loaded.sha256,
-                "decision": decision_id, "option": option, "samples": args.samples,
-                "points": points, "members": args.members, "seed": args.seed}
-        files = write_outputs(results, args.out, meta, force=args.force)
-        _say_replaced(target)
-        print(f"wrote {', '.join(files)} to {args.out}")
+                "scenario_file": loaded.file, "decision": args.decision,
+                "option": args.option, "samples": args.samples, "points": result.points,
+                "members": args.members, "seed": args.seed,
+                "include_constants": args.include_constants}
+        files = write_outputs(result, args.out, meta, args.top, force=args.force)
+        stream = sys.stderr if args.json else sys.stdout
+        common.say_replaced(target.replaced_note(), stream)
+        print(f"wrote {', '.join(files)} to {args.out}", file=stream)
     return 0

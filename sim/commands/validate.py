@@ -40,6 +40,7 @@ def main(args) -> int:
     result = orchestrator.validate(loaded, runs=args.runs, seed=args.seed,
                                    engine=args.engine, consts=args.constants,
                                    sources=args.sources, keep_ensembles=target is not None,
+                                   allow_large=args.allow_large,
                                    progress=bars.open)
     bars.close()
     print(common.strict_json(result.as_json()) if args.json else result.text())

@@ -1,347 +1,334 @@
-"""Counterfactuals: an overlay changes a base scenario; both run on common random numbers.
+"""Counterfactual overlays (``diplosim-overlay/3``): a teaching what-if on a library episode.
 
-An overlay file names a base scenario and changes it: fix parameters, remove, move or add
-events, drop elections. Baseline and counterfactual member ``i`` share every random input
-(the shock table, and every drawn quantity the two have in common), so the difference between
-them is the overlay's effect, not noise; an empty overlay gives exactly zero difference.
-Quantities only the counterfactual has (effects of added events) are drawn from a stream of
-their own, ``SeedSequence(seed, spawn_key=(run, 1))``.
+An overlay names a ``diplosim/3`` base scenario (a library episode's folder name, or a path
+relative to the overlay), asks a question in words, and says how it becomes a change: drawn
+quantities fixed at values (the keys of :func:`sim.model3.plan.drawn_quantities`), events
+removed. It carries no result: :func:`counterfactual` computes one with
+:func:`sim.experiments.whatif.compare` (common random numbers; an empty overlay gives exactly
+zero difference), the call the page and the API make. The shipped overlays live beside their
+episode, ``library/<episode>/counterfactuals/<id>.yaml`` (docs/scenario-format.md,
+"Counterfactual overlays").
 """
 
 from __future__ import annotations
 
-import math
+import difflib
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-import numpy as np
-from pydantic import AwareDatetime, Field
+from pydantic import Field, field_validator, model_validator
 
-from sim.model.constants import Constants
-from sim.model.draws import drawn_quantities
-from sim.engine.ensemble import RESOLVED, MemberInputs, VectorEngine
-from sim.engine.runner import wilson_interval
+from sim.experiments.whatif import Change, Comparison, allowed_bounds, compare
 from sim.model.scenario import (
-    Effect,
-    Identifier,
-    Scenario,
-    ScenarioError,
-    StrictModel,
-    Text,
-    load_referenced_scenario,
-    parse_model,
-    read_text_file,
+    Identifier, ScenarioError, StrictModel, Text, normalise_text, parse_model, read_source_text,
+    read_text_file, UnreadableFile,
 )
 from sim.model.yamlmap import line_for
-from sim.validation import FileName, Flag, Number
+from sim.model3.constants import Constants
+from sim.model3.plan import drawn_quantities
+from sim.model3.scenario import FORMAT as SCENARIO_FORMAT
+from sim.model3.scenario import LoadedScenario, Scenario, file_format, load_scenario
+from sim.paths import LIBRARY
+from sim.validation import FileName, InvalidArgument, Number, Quote
 
-Z95 = 1.959963984540054
+FORMAT = "diplosim-overlay/3"
+NEAREST = 3  # suggestions named for an unknown key, event or name
 
 
 class Setting(StrictModel):
-    """A parameter fixed at one value in the counterfactual."""
+    """A drawn quantity fixed at one value on the what-if side."""
 
     value: Number
-    note: Text = Field(description="why this value expresses the counterfactual")
+    note: Text = Field(description="how the question became this value")
+    source: Identifier | None = Field(default=None, description="the base scenario's source "
+                                      "the value rests on, when it rests on one")
+    quote: Quote | None = Field(default=None, description="the words in that source")
 
-
-class AddedEvent(StrictModel):
-    """A hypothetical event: no source to quote, so a note says what it stands for."""
-
-    id: Identifier
-    time: AwareDatetime
-    description: Text
-    note: Text
-    effects: list[Effect] = Field(default_factory=list)
+    @model_validator(mode="after")
+    def _sourced_together(self) -> Setting:
+        if (self.source is None) != (self.quote is None):
+            raise ValueError("give `source` and `quote` together (a value resting on a "
+                             "document), or neither (the note alone explains it)")
+        return self
 
 
 class Overlay(StrictModel):
-    """A counterfactual overlay file."""
+    """A ``diplosim-overlay/3`` file."""
 
-    format: Literal["diplosim-overlay/1"]
+    format: Literal["diplosim-overlay/3"]
     id: Identifier
-    base: FileName = Field(description="base scenario file, relative to this overlay")
+    base: FileName = Field(description="a library episode's folder name, or a diplosim/3 "
+                           "scenario file relative to this overlay")
     question: Text
-    answer: Text = Field(description="what the model answers, in words (written after running)")
+    what_to_look_for: Text = Field(description="in plain words, which decision and option to "
+                                   "watch; no numbers (results are computed, never written here)")
     set: dict[str, Setting] = Field(default_factory=dict)
     remove_events: list[Identifier] = Field(default_factory=list)
-    move_events: dict[Identifier, AwareDatetime] = Field(default_factory=dict)
-    add_events: list[AddedEvent] = Field(default_factory=list)
-    remove_elections: Flag = False
+    remove_elections: list[Identifier] = Field(default_factory=list, description="actors whose "
+                                               "elections are dropped")
+
+    @field_validator("what_to_look_for")
+    @classmethod
+    def _no_numbers(cls, text: str) -> str:
+        if re.search(r"\d", text):
+            raise ValueError("must be plain words without numbers: results are computed by "
+                             "diplosim counterfactual, never written into the overlay")
+        return text
 
 
 @dataclass(frozen=True)
 class LoadedOverlay:
+    """An overlay, checked against its base: the change :func:`compare` makes."""
+
     overlay: Overlay
     file: str
+    sha256: str
     base: Scenario
     base_file: str
-    counterfactual: Scenario
+    base_loaded: LoadedScenario
+    change: Change
+
+    @property
+    def episode(self) -> str:
+        return self.base.id
 
 
-def load_overlay(path: str, sources: str | None = None) -> LoadedOverlay:
-    """Read an overlay, its base scenario, and build the counterfactual scenario. Every problem
-    is a located ScenarioError (in the overlay file, or in the base scenario)."""
-    text, _ = read_text_file(path)
-    overlay, _, lines = parse_model(text, path, Overlay)
-    base_file = str((Path(path).resolve().parent / overlay.base))
-    base = load_referenced_scenario(
-        base_file, sources, path, ("base",), lines, f"base scenario '{overlay.base}'"
-    ).scenario
+class ShippedOverlay(NamedTuple):
+    episode: str
+    id: str
+    question: str
+    file: str
+
+
+# -- finding and reading overlays ---------------------------------------------------------------
+
+
+def shipped_overlay_files() -> list[Path]:
+    return sorted(LIBRARY.glob("*/counterfactuals/*.yaml"))
+
+
+def overlay_file(name: str | os.PathLike[str]) -> str:
+    """A path as given when it exists or looks like one, else the shipped overlay of that id
+    (``no_us_pressure_2019``); an unknown id is one error naming the nearest."""
+    text = os.fspath(name)
+    if "/" in text or "\\" in text or text.endswith((".yaml", ".yml")) or Path(text).exists():
+        return text
+    found = [p for p in shipped_overlay_files() if p.stem == text]
+    if found:
+        return str(found[0])
+    near = difflib.get_close_matches(text, [p.stem for p in shipped_overlay_files()], NEAREST, 0.5)
+    hint = f"; did you mean {', '.join(near)}?" if near else "; diplosim scenarios lists them"
+    raise InvalidArgument(f"{text}: no such file, and no shipped overlay of that id{hint}")
+
+
+def _refuse_results(data: dict[str, Any], lines: dict, name: str) -> None:
+    """An earlier overlay format, or a written answer, gets a message saying what to change."""
+    if data.get("format") in ("diplosim-overlay/1", "diplosim-overlay/2"):
+        raise ScenarioError(name, ("format",), line_for(lines, ("format",)),
+                            f"is a {data['format']} file (Model 2's); rewrite it as {FORMAT} "
+                            "on a diplosim/3 scenario (docs/scenario-format.md, Counterfactual "
+                            "overlays)")
+    if data.get("format") == FORMAT and "answer" in data:
+        raise ScenarioError(name, ("answer",), line_for(lines, ("answer",)),
+                            "unknown key 'answer': an overlay carries no results (diplosim "
+                            "counterfactual computes them); say what to watch in "
+                            "`what_to_look_for`, in words")
+
+
+def read_overlay(path: str) -> tuple[Overlay, str, dict]:
+    """The overlay file parsed and checked on its own: (overlay, SHA-256, line map)."""
+    text, sha256 = read_text_file(path)
+    overlay, _, lines = parse_model(text, path, Overlay, before=_refuse_results)
+    return overlay, sha256, lines
+
+
+def load_overlay(path_or_name: str | os.PathLike[str], sources: str | None = None) -> LoadedOverlay:
+    """Read an overlay (a file, or a shipped overlay's id), load its base and check the change
+    against it. Every problem is one located :class:`ScenarioError`: in the overlay, or (for a
+    base that declares ``diplosim/3``) in the base scenario itself."""
+    path = overlay_file(path_or_name)
+    overlay, sha256, lines = read_overlay(path)
+    base_path = _base_path(overlay.base, path, lines)
+    base = _load_base(base_path, overlay.base, path, lines, sources)
+    _check_change(overlay, base, path, lines)
+    change = Change(set={k: float(s.value) for k, s in overlay.set.items()},
+                    remove_events=tuple(overlay.remove_events),
+                    remove_elections=tuple(overlay.remove_elections))
+    return LoadedOverlay(overlay, path, sha256, base.scenario.without_record(), base_path, base,
+                         change)
+
+
+def _base_path(base: str, overlay_path: str, lines: dict) -> str:
+    """A library episode's scenario for a bare name, else the path relative to the overlay."""
+    if "/" not in base and "\\" not in base and not base.endswith((".yaml", ".yml")):
+        episode = LIBRARY / base / "scenario.yaml"
+        if episode.is_file():
+            return str(episode)
+        names = [p.parent.name for p in sorted(LIBRARY.glob("*/scenario.yaml"))]
+        near = difflib.get_close_matches(base, names, NEAREST, 0.5)
+        raise ScenarioError(overlay_path, ("base",), line_for(lines, ("base",)),
+                            f"no library episode '{base}'; expected an episode's folder name"
+                            + (f" (nearest: {', '.join(near)})" if near else "")
+                            + " or a path to a diplosim/3 scenario relative to this overlay")
+    return str(Path(overlay_path).resolve().parent / base)
+
+
+def _load_base(base_path: str, given: str, overlay_path: str, lines: dict,
+               sources: str | None) -> LoadedScenario:
+    """The base scenario, once it declares ``format: diplosim/3``: nothing of a file that does
+    not is quoted (it may be any readable file)."""
+    line = line_for(lines, ("base",))
+    try:
+        declared = file_format(base_path) if Path(base_path).is_file() else None
+        read_text_file(base_path)
+    except ScenarioError as exc:
+        raise ScenarioError(overlay_path, ("base",), line, f"base scenario '{given}': "
+                            f"{exc.message}") from None
+    except OSError as exc:
+        raise ScenarioError(overlay_path, ("base",), line, f"base scenario '{given}': cannot "
+                            f"be read ({exc.strerror or exc})") from None
+    if declared != SCENARIO_FORMAT:
+        known = f" (it is a {declared} file)" if declared in ("diplosim/1", "diplosim/2") else ""
+        raise ScenarioError(overlay_path, ("base",), line, f"base scenario '{given}' is not a "
+                            f"{SCENARIO_FORMAT} scenario{known}; expected a library episode's "
+                            f"folder name or a file with `format: {SCENARIO_FORMAT}` (nothing "
+                            "of that file is shown)")
+    try:
+        return load_scenario(base_path, sources_root=sources)
+    except ScenarioError as exc:
+        named_at = f"{overlay_path}:{line}" if line else overlay_path
+        raise ScenarioError(exc.file, exc.path, exc.line, f"{exc.message} (in the base "
+                            f"scenario named at {named_at})") from None
+
+
+def _check_change(overlay: Overlay, base: LoadedScenario, path: str, lines: dict) -> None:
+    """Every key is a drawn quantity of the base within its scale, every event one of its
+    events, every source one of its sources and every quote in that source's text."""
+    scenario = base.scenario
 
     def fail(where: tuple, message: str) -> ScenarioError:
         return ScenarioError(path, where, line_for(lines, where), message)
 
-    keys = {q.key for q in drawn_quantities(base)}
+    keys = [q.key for q in drawn_quantities(scenario)]
+    events = [e.id for e in scenario.events]
+    sources = {s.id: s for s in scenario.sources}
+    for index, event in enumerate(overlay.remove_events):
+        if event not in events:
+            near = difflib.get_close_matches(event, events, NEAREST, 0.5)
+            raise fail(("remove_events", index), f"unknown event '{event}' in {scenario.id}; "
+                       f"expected one of {near or events}")
+    voters = sorted({e.actor for e in scenario.elections})
+    for index, actor in enumerate(overlay.remove_elections):
+        if actor not in voters:
+            raise fail(("remove_elections", index), f"no election of '{actor}' in "
+                       f"{scenario.id}; expected one of {voters}")
     for key, setting in overlay.set.items():
         if key not in keys:
-            raise fail(("set", key), f"'{key}' is not a drawn quantity of '{base.id}'")
-        lo, hi = quantity_bounds(base, key)
+            near = difflib.get_close_matches(key, keys, NEAREST, 0.6)
+            raise fail(("set", key), f"'{key}' is not a drawn quantity of {scenario.id}; "
+                       + (f"nearest: {', '.join(near)}" if near else "expected a key "
+                          "decision.actor.field, event.<id>.<n> or option.<decision>.<option>.<n>"))
+        if key.startswith("event.") and key.split(".")[1] in overlay.remove_events:
+            raise fail(("set", key), f"'{key}' belongs to an event the overlay removes")
+        lo, hi = allowed_bounds(key)
         if not lo <= setting.value <= hi:
-            raise fail(("set", key, "value"), f"must lie within [{lo}, {hi}] (the bounds "
-                       f"'{base.id}' itself allows for '{key}'), got {setting.value}")
-    event_ids = [e.id for e in base.events]
-    for index, event_id in enumerate(overlay.remove_events):
-        if event_id not in event_ids:
-            raise fail(("remove_events", index), f"unknown event '{event_id}' in '{base.id}'")
-    for event_id in overlay.move_events:
-        if event_id not in event_ids:
-            raise fail(("move_events", event_id), f"unknown event '{event_id}' in '{base.id}'")
-        if event_id in overlay.remove_events:
-            raise fail(("move_events", event_id), f"event '{event_id}' is also removed")
-    for index, event in enumerate(overlay.add_events):
-        if event.id in event_ids:
-            raise fail(("add_events", index, "id"), f"event id '{event.id}' already exists")
-
-    data = base.model_dump(mode="python")
-    data["recorded_outcome"] = {}
-    events = [e for e in data["events"] if e["id"] not in overlay.remove_events]
-    for event in events:
-        if event["id"] in overlay.move_events:
-            event["time"] = overlay.move_events[event["id"]]
-    added_source = data["sources"][0]["id"]
-    for event in overlay.add_events:
-        events.append(
-            {
-                "id": event.id,
-                "time": event.time,
-                "description": f"{event.description} (counterfactual)",
-                "source": added_source,
-                "quote": "(counterfactual event: no source)",
-                "effects": [e.model_dump(exclude_none=True) for e in event.effects],
-            }
-        )
-    data["events"] = events
-    if overlay.remove_elections:
-        data["elections"] = []
-    try:
-        counterfactual = Scenario.model_validate(data)
-    except Exception as exc:  # noqa: BLE001 - reported as a located overlay error
-        raise fail((), f"the overlay makes an invalid scenario: {exc}") from None
-    from sim.model.scenario import _cross_check
-
-    for where, message in _cross_check(counterfactual):
-        if where and where[0] == "events":
-            index = where[1] - (len(events) - len(overlay.add_events))
-            if index >= 0:
-                where = ("add_events", index, *where[2:])
-            else:
-                original = events[where[1]]["id"]
-                where = ("move_events", original) if original in overlay.move_events else where
-        raise fail(where, message)
-    return LoadedOverlay(overlay, path, base, base_file, counterfactual)
+            raise fail(("set", key, "value"), f"must lie within [{lo:g}, {hi:g}] (the scale "
+                       f"of '{key}'), got {setting.value:g}")
+        if setting.source is not None and setting.source not in sources:
+            raise fail(("set", key, "source"), f"unknown source '{setting.source}'; expected "
+                       f"one of {sorted(sources)} (the base scenario's sources)")
+    if base.quotes_verified:
+        _check_quotes(overlay, base, fail)
 
 
-def quantity_bounds(scenario: Scenario, key: str) -> tuple[float, float]:
-    """The bounds a scenario file allows for a drawn quantity (those a model's overrides obey)."""
-    from sim.model.construct import allowed_bounds
+def _check_quotes(overlay: Overlay, base: LoadedScenario, fail) -> None:
+    episode = str(Path(base.file).resolve().parent)
+    sources = {s.id: s for s in base.scenario.sources}
+    for key, setting in overlay.set.items():
+        if setting.source is None:
+            continue
+        src = sources[setting.source]
+        root = episode if src.in_ == "episode" else base.sources_root
+        try:
+            text = read_source_text(root, src.file) if root else None
+        except UnreadableFile as exc:
+            raise fail(("set", key, "source"), f"source file '{src.file}': {exc.reason}") from None
+        if text is not None and normalise_text(setting.quote) not in normalise_text(text):
+            shown = setting.quote if len(setting.quote) <= 80 else setting.quote[:77] + "..."
+            raise fail(("set", key, "quote"), f"quote not found in source '{setting.source}': "
+                       f"\"{shown}\"")
 
-    return allowed_bounds(scenario, key)
+
+def overlays() -> list[ShippedOverlay]:
+    """Every shipped overlay (episode, id, question), read on its own (its base is checked
+    when it is run); a file that does not read is listed with its error as the question."""
+    out = []
+    for path in shipped_overlay_files():
+        try:
+            overlay = read_overlay(str(path))[0]
+            out.append(ShippedOverlay(path.parent.parent.name, overlay.id,
+                                      " ".join(overlay.question.split()), str(path)))
+        except ScenarioError as exc:
+            out.append(ShippedOverlay(path.parent.parent.name, path.stem,
+                                      f"(does not load: {exc})", str(path)))
+    return out
 
 
-def paired_inputs(
-    base_engine: VectorEngine,
-    cf_engine: VectorEngine,
-    base_inputs: MemberInputs,
-    seed: int,
-    settings: dict[str, float],
-) -> MemberInputs:
-    """The counterfactual's inputs: the baseline's shocks (same seed) and shared draws, the
-    overlay's fixed values, and draws of the counterfactual's own quantities from their own
-    stream."""
-    from sim.model.draws import member_values
-    from sim.model.kernel.philox import COUNTERFACTUAL
-
-    values = np.empty((len(base_inputs.runs), len(cf_engine.quantities)))
-    own = [j for j, q in enumerate(cf_engine.quantities) if q.key not in base_engine.column]
-    if own:
-        own_values = member_values([cf_engine.quantities[j] for j in own], seed, base_inputs.runs,
-                                   stream=COUNTERFACTUAL)
-    for j, q in enumerate(cf_engine.quantities):
-        if q.key in settings:
-            values[:, j] = settings[q.key]
-        elif q.key in base_engine.column:
-            values[:, j] = base_inputs.values[:, base_engine.column[q.key]]
-        else:
-            values[:, j] = own_values[:, own.index(j)]
-    return MemberInputs(runs=base_inputs.runs, values=values, seed=base_inputs.seed)
+# -- running one --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class DecisionComparison:
-    decision: str
-    options: tuple[str, ...]
-    base_shares: dict[str, float]
-    cf_shares: dict[str, float]
-    base_ci: dict[str, tuple[float, float]]
-    cf_ci: dict[str, tuple[float, float]]
-    difference: dict[str, tuple[float, float, float]]  # option -> (diff, low, high), per run
-    base_reached: float
-    cf_reached: float
-    base_median_hours: float
-    cf_median_hours: float
-    attribution: list[tuple[str, float, float]]  # term -> (base gap, cf gap), sorted by change
+class CounterfactualResult:
+    """An overlay's question and the comparison :func:`compare` made for it."""
 
+    loaded: LoadedOverlay
+    comparison: Comparison
 
-def _shares(outcomes, i: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per run: reached, and chose option k."""
-    reached = outcomes.status[:, i] == RESOLVED
-    return reached, reached & (outcomes.option_index[:, i] == k)
+    def text(self) -> str:
+        o = self.loaded.overlay
+        lines = [f"counterfactual {o.id} on {self.loaded.episode}: {_words(o.question)}",
+                 f"what to look for: {_words(o.what_to_look_for)}"]
+        for key, setting in o.set.items():
+            lines.append(f"  set {key} = {setting.value:g}")
+        if o.remove_events:
+            lines.append(f"  remove events: {', '.join(o.remove_events)}")
+        if o.remove_elections:
+            lines.append(f"  remove the elections of: {', '.join(o.remove_elections)}")
+        return "\n".join(lines) + "\n\n" + self.comparison.text()
 
-
-def compare(loaded: LoadedOverlay, constants: Constants, seed: int, runs: int) -> list[DecisionComparison]:
-    """Run baseline and counterfactual on common random numbers and compare every decision."""
-    base_engine = VectorEngine(loaded.base, constants)
-    cf_engine = VectorEngine(loaded.counterfactual, constants)
-    base_inputs = base_engine.inputs(seed, range(runs))
-    settings = {k: s.value for k, s in loaded.overlay.set.items()}
-    cf_inputs = paired_inputs(base_engine, cf_engine, base_inputs, seed, settings)
-    base = base_engine.run(base_inputs)
-    # probe both runs' utility terms at the baseline's decision moment (or deadline)
-    probe = np.full(base.status.shape, -1, dtype=np.int64)
-    starts = base_engine.clock.step_starts
-    for i in range(len(base_engine.decisions)):
-        resolved = base.status[:, i] == RESOLVED
-        moment = np.where(resolved, base.decided_h[:, i], base.deadline_h[:, i])
-        step = np.searchsorted(starts, moment, side="right") - 1
-        probe[:, i] = np.where(resolved & ~base.by_default[:, i], step, np.minimum(step, len(starts) - 1))
-    base = base_engine.run(base_inputs, probe=probe)
-    cf = cf_engine.run(cf_inputs, probe=probe)
-    comparisons = []
-    for i, decision in enumerate(base_engine.decisions):
-        options = tuple(base_engine.option_ids[i])
-        base_reached = base.status[:, i] == RESOLVED
-        cf_reached = cf.status[:, i] == RESOLVED
-        base_shares, cf_shares, base_ci, cf_ci, difference = {}, {}, {}, {}, {}
-        for k, option in enumerate(options):
-            _, b = _shares(base, i, k)
-            _, c = _shares(cf, i, k)
-            nb, nc = int(base_reached.sum()), int(cf_reached.sum())
-            base_shares[option] = b.sum() / nb if nb else math.nan
-            cf_shares[option] = c.sum() / nc if nc else math.nan
-            base_ci[option] = wilson_interval(int(b.sum()), nb)
-            cf_ci[option] = wilson_interval(int(c.sum()), nc)
-            # paired difference over all runs (unreached counts as not choosing the option)
-            delta = c.astype(float) - b.astype(float)
-            half = Z95 * delta.std(ddof=1) / math.sqrt(runs) if runs > 1 else math.nan
-            difference[option] = (float(delta.mean()), float(delta.mean() - half), float(delta.mean() + half))
-        base_hours = base.hours_before_deadline(i)[base_reached]
-        cf_hours = cf.hours_before_deadline(i)[cf_reached]
-        comparisons.append(
-            DecisionComparison(
-                decision=decision.id,
-                options=options,
-                base_shares=base_shares,
-                cf_shares=cf_shares,
-                base_ci=base_ci,
-                cf_ci=cf_ci,
-                difference=difference,
-                base_reached=float(base_reached.mean()),
-                cf_reached=float(cf_reached.mean()),
-                base_median_hours=float(np.median(base_hours)) if base_hours.size else math.nan,
-                cf_median_hours=float(np.median(cf_hours)) if cf_hours.size else math.nan,
-                attribution=_attribution(base_engine, base, cf, i),
-            )
-        )
-    return comparisons
-
-
-def _attribution(engine: VectorEngine, base, cf, i: int) -> list[tuple[str, float, float]]:
-    """Mean contribution of each utility term to the gap between the most and the least
-    cooperative option (first in file order on ties), at the baseline's decision moment, in
-    baseline and counterfactual (runs probed in both). Positive favours cooperating."""
-    from sim.model.kernel.layout import UTILITY_TERMS
-
-    cooperation = engine.cooperation[i]
-    order = range(len(cooperation))
-    keep = max(order, key=lambda k: (cooperation[k], -k))
-    leave = min(order, key=lambda k: (cooperation[k], k))
-    b, c = base.probed_terms[:, i], cf.probed_terms[:, i]  # (M, terms, options)
-    both = ~np.isnan(b[:, 0, 0]) & ~np.isnan(c[:, 0, 0])
-    rows = []
-    for t, name in enumerate(UTILITY_TERMS):
-        gap_b = b[both, t, keep] - b[both, t, leave]
-        gap_c = c[both, t, keep] - c[both, t, leave]
-        rows.append((name, float(gap_b.mean()) if gap_b.size else math.nan,
-                     float(gap_c.mean()) if gap_c.size else math.nan))
-    rows.sort(key=lambda r: -abs(r[2] - r[1]) if not math.isnan(r[2] - r[1]) else 0.0)
-    return rows
-
-
-def format_comparison(loaded: LoadedOverlay, comparisons: list[DecisionComparison], runs: int, seed: int) -> str:
-    cooperation_of = {
-        d.id: {o.id: o.cooperation for o in d.options} for d in loaded.base.decisions
-    }
-    lines = [
-        f"counterfactual {loaded.overlay.id} on {loaded.base.id}: {loaded.overlay.question}",
-        f"{runs} runs on common random numbers, seed {seed}",
-        "",
-    ]
-    for comp in comparisons:
-        lines.append(f"decision {comp.decision}  (reached: baseline {comp.base_reached:.1%}, "
-                     f"counterfactual {comp.cf_reached:.1%})")
-        lines.append(f"  {'option':<24} {'baseline [95% CI]':>24} {'counterfactual [95% CI]':>26} "
-                     f"{'difference [95% CI]':>28}")
-        for option in comp.options:
-            bl, bh = comp.base_ci[option]
-            cl, ch = comp.cf_ci[option]
-            d, dl, dh = comp.difference[option]
-            lines.append(
-                f"  {option:<24} {comp.base_shares[option]:7.3f} [{bl:.3f}, {bh:.3f}]   "
-                f"{comp.cf_shares[option]:7.3f} [{cl:.3f}, {ch:.3f}]     "
-                f"{d:+7.3f} [{dl:+.3f}, {dh:+.3f}]"
-            )
-        lines.append(f"  median decision time, hours before deadline: baseline "
-                     f"{comp.base_median_hours:.1f}, counterfactual {comp.cf_median_hours:.1f} "
-                     f"(shift {comp.cf_median_hours - comp.base_median_hours:+.1f})")
-        keep = max(comp.options, key=lambda o: (cooperation_of[comp.decision][o], -comp.options.index(o)))
-        leave = min(comp.options, key=lambda o: (cooperation_of[comp.decision][o], comp.options.index(o)))
-        lines.append("  attribution at the baseline's decision moment: mean contribution of each "
-                     f"term to U({keep}) - U({leave})")
-        for name, gb, gc in comp.attribution:
-            lines.append(f"    {name:<14} baseline {gb:+.3f}  counterfactual {gc:+.3f}  change {gc - gb:+.3f}")
-        lines.append("")
-    lines.append("Differences are per run (paired), over all runs: a run that does not reach a "
-                 "decision counts as not choosing any of its options.")
-    return "\n".join(lines)
-
-
-def as_json(comparisons: list[DecisionComparison]) -> list[dict[str, Any]]:
-    return [
-        {
-            "decision": c.decision,
-            "options": list(c.options),
-            "baseline": c.base_shares,
-            "counterfactual": c.cf_shares,
-            "difference": {o: {"mean": d[0], "ci_low": d[1], "ci_high": d[2]} for o, d in c.difference.items()},
-            "baseline_ci": {o: list(c.base_ci[o]) for o in c.options},
-            "counterfactual_ci": {o: list(c.cf_ci[o]) for o in c.options},
-            "baseline_reached": c.base_reached,
-            "counterfactual_reached": c.cf_reached,
-            "baseline_median_hours": c.base_median_hours,
-            "counterfactual_median_hours": c.cf_median_hours,
-            "attribution": [{"term": n, "baseline": b, "counterfactual": f} for n, b, f in c.attribution],
+    def as_json(self) -> dict[str, Any]:
+        o = self.loaded.overlay
+        return {
+            "overlay": o.id, "episode": self.loaded.episode, "question": _words(o.question),
+            "what_to_look_for": _words(o.what_to_look_for),
+            "set": {k: s.value for k, s in o.set.items()},
+            "remove_events": list(o.remove_events),
+            "remove_elections": list(o.remove_elections),
+            "seed": self.comparison.seed, "runs": self.comparison.runs,
+            "decisions": self.comparison.as_json(),
         }
-        for c in comparisons
-    ]
+
+    def frame(self):
+        """One row per decision and option (pandas), with the overlay and episode."""
+        table = self.comparison.frame()
+        table.insert(0, "episode", self.loaded.episode)
+        table.insert(0, "overlay", self.loaded.overlay.id)
+        return table
+
+
+def counterfactual(loaded: LoadedOverlay, constants: Constants | str | None, seed: int,
+                   runs: int) -> CounterfactualResult:
+    """The base beside its overlaid copy on common random numbers, with the attribution of
+    each decision by actor (:func:`sim.experiments.whatif.compare`)."""
+    from sim.orchestrator import constants as resolve_constants
+
+    return CounterfactualResult(loaded, compare(loaded.base, loaded.change,
+                                                resolve_constants(constants), seed, runs,
+                                                attribute=True))
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())

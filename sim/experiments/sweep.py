@@ -1,193 +1,123 @@
-"""Parameter sweeps: SALib designs, chunked and resumable execution, optionally on Dask.
+"""Parameter sweeps of Model 3: SALib designs, chunked and resumable execution, optionally on Dask.
 
-A sweep spec names a base scenario, the parameters to vary with their bounds, a design, the
-members per point, a seed and an output folder. Every point runs the same members (run ids
-0..members-1: common random numbers across points), with the swept parameters fixed at the
-point's values and everything else drawn from its sourced range. Points are cut into chunks;
-each finished chunk is written atomically, so a sweep killed at any moment resumes from the
-chunks it finished and ends with the same dataset as an uninterrupted run, whatever the chunk
-size or the number of workers. Each chunk carries the digest of its spec and of its design
-(the points), verified on resume: a chunk from another sweep, or one damaged or cut short, is
-named and computed again.
+A sweep spec (``format: diplosim-sweep/3``) names a scenario (a library episode, or a
+``diplosim/3`` file beside the spec), the quantities to vary with their bounds, a design, the
+members per point and a seed. A swept key is either one of Model 3's drawn quantities
+(:func:`sim.model3.plan.drawn_quantities`: ``decision.actor.position|salience|clout``,
+``event.<id>.<n>``, ``option.<decision>.<option>.<n>``) or one of its six constants
+(:mod:`sim.model3.constants`). At each point the constants take the point's values, the swept
+quantities are fixed at the point's values in every member, and every other quantity is drawn
+from its sourced range as in ``diplosim run``. Every point runs the same members (run ids
+0..members-1 with the same seed: common random numbers), so two points differ by their values
+alone, not by sampling noise.
+
+The dataset has one row per point: ``point``, each swept key, ``members``, and for each
+decision ``share.<decision>.<option>`` (the share of all members taking the option),
+``share.<decision>.not_reached`` (members that never got to the decision; the shares of a
+decision sum to 1) and ``median_hours_before_deadline.<decision>`` (over the members that
+reached it; null when none did).
+
+Points are cut into chunks; each finished chunk is written atomically, so a sweep killed at any
+moment resumes from the chunks it finished and ends with the same dataset as an uninterrupted
+run, whatever the chunk size or the number of workers. Each chunk carries the digest of its
+spec and of what it computes (the points, members, seed, the scenario's bytes, the constants),
+verified on resume: a chunk from another sweep, or one damaged or cut short, is named and
+computed again. The members of a point run in blocks of bounded work, so Ctrl-C and SIGTERM
+take effect between blocks, within a fraction of a second.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import itertools
 import json
 import logging
 import os
 import re
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Callable, Iterator, Mapping, Union
 
 import numpy as np
-from pydantic import Field
 
-from sim.model.constants import load_constants
-from sim.model.constants import Constants
-from sim.engine.ensemble import RESOLVED, VectorEngine
-from sim.model.scenario import (
-    Scenario,
-    ScenarioError,
-    StrictModel,
-    load_referenced_scenario,
-    parse_model,
-    read_text_file,
-)
-from sim.model.yamlmap import line_for
-from sim.outputs.output_folder import Terminated
 from sim import validation as check
-from sim.validation import (
-    MAX_LEVELS, MAX_MEMBERS, MAX_POINTS, MAX_SAMPLES, FileName, Flag, InvalidArgument, Number, Seed,
-    WholeNumber,
+from sim.experiments.sweep_spec import (  # noqa: F401  (the spec's names, re-exported)
+    CONSTANT_NAMES, FORMAT, MEDIAN_HOURS, NOT_REACHED, SHARE, Design, LoadedSpec, SweepSpec,
+    check_work, checked_design, design_points, load_spec, load_sweep_scenario, output_columns,
+    sample_design, spec_from, sweep_parameters, work_per_member,
 )
-
-DATASET_COLUMNS = (
-    "point", "decision", "option", "share", "runs", "reached", "median_hours", "q25_hours",
-    "q75_hours",
-)
-
-
-class Design(StrictModel):
-    """How points are placed: SALib's Sobol (Saltelli), Latin hypercube or Morris, or a grid."""
-
-    method: Literal["grid", "lhs", "sobol", "morris"]
-    samples: WholeNumber(1, MAX_SAMPLES) = Field(description="N for lhs/sobol/morris; ignored by grid")
-    levels: WholeNumber(2, MAX_LEVELS) = Field(default=4, description="grid points per axis; Morris levels")
-    second_order: Flag = Field(default=False, description="sobol: also sample second-order terms")
-
-    def size(self, parameters: int) -> int:
-        """How many points the design has over ``parameters`` (refused above MAX_POINTS)."""
-        return check.check_design(self.method, self.samples, self.levels, parameters,
-                                  self.second_order)
-
+from sim.model.scenario import ScenarioError
+from sim.model.yamlmap import line_for
+from sim.model3 import kernel as K
+from sim.model3.constants import Constants, load_constants
+from sim.model3.engine import Engine, Outcomes
+from sim.model3.scenario import Scenario
+from sim.outputs.output_folder import Terminated
 
 CONNECT_TIMEOUT_S = 10.0  # default wait for a --scheduler to answer
+BLOCK_UNITS = 800_000  # the members of a point run in blocks of about this much work (~0.25 s)
 
 
-# [lo, hi]; lo < hi and the bounds the scenario allows are checked once the scenario is read
-# (sim.validation.sweep_parameters, as the API does)
-Bounds = tuple[Number, Number]
+# -- one point ------------------------------------------------------------------------------------
 
 
-class SweepSpec(StrictModel):
-    """A sweep file."""
+def point_outcomes(engine: Engine, fixed: Mapping[str, float], members: int,
+                   seed: int) -> Outcomes:
+    """``members`` runs (0..members-1) with the quantities in ``fixed`` held at their values
+    and the rest drawn as sourced, in blocks of bounded work (a signal waits one block)."""
+    from sim.outputs.output_folder import raise_pending
 
-    format: Literal["diplosim-sweep/1"]
-    scenario: FileName = Field(description="base scenario file, relative to this spec")
-    parameters: dict[str, Bounds] = Field(
-        min_length=1, description="drawn quantity key (e.g. united_states.base_pressure) -> [lo, hi]"
-    )
-    design: Design
-    members: WholeNumber(1, MAX_MEMBERS)
-    seed: Seed
-    chunk_points: WholeNumber(1, MAX_POINTS) = 16
-    out: FileName = Field(description="output folder, relative to this spec")
-
-
-def load_spec(path: str | os.PathLike[str]) -> tuple[SweepSpec, str, dict]:
-    """Read and validate a sweep spec; return it, its SHA-256 and its line map.
-    Raises ScenarioError."""
-    text, sha256 = read_text_file(path)
-    spec, _, lines = parse_model(text, str(path), SweepSpec)
-    return spec, sha256, lines
+    column = {q.key: j for j, q in enumerate(engine.quantities)}
+    per = max(1, BLOCK_UNITS // max(1, work_per_member(engine.scenario)))
+    parts = []
+    for first in range(0, members, per):
+        runs = np.arange(first, min(first + per, members))
+        raise_pending()  # a signal swallowed while the kernel was being compiled
+        values = engine.values(seed, runs)
+        for key, value in fixed.items():
+            values[:, column[key]] = value
+        parts.append(engine.run(seed, runs, values))
+    return Outcomes.concatenate(parts)
 
 
-def checked_design(scenario: Scenario, spec: SweepSpec, allow_large: bool, how: str,
-                   located: Callable[[tuple, str], Exception]) -> int:
-    """Check a spec against its scenario before any point is drawn: every swept quantity
-    known, lo < hi within the bounds the scenario allows (as the API checks them), the design
-    within MAX_POINTS points, and the work (points x members) within the cost limit unless
-    ``allow_large``. A problem with a key is raised as ``located(path, message)``; returns the
-    number of points."""
-    try:
-        check.sweep_parameters(scenario, spec.parameters)
-    except InvalidArgument as exc:
-        path = ("parameters", exc.key) if exc.key else ("parameters",)
-        raise located(path, str(exc).removeprefix(f"'{exc.key}': ")) from None
-    try:
-        points = spec.design.size(len(spec.parameters))
-    except InvalidArgument as exc:
-        raise located(("design",), str(exc)) from None
-    check.check_work("this sweep", points * spec.members, scenario, allow_large, how,
-                     f"{points:,} points x {spec.members:,} members")
-    return points
+def _point_row(scenario: Scenario, outcomes: Outcomes) -> dict[str, Any]:
+    """The output columns of one point: shares over all members, median hours (None: none)."""
+    row: dict[str, Any] = {}
+    members = len(outcomes.runs)
+    for i, d in enumerate(scenario.decisions):
+        reached = outcomes.status[:, i] == K.RESOLVED
+        chosen = np.where(reached, outcomes.option[:, i], len(d.options))
+        counts = np.bincount(chosen, minlength=len(d.options) + 1)
+        for k, option in enumerate([o.id for o in d.options] + [NOT_REACHED]):
+            row[f"{SHARE}.{d.id}.{option}"] = float(counts[k]) / members
+        hours = (outcomes.deadline_h[:, i] - outcomes.decided_h[:, i])[reached]
+        # missing values are nulls (not NaN), so datasets compare equal
+        row[f"{MEDIAN_HOURS}.{d.id}"] = float(np.median(hours)) if hours.size else None
+    return row
 
 
-def design_points(spec: SweepSpec) -> np.ndarray:
-    """The design's points, one row per point, columns in ``spec.parameters`` order."""
-    return sample_design(spec.parameters, spec.design, spec.seed)
-
-
-def sample_design(parameters: dict[str, tuple[float, float]], design: Design, seed: int) -> np.ndarray:
-    """Points of ``design`` over ``parameters`` (key -> [lo, hi]), columns in their order; a
-    design of more than MAX_POINTS points is refused before any is drawn."""
-    names = list(parameters)
-    design.size(len(names))
-    bounds = [list(parameters[n]) for n in names]
-    problem = {"num_vars": len(names), "names": names, "bounds": bounds}
-    if design.method == "grid":
-        axes = [np.linspace(lo, hi, design.levels) for lo, hi in bounds]
-        return np.array(list(itertools.product(*axes)), dtype=float)
-    if design.method == "lhs":
-        from SALib.sample import latin
-
-        return latin.sample(problem, design.samples, seed=seed)
-    if design.method == "sobol":
-        from SALib.sample import sobol
-
-        return sobol.sample(
-            problem, design.samples, calc_second_order=design.second_order, seed=seed
-        )
-    from SALib.sample import morris
-
-    return morris.sample(problem, design.samples, num_levels=design.levels, seed=seed)
-
-
-def run_points(
-    scenario: Scenario,
-    constants: Constants,
-    names: list[str],
-    points: np.ndarray,
-    point_ids: list[int],
-    members: int,
-    seed: int,
-    threads: int | None = None,
-) -> dict[str, list[Any]]:
-    """Tidy rows (as columns) for a block of points: one row per point, decision and option.
-    ``threads`` caps the engine's threads (one per Dask worker: the cluster is the parallelism)."""
-    engine = VectorEngine(scenario, constants, threads=threads)
-    columns: dict[str, list[Any]] = {"point": [], **{name: [] for name in names}}
-    columns.update({c: [] for c in DATASET_COLUMNS if c != "point"})
-    base = engine.inputs(seed, range(members))
+def run_points(scenario: Scenario, constants: Constants, names: list[str], points: np.ndarray,
+               point_ids: list[int], members: int, seed: int,
+               threads: int | None = None) -> dict[str, list[Any]]:
+    """The dataset's rows (as columns) for a block of points, one row per point. ``threads``
+    caps the engine's threads (one per Dask worker: the cluster is the parallelism)."""
+    scenario = scenario.without_record()
+    swept_constants = [n for n in names if n in CONSTANT_NAMES]
+    columns: dict[str, list[Any]] = {c: [] for c in ["point", *names, "members",
+                                                    *output_columns(scenario)]}
+    engine = None
     for point_id, point in zip(point_ids, points):
-        outcomes = engine.run(engine.at_point(base, names, point))
-        for i, decision in enumerate(engine.decisions):
-            resolved = outcomes.status[:, i] == RESOLVED
-            reached = int(resolved.sum())
-            hours = outcomes.hours_before_deadline(i)
-            for k, option in enumerate(engine.option_ids[i]):
-                chosen = resolved & (outcomes.option_index[:, i] == k)
-                n = int(chosen.sum())
-                # missing values are nulls (not NaN), so datasets compare equal
-                q25, q50, q75 = (
-                    np.percentile(hours[chosen], [25, 50, 75]).tolist() if n else [None] * 3
-                )
-                columns["point"].append(point_id)
-                for name, value in zip(names, point):
-                    columns[name].append(float(value))
-                columns["decision"].append(decision.id)
-                columns["option"].append(option)
-                columns["share"].append(n / reached if reached else None)
-                columns["runs"].append(members)
-                columns["reached"].append(reached)
-                columns["median_hours"].append(q50)
-                columns["q25_hours"].append(q25)
-                columns["q75_hours"].append(q75)
+        values = dict(zip(names, (float(v) for v in point)))
+        if engine is None or swept_constants:
+            at = dataclasses.replace(constants, **{n: values[n] for n in swept_constants})
+            engine = Engine(scenario, at, threads=threads)
+        fixed = {k: v for k, v in values.items() if k not in CONSTANT_NAMES}
+        row = {"point": point_id, **values, "members": members,
+               **_point_row(scenario, point_outcomes(engine, fixed, members, seed))}
+        for name, value in row.items():
+            columns[name].append(value)
     return columns
 
 
@@ -216,11 +146,15 @@ def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
 
 def _write_parquet_atomically(columns: dict[str, list[Any]], path: Path,
                               metadata: dict[str, str] | None = None) -> None:
+    """Write the columns with one schema whatever their values (point and members whole
+    numbers, every other column a float, null where missing): a chunk whose points no member
+    reached a decision at has the same column types as any other."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    _replace_atomically(path, lambda tmp: pq.write_table(pa.table(columns, metadata=metadata),
-                                                         tmp))
+    schema = pa.schema([pa.field(n, pa.int64() if n in ("point", "members") else pa.float64())
+                        for n in columns], metadata=metadata)
+    _replace_atomically(path, lambda tmp: pq.write_table(pa.table(columns, schema=schema), tmp))
 
 
 def _write_text_atomically(text: str, path: Path) -> None:
@@ -255,9 +189,12 @@ def left_in_place(name: str) -> bool:
     return _LEFT_IN_PLACE.match(name) is not None
 
 
-def design_digest(names: list[str], points: np.ndarray, members: int, seed: int) -> str:
-    """SHA-256 of what a sweep computes: the parameters, every point, the members, the seed."""
-    digest = hashlib.sha256(json.dumps([names, members, seed]).encode())
+def design_digest(names: list[str], points: np.ndarray, members: int, seed: int,
+                  scenario_sha256: str, constants: Constants) -> str:
+    """SHA-256 of what a sweep computes: the parameters, every point, the members, the seed,
+    the scenario's bytes and the constants."""
+    digest = hashlib.sha256(json.dumps([names, members, seed, scenario_sha256,
+                                        dataclasses.asdict(constants)]).encode())
     digest.update(np.ascontiguousarray(points, dtype="<f8").tobytes())
     return digest.hexdigest()
 
@@ -276,36 +213,47 @@ class SweepRunner:
     The output folder follows the output-folder policy (:mod:`sim.outputs.output_folder`), with one
     addition: a folder holding this same sweep unfinished (same spec and chunking, told by its
     ``sweep.json``) is resumed; a different unfinished sweep is replaced only with ``force``.
-    Chunks are written in place, each atomically, so that they survive an interruption."""
+    Chunks are written in place, each atomically, so that they survive an interruption.
+    Everything is checked here, before anything is written."""
 
-    def __init__(self, spec_file: str, sources: str | None = None,
-                 constants_file: str | None = None, force: bool = False,
-                 allow_large: bool = False):
-        from sim.outputs.output_folder import Where, check
-
-        spec, sha, lines = load_spec(spec_file)
-        self.spec, self.spec_sha = spec, sha
-        folder = Path(spec_file).resolve().parent
-        self.loaded = _load_base(spec_file, folder / spec.scenario, lines, sources)
-        self.scenario = self.loaded.scenario.without_record()
-        self.constants = load_constants(constants_file)
-        checked_design(self.scenario, spec, allow_large, "--allow-large",
-                       lambda path, message: ScenarioError(spec_file, path,
-                                                           line_for(lines, path), message))
-        self.names = list(spec.parameters)
-        self.points = design_points(spec)
-        self.out = folder / spec.out
-        n = len(self.points)
-        self.chunks = [
-            list(range(start, min(start + spec.chunk_points, n)))
-            for start in range(0, n, spec.chunk_points)
-        ]
-        self.identity = {"spec_sha256": self.spec_sha, "points": len(self.points),
-                         "chunk_points": self.spec.chunk_points}
-        self.design_sha = design_digest(self.names, self.points, spec.members, spec.seed)
+    def __init__(self, spec: SweepSpec | Mapping[str, Any] | str | os.PathLike[str],
+                 out: str | os.PathLike[str] | None = None, *, sources: str | None = None,
+                 constants: Constants | str | os.PathLike[str] | None = None,
+                 force: bool = False, allow_large: bool = False,
+                 allow_how: str = "--allow-large"):
+        self.loaded = spec_from(spec)
+        self.spec, self.spec_sha = self.loaded.spec, self.loaded.sha256
+        self.scenario_loaded = load_sweep_scenario(self.loaded, sources)
+        self.scenario = self.scenario_loaded.scenario.without_record()
+        self.constants = (constants if isinstance(constants, Constants)
+                          else load_constants(constants))
+        checked_design(self.scenario, self.loaded, allow_large, allow_how)
+        self.names = list(self.spec.parameters)
+        self.points = design_points(self.spec)
+        n, size = len(self.points), self.spec.chunk_points
+        self.chunks = [list(range(start, min(start + size, n))) for start in range(0, n, size)]
+        self.identity = {"spec_sha256": self.spec_sha, "points": n, "chunk_points": size}
+        self.design_sha = design_digest(self.names, self.points, self.spec.members,
+                                        self.spec.seed, self.scenario_loaded.sha256,
+                                        self.constants)
         self.rejected: dict[int, str] = {}  # chunks on disk not taken: index -> why
-        self.target = check(self.out, "sweep", force=force,
-                            where=Where(str(spec_file), ("out",), line_for(lines, ("out",))),
+        self.target = self._check_out(out, force)
+        self.out = self.target.path
+
+    def _check_out(self, out, force: bool):
+        """The output folder, checked against the policy: ``out`` (relative to the working
+        folder), else the spec's ``out`` (relative to the spec)."""
+        from sim.outputs.output_folder import Where, check as check_folder
+
+        if out is not None:
+            given, where = os.fspath(out), Where.flag(out, "--out")
+        elif self.spec.out is not None:
+            given = str(self.loaded.folder / self.spec.out)
+            where = Where(self.loaded.file, ("out",), line_for(self.loaded.lines, ("out",)))
+        else:
+            raise self.loaded.error(("out",), "no output folder: give --out DIR (out= in the "
+                                    "API), or `out:` in the spec")
+        return check_folder(given, "sweep", force=force, where=where,
                             unfinished=self._unfinished, in_place=left_in_place)
 
     def _unfinished(self, folder: Path) -> str | None:
@@ -339,7 +287,8 @@ class SweepRunner:
                 _remove_stale_tmp(self.out / "chunks")
                 return
             (self.out / "chunks").mkdir(parents=True, exist_ok=True)
-            identity = {"kind": "sweep", "package": "diplosim", **self.identity}
+            identity = {"kind": "sweep", "package": "diplosim", "format": FORMAT,
+                        **self.identity}
             _write_text_atomically(json.dumps(identity, sort_keys=True) + "\n", state)
         except OSError as exc:
             raise write_error(str(self.out), exc, after="no chunk was run") from None
@@ -387,16 +336,14 @@ class SweepRunner:
             return ("from another sweep (its spec or design digest, or its index, differs from "
                     "this sweep's)")
         if "point" not in table.column_names or (
-                sorted(set(table.column("point").to_pylist())) != self.chunks[index]):
+                table.column("point").to_pylist() != self.chunks[index]):
             return "damaged (it does not hold this chunk's points)"
         return None
 
     def chunk_task(self, index: int) -> tuple[int, dict[str, list[Any]]]:
         ids = self.chunks[index]
-        return index, run_points(
-            self.scenario, self.constants, self.names, self.points[ids], ids,
-            self.spec.members, self.spec.seed,
-        )
+        return index, run_points(self.scenario, self.constants, self.names, self.points[ids],
+                                 ids, self.spec.members, self.spec.seed)
 
     def kept_note(self, disk_full: bool = False) -> str:
         """What is left after an interruption, and how to go on."""
@@ -405,13 +352,11 @@ class SweepRunner:
         return (f"{done} of {len(self.chunks)} chunks are finished and kept in {self.out}; "
                 f"{then} the same command again to resume")
 
-    def run(
-        self,
-        workers: int | None = None,
-        scheduler: str | None = None,
-        progress: Callable[[int], None] | None = None,
-        connect_timeout: float = CONNECT_TIMEOUT_S,
-    ) -> Path:
+    def run(self, workers: int | None = None, scheduler: str | None = None,
+            progress: Callable[[int], None] | None = None,
+            connect_timeout: float = CONNECT_TIMEOUT_S) -> Path:
+        """Compute the pending chunks (here, on a local Dask cluster of ``workers``, or on the
+        ``scheduler``'s), then assemble the dataset; ``progress(1)`` after each chunk."""
         started = time.perf_counter()
         self._claim_folder()
         pending = self.pending_chunks()
@@ -489,36 +434,43 @@ class SweepRunner:
             if cluster is not None:
                 cluster.close()
 
+    def manifest(self, rows: int, wall_s: float, workers, scheduler) -> dict[str, Any]:
+        """What the folder's manifest says of the sweep (its files and hashes added after)."""
+        from sim.outputs.output_folder import base_manifest
+
+        return {
+            **base_manifest("sweep"), "format": FORMAT, "spec_sha256": self.spec_sha,
+            "scenario": self.spec.scenario, "scenario_id": self.scenario.id,
+            "scenario_sha256": self.scenario_loaded.sha256,
+            "design": self.spec.design.model_dump(),
+            "parameters": {k: list(v) for k, v in self.spec.parameters.items()},
+            "constants": dataclasses.asdict(self.constants),
+            "points": len(self.points), "members_per_point": self.spec.members,
+            "seed": self.spec.seed, "chunks": len(self.chunks), "rows": rows,
+            "columns": {"point": "the design point's number, 0..points-1",
+                        "members": "members (runs) at the point, the same run ids at each",
+                        f"{SHARE}.<decision>.<option>": "share of all members taking the "
+                        f"option; {SHARE}.<decision>.{NOT_REACHED}: never got to it",
+                        f"{MEDIAN_HOURS}.<decision>": "median hours between the choice and "
+                        "the deadline, of the members that reached it (null: none did)"},
+            "wall_time_s_last_session": round(wall_s, 3), "workers": workers,
+            "scheduler": scheduler,
+        }
+
     def _assemble(self, wall_s: float, workers, scheduler) -> Path:
         """Concatenate the chunks in order into dataset.parquet and write the manifest."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from sim.outputs.output_folder import base_manifest, file_hashes
+        from sim.outputs.output_folder import file_hashes
 
         tables = [pq.read_table(_chunk_path(self.out, i)) for i in range(len(self.chunks))]
         dataset = pa.concat_tables(tables)
         files = ["dataset.parquet", "sweep.json", "chunks/"]
         try:
             _write_parquet_atomically(dataset.to_pydict(), self.out / "dataset.parquet")
-            manifest = {
-                **base_manifest("sweep"),
-                "spec_sha256": self.spec_sha,
-                "scenario_id": self.scenario.id,
-                "scenario_sha256": self.loaded.sha256,
-                "design": self.spec.design.model_dump(),
-                "parameters": {k: list(v) for k, v in self.spec.parameters.items()},
-                "points": len(self.points),
-                "members_per_point": self.spec.members,
-                "seed": self.spec.seed,
-                "chunks": len(self.chunks),
-                "rows": dataset.num_rows,
-                "wall_time_s_last_session": round(wall_s, 3),
-                "workers": workers,
-                "scheduler": scheduler,
-                "files": files,
-                "sha256": file_hashes(self.out, files),
-            }
+            manifest = {**self.manifest(dataset.num_rows, wall_s, workers, scheduler),
+                        "files": files, "sha256": file_hashes(self.out, files)}
             _write_text_atomically(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                    self.out / "manifest.json")
         except OSError as exc:
@@ -597,8 +549,96 @@ def _read_state(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def _load_base(spec_file: str, path: Path, lines: dict, sources: str | None):
-    """The spec's base scenario; a problem with it names the spec and its ``scenario`` line
-    too (a file that cannot be read is located at that line, the fix being there)."""
-    return load_referenced_scenario(path, sources, str(spec_file), ("scenario",), lines,
-                                    "base scenario")
+# -- the entry the command line and the API call -------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep: its dataset (a pandas frame, one row per point) and where it is."""
+
+    frame: Any
+    out: Path
+    dataset: Path
+    scenario_id: str
+    method: str
+    points: int
+    members: int
+    seed: int
+    chunks: int
+    resumed: int  # chunks found finished on disk and kept
+    seconds: float
+    notes: list[str] = field(default_factory=list)  # chunks on disk computed again, and why
+    replaced_note: str | None = None
+
+    def text(self) -> str:
+        return (f"{self.points} points x {self.members} members ({self.method}), "
+                f"{self.seconds:.1f} s -> {self.dataset}")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"scenario": self.scenario_id, "out": str(self.out), "dataset": str(self.dataset),
+                "design": self.method, "points": self.points, "members_per_point": self.members,
+                "seed": self.seed, "chunks": self.chunks, "resumed_chunks": self.resumed,
+                "seconds": round(self.seconds, 3), "columns": list(self.frame.columns),
+                "notes": self.notes}
+
+
+SpecLike = Union[SweepSpec, Mapping[str, Any], str, os.PathLike]
+
+
+def sweep(spec_or_path: SpecLike, out: str | os.PathLike[str] | None = None, *,
+          force: bool = False, workers: int | None = None, scheduler: str | None = None,
+          allow_large: bool = False, progress: Callable[[int, int], None] | None = None,
+          notes: Callable[[str], None] | None = None,
+          constants: Constants | str | os.PathLike[str] | None = None,
+          sources: str | None = None, connect_timeout: float = CONNECT_TIMEOUT_S,
+          allow_how: str = "--allow-large") -> SweepResult:
+    """Run a sweep to completion (resuming one left unfinished in ``out``) and return its
+    dataset. ``out`` (relative to the working folder) overrides the spec's ``out`` (relative
+    to the spec). Everything is checked before anything is written. Before the first chunk,
+    ``notes(line)`` hears of each chunk on disk that is computed again, and ``progress(finished,
+    total)`` of the chunks already finished; ``progress`` is called again after each chunk.
+    Ctrl-C and SIGTERM end it with :class:`~sim.outputs.output_folder.Stopped`, saying which
+    chunks are kept for a resume."""
+    from sim.outputs.output_folder import Stopped
+
+    if workers is not None:
+        check.whole_number("workers", workers, 1, 4096)
+    check.real("the connect timeout (seconds)", connect_timeout, 1e-3)
+    runner = SweepRunner(spec_or_path, out, sources=sources, constants=constants, force=force,
+                         allow_large=allow_large, allow_how=allow_how)
+    done = runner.finished_chunks() if runner.resuming else 0
+    total, found = len(runner.chunks), runner.rejected_notes()
+    for line in found if notes is not None else ():
+        notes(line)
+    started = time.perf_counter()
+    try:
+        dataset = runner.run(workers=workers, scheduler=scheduler,
+                             progress=_counting(progress, done, total),
+                             connect_timeout=connect_timeout)
+    except (KeyboardInterrupt, Terminated) as exc:
+        raise Stopped(exc, runner.kept_note()) from None
+    return SweepResult(_frame(dataset), runner.out, dataset, runner.scenario.id,
+                       runner.spec.design.method, len(runner.points), runner.spec.members,
+                       runner.spec.seed, total, done, time.perf_counter() - started, found,
+                       runner.target.replaced_note())
+
+
+def _counting(progress: Callable[[int, int], None] | None, done: int,
+              total: int) -> Callable[[int], None] | None:
+    """The runner's per-chunk callback as ``progress(finished, total)``, told ``done`` first."""
+    if progress is None:
+        return None
+    progress(done, total)
+    finished = [done]
+
+    def step(n: int) -> None:
+        finished[0] += n
+        progress(finished[0], total)
+
+    return step
+
+
+def _frame(dataset: Path):
+    import pyarrow.parquet as pq
+
+    return pq.read_table(dataset).to_pandas()

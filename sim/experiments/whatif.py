@@ -8,6 +8,14 @@ baseline's drawn value in each run, so a difference between the two sides is the
 doing, not sampling noise. Shares, differences and reached fractions are all over the same
 runs (a run that never reaches a decision counts as ``not_reached``), so the numbers shown
 subtract. ``diplosim counterfactual``, the API and the page all call :func:`compare`.
+
+With ``attribute=True`` each decision also gets its attribution by actor: how much each actor's
+stake pulls the deciding actor toward the most cooperative option rather than the least, at
+the baseline's decision moment (the hour the baseline run took it), on both sides. It replays
+each run up to that hour with the kernel's own rules (the same numbers, so the baseline replay
+is the baseline run), then reads each stake: ``w_a (|p_least - x_a| - |p_most - x_a|)``, the
+actor's term in ``U(most) - U(least)`` (docs/model3.md, M3.1). A body's vote has no deciding
+actor's utility, so it has no attribution.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from sim.engine.runner import NOT_REACHED, wilson_interval
+from sim.model.kernel.jit import njit
 from sim.model3 import kernel as K
 from sim.model3.constants import Constants
 from sim.model3.engine import Engine, Outcomes
@@ -34,13 +43,15 @@ class ChangeError(ValueError):
 
 @dataclass(frozen=True)
 class Change:
-    """What a what-if changes: quantities fixed at values, events removed."""
+    """What a what-if changes: quantities fixed at values, events removed, and the elections
+    of the named actors dropped (their salience then never rises as a vote nears, M3.2)."""
 
     set: Mapping[str, float] = field(default_factory=dict)
     remove_events: tuple[str, ...] = ()
+    remove_elections: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
-        return not self.set and not self.remove_events
+        return not self.set and not self.remove_events and not self.remove_elections
 
 
 def allowed_bounds(key: str) -> tuple[float, float]:
@@ -49,7 +60,8 @@ def allowed_bounds(key: str) -> tuple[float, float]:
 
 
 def changed_scenario(scenario: Scenario, change: Change) -> Scenario:
-    """The scenario with the change's events removed (its quantities are fixed at run time)."""
+    """The scenario with the change's events and elections removed (its quantities are fixed
+    at run time)."""
     keys = {q.key for q in drawn_quantities(scenario)}
     for key, value in change.set.items():
         if key not in keys:
@@ -66,8 +78,14 @@ def changed_scenario(scenario: Scenario, change: Change) -> Scenario:
     for key in change.set:
         if key.startswith("event.") and key.split(".")[1] in change.remove_events:
             raise ChangeError(f"'{key}' belongs to an event the change removes")
+    voters = {e.actor for e in scenario.elections}
+    for actor in change.remove_elections:
+        if actor not in voters:
+            raise ChangeError(f"no election of '{actor}' in {scenario.id}; expected one of "
+                              f"{sorted(voters)}")
     kept = [e for e in scenario.events if e.id not in change.remove_events]
-    return scenario.model_copy(update={"events": kept})
+    elections = [e for e in scenario.elections if e.actor not in change.remove_elections]
+    return scenario.model_copy(update={"events": kept, "elections": elections})
 
 
 def paired_values(base: Engine, other: Engine, base_values: np.ndarray,
@@ -83,6 +101,20 @@ def paired_values(base: Engine, other: Engine, base_values: np.ndarray,
 
 
 @dataclass(frozen=True)
+class ActorPull:
+    """One actor's mean term in U(most cooperative) - U(least cooperative) at the baseline's
+    decision moment, baseline and changed side (positive: it pulls toward cooperating)."""
+
+    actor: str
+    baseline: float
+    changed: float
+
+    @property
+    def change(self) -> float:
+        return self.changed - self.baseline
+
+
+@dataclass(frozen=True)
 class DecisionComparison:
     """One decision on both sides, every share over all runs."""
 
@@ -95,6 +127,8 @@ class DecisionComparison:
     difference: dict[str, tuple[float, float, float]]  # option -> (mean, low, high), paired
     base_median_hours: float  # hours before the deadline, of the runs that reached it
     changed_median_hours: float
+    attribution: tuple[ActorPull, ...] = ()  # by actor (compare(..., attribute=True))
+    attributed: tuple[str, str] | None = None  # (most, least) cooperative option compared
 
 
 @dataclass(frozen=True)
@@ -120,6 +154,9 @@ class Comparison:
                            for o, (m, lo, hi) in d.difference.items()},
             "baseline_median_hours": d.base_median_hours,
             "counterfactual_median_hours": d.changed_median_hours,
+            **({"attribution": {"most": d.attributed[0], "least": d.attributed[1], "actors": [
+                {"actor": a.actor, "baseline": a.baseline, "counterfactual": a.changed}
+                for a in d.attribution]}} if d.attributed else {}),
         } for d in self.decisions]
 
     def frame(self):
@@ -147,6 +184,7 @@ class Comparison:
                              f"{m:+7.3f} [{lo:+.3f}, {hi:+.3f}]")
             lines.append(f"  median decision time, hours before its deadline: baseline "
                          f"{d.base_median_hours:.1f}, what if {d.changed_median_hours:.1f}")
+            lines += _attribution_lines(d)
             lines.append("")
         lines.append("Differences are per run (paired) with a normal 95% interval; shares carry "
                      "Wilson intervals.")
@@ -154,16 +192,20 @@ class Comparison:
 
 
 def compare(scenario: Scenario, change: Change, constants: Constants, seed: int,
-            runs: int) -> Comparison:
-    """Run the scenario and its changed copy on the same members and compare every decision."""
+            runs: int, attribute: bool = False) -> Comparison:
+    """Run the scenario and its changed copy on the same members and compare every decision
+    (with ``attribute``, also each decision's attribution by actor)."""
     other_scenario = changed_scenario(scenario, change)
     base, other = Engine(scenario, constants), Engine(other_scenario, constants)
     members = np.arange(runs)
     base_values = base.values(seed, members)
     changed_values = paired_values(base, other, base_values, change.set)
     a, b = base.run(seed, members, base_values), other.run(seed, members, changed_values)
-    return Comparison(scenario.id, change, seed, runs,
-                      [_decision(scenario, i, a, b) for i in range(len(scenario.decisions))])
+    decisions = [_decision(scenario, i, a, b) for i in range(len(scenario.decisions))]
+    if attribute:
+        sides = ((base, base_values), (other, changed_values))
+        decisions = [_attributed(d, i, scenario, sides, a, seed) for i, d in enumerate(decisions)]
+    return Comparison(scenario.id, change, seed, runs, decisions)
 
 
 def _chosen(outcomes: Outcomes, i: int, options: int) -> np.ndarray:
@@ -194,3 +236,90 @@ def _median_hours(outcomes: Outcomes, i: int) -> float:
     reached = outcomes.status[:, i] == K.RESOLVED
     hours = (outcomes.deadline_h[:, i] - outcomes.decided_h[:, i])[reached]
     return float(np.median(hours)) if hours.size else math.nan
+
+
+# -- attribution by actor at the baseline's decision moment -------------------------------------
+
+
+def _attribution_lines(d: DecisionComparison) -> list[str]:
+    if not d.attributed:
+        return []
+    most, least = d.attributed
+    lines = [f"  each actor's pull toward {most} rather than {least} at the baseline's decision "
+             f"moment (its term in U({most}) - U({least})):"]
+    for a in d.attribution:
+        lines.append(f"    {a.actor:<24} baseline {a.baseline:+.3f}  what if {a.changed:+.3f}  "
+                     f"change {a.change:+.3f}")
+    return lines
+
+
+def _attributed(d: DecisionComparison, i: int, scenario: Scenario, sides: tuple,
+                outcomes: Outcomes, seed: int) -> DecisionComparison:
+    """``d`` with its attribution by actor: the mean over the runs that reached decision ``i``
+    on the baseline side, both sides read at that run's baseline decision hour."""
+    from dataclasses import replace
+
+    decision = scenario.decisions[i]
+    reached = outcomes.status[:, i] == K.RESOLVED
+    if decision.body is not None or not reached.any():
+        return d
+    positions = [o.position for o in decision.options]
+    most = max(range(len(positions)), key=lambda k: (positions[k], -k))
+    least = min(range(len(positions)), key=lambda k: (positions[k], k))
+    hours = outcomes.decided_h[reached, i]
+    runs = outcomes.runs[reached]
+    pulls = [_pulls(engine, seed, values[reached], runs, hours, (i, most, least))
+             for engine, values in sides]
+    actors = list(decision.stakes)
+    attribution = tuple(ActorPull(actor, float(pulls[0][:, s].mean()), float(pulls[1][:, s].mean()))
+                        for s, actor in enumerate(actors))
+    return replace(d, attribution=tuple(sorted(attribution, key=lambda a: -abs(a.change))),
+                   attributed=(decision.options[most].id, decision.options[least].id))
+
+
+def _pulls(engine: Engine, seed: int, values: np.ndarray, runs: np.ndarray, hours: np.ndarray,
+           compared: tuple[int, int, int]) -> np.ndarray:
+    """(runs, stakes of decision i): each stake's term in U(most) - U(least) at each run's
+    hour, the run replayed with the kernel's rules up to the moment decision i is weighed."""
+    from sim.model.kernel import philox
+
+    i, most, least = compared
+    plan = engine.plan
+    out = np.zeros((len(runs), plan.stake_first[i + 1] - plan.stake_first[i]))
+    m = K.new_member(plan, len(engine.quantities))
+    k0, k1 = philox.seed_key(seed)
+    m.key[0], m.key[1] = np.uint64(k0), np.uint64(k1)
+    _replayed_pulls(np.ascontiguousarray(runs, dtype=np.int64), np.ascontiguousarray(values),
+                    np.ascontiguousarray(hours), m, plan, engine.c, i, most, least, out)
+    return out
+
+
+@njit(cache=True)
+def _replay_until(m, plan, c, i, hour) -> None:
+    """Carry out a run's moments until decision ``i`` is weighed at ``hour``: every moment
+    before that hour, and at it the deadlines, openings, imposed choices and events that come
+    first, save decision ``i``'s own deadline or imposed choice."""
+    K.start(m, plan)
+    while True:
+        kind, j, t = K.next_moment(m, plan)
+        if kind == K.NONE or t > hour:
+            return
+        if t == hour and (kind >= K.ADDRESSED or (j == i and (kind == K.EXPIRE or kind == K.IMPOSE))):
+            return
+        K.begin_moment(m, plan)
+        K.carry_out(kind, j, t, m, plan, c)
+
+
+@njit(cache=True)
+def _replayed_pulls(runs, values, hours, m, plan, c, i, most, least, out) -> None:
+    """Each run replayed to its hour; each stake's term in U(most) - U(least) there."""
+    first = plan.stake_first[i]
+    for r in range(runs.shape[0]):
+        m.values[:] = values[r]
+        m.key[2] = np.uint64(runs[r])
+        _replay_until(m, plan, c, i, hours[r])
+        for s in range(first, plan.stake_first[i + 1]):
+            weight = K.salience_at(s, hours[r], m, plan, c) * m.stake[s, K.CLOUT]
+            x = m.stake[s, K.POSITION]
+            out[r, s - first] = weight * (abs(plan.position[i, least] - x)
+                                          - abs(plan.position[i, most] - x))

@@ -18,6 +18,7 @@ from sim.model.draws import mesa_seed
 from sim.model.kernel import philox
 from sim.model.scenario import as_aware
 from sim.model3 import kernel as K
+from sim.model3.compiled import ensure_compiled
 from sim.model3.constants import Constants, kernel_constants
 from sim.model3.plan import build_plan, drawn_quantities
 from sim.model3.scenario import Scenario
@@ -34,9 +35,18 @@ class ActorAgent(mésa_agent := mesa.Agent):  # noqa: N801  (mesa.Agent, named f
 
     def look(self, i: int, t: float, event: int) -> None:
         model = self.model
+        odds = self.odds(i, t)  # weighing draws nothing: the look below is unchanged
         K.look(i, t, event, model.member, model.plan, model.c)
-        model.tell(self.name, i, t, "looks after " + model.scenario.events[event].id
-                   if event >= 0 else "looks")
+        why = "looks after " + model.scenario.events[event].id if event >= 0 else "looks"
+        model.tell(self.name, i, t, f"{why} [{odds}]")
+
+    def odds(self, i: int, t: float) -> str:
+        """The logit probability of each available option at this moment, in words."""
+        model = self.model
+        n = K.weigh(i, t, model.member, model.plan, model.c)
+        options = model.scenario.decisions[i].options
+        return ", ".join(f"P({options[k].id}) {model.member.probabilities[k]:.2f}"
+                         for k in range(n) if model.member.available[k])
 
 
 class BodyAgent(mesa.Agent):
@@ -74,6 +84,7 @@ class DiplomacyModel3(mesa.Model):
             hi = np.array([q.hi for q in quantities], dtype=float)
             values = lo + (hi - lo) * philox.uniforms(seed, [run], philox.PARAMETERS,
                                                       len(quantities))[0]
+        ensure_compiled(self.plan, self.c, len(quantities), agents=True)
         self.member = K.new_member(self.plan, len(quantities))
         self.member.values[:] = values
         k0, k1 = philox.seed_key(seed)

@@ -4,26 +4,38 @@ A driver, not a second model: it draws a block's stakes in bulk (stream 0), hand
 compiled member run, and keeps each decision's outcome per member. A large block is split over
 threads (the compiled run releases the GIL); a member's numbers depend on (seed, run) alone, so
 the split changes nothing.
+
+Cost is bounded before any work starts: :func:`run_ensemble`, :func:`ensemble_chunks` and
+:func:`run_agents` refuse an ensemble whose estimate (:mod:`sim.model3.cost`) exceeds the
+validation layer's limit unless ``allow_large=True``, so every command, the API and the page
+inherit the bound. Ctrl-C and SIGTERM take effect at once: the compiled blocks run on the
+engine's own threads while the calling thread waits in tenths of a second (Model 2's
+:func:`sim.engine.ensemble.run_interruptibly`), and a stop flag ends each block before its next
+member; a cold first compile runs in a child process that a signal ends at once
+(:mod:`sim.model3.compiled`).
 """
 
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from sim.engine.ensemble import default_threads
+from sim import validation
+from sim.engine.ensemble import default_threads, run_interruptibly
 from sim.engine.runner import NOT_REACHED, DecisionSummary
 from sim.model.kernel import philox
 from sim.model3 import kernel as K
+from sim.model3.compiled import ensure_compiled
 from sim.model3.constants import Constants, kernel_constants
+from sim.model3.cost import block_members, check_cost, member_work
 from sim.model3.plan import build_plan, drawn_quantities
 from sim.model3.scenario import Scenario
 
 MIN_MEMBERS_PER_THREAD = 5000
+BLOCK_WORK = 10**8  # units of work (sim.model3.cost) per block of an ensemble: about a second
 # the draws of stream 0 do not depend on the constants: any will do to recompute them
 _NO_CONSTANTS = Constants(1.0, 1.0, 1.0, 1.0, 1.0, 365.0)
 
@@ -58,6 +70,7 @@ class Engine:
         self.scenario = scenario.without_record()
         self.quantities = drawn_quantities(self.scenario)
         self.plan = build_plan(self.scenario, constants)
+        self.constants = constants
         self.c = kernel_constants(constants)
         self.threads = threads or default_threads()
 
@@ -67,26 +80,31 @@ class Engine:
         return lo + (hi - lo) * philox.uniforms(seed, runs, philox.PARAMETERS, len(lo))
 
     def run(self, seed: int, runs, values: np.ndarray | None = None) -> Outcomes:
+        """The members ``runs`` (their drawn ``values``, or stream 0's), on the engine's
+        threads; Ctrl-C or SIGTERM ends them after the member each is running."""
         runs = np.ascontiguousarray(np.asarray(runs, dtype=np.int64).reshape(-1))
         values = self.values(seed, runs) if values is None else values
+        values = np.ascontiguousarray(values, dtype=float).reshape(len(runs), len(self.quantities))
         out = Outcomes.empty(runs, len(self.scenario.decisions))
         k0, k1 = philox.seed_key(seed)
         n = max(1, min(self.threads, len(runs) // MIN_MEMBERS_PER_THREAD))
         bounds = np.linspace(0, len(runs), n + 1).astype(int)
         slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        stop = np.zeros(1, dtype=np.bool_)
 
         def work(s: slice) -> None:
             m = K.new_member(self.plan, len(self.quantities))
             m.key[0], m.key[1] = np.uint64(k0), np.uint64(k1)
             K.run_block(runs[s], values[s], m, self.plan, self.c, out.status[s], out.option[s],
-                        out.decided_h[s], out.by_default[s], out.deadline_h[s])
+                        out.decided_h[s], out.by_default[s], out.deadline_h[s], stop)
 
-        if len(slices) == 1:
-            work(slices[0])
-        else:
-            with ThreadPoolExecutor(len(slices)) as pool:
-                list(pool.map(work, slices))
+        ensure_compiled(self.plan, self.c, len(self.quantities))  # here, not on a worker
+        run_interruptibly(work, slices, stop)
         return out
+
+    def member_work(self, engine: str = "vector") -> float:
+        """One member's units of work on ``engine`` (:mod:`sim.model3.cost`)."""
+        return member_work(self.plan, self.constants, engine)
 
 
 class Ensemble:
@@ -142,12 +160,16 @@ class Ensemble:
 
 def run_ensemble(scenario: Scenario, constants: Constants, seed: int, runs: int,
                  chunk: int = 100_000, progress: Callable[[int], None] | None = None,
-                 engine: str = "vector") -> Ensemble:
-    """``runs`` members (0 .. runs - 1) on the compiled engine (``vector``) in blocks of
-    ``chunk``, or one Mesa model per run (``agents``)."""
+                 engine: str = "vector", allow_large: bool = False) -> Ensemble:
+    """``runs`` members (0 .. runs - 1) on the compiled engine (``vector``) in blocks of at
+    most ``chunk``, or one Mesa model per run (``agents``); refused before any run when its
+    estimated work exceeds the limit, unless ``allow_large``."""
+    _check(scenario, constants, seed, runs, engine, allow_large)
     if engine == "agents":
-        return Ensemble(scenario, seed, run_agents(scenario, constants, seed, runs, progress))
+        return Ensemble(scenario, seed, run_agents(scenario, constants, seed, runs, progress,
+                                                   allow_large=True))
     compiled = Engine(scenario, constants)
+    chunk = min(chunk, block_members(compiled.member_work(), BLOCK_WORK))
     parts = []
     for first in range(0, runs, chunk):
         block = np.arange(first, min(first + chunk, runs))
@@ -157,11 +179,23 @@ def run_ensemble(scenario: Scenario, constants: Constants, seed: int, runs: int,
     return Ensemble(scenario, seed, Outcomes.concatenate(parts))
 
 
+def _check(scenario: Scenario, constants: Constants, seed: int, runs: int, engine: str,
+           allow_large: bool) -> None:
+    """The validation layer's checks of an ensemble's arguments, and its cost."""
+    validation.seed(seed)
+    validation.count("runs", runs, validation.MAX_RUNS)
+    validation.engine(engine)
+    check_cost("this run", scenario, constants, runs, allow_large, engine)
+
+
 def run_agents(scenario: Scenario, constants: Constants, seed: int, runs: int,
-               progress: Callable[[int], None] | None = None, first: int = 0) -> Outcomes:
-    """The same members, each as one Mesa model stepped moment by moment."""
+               progress: Callable[[int], None] | None = None, first: int = 0,
+               allow_large: bool = False) -> Outcomes:
+    """The same members, each as one Mesa model stepped moment by moment (refused, as
+    :func:`run_ensemble`, above the cost limit unless ``allow_large``)."""
     from sim.model3.agents import DiplomacyModel3
 
+    _check(scenario, constants, seed, runs, "agents", allow_large)
     out = Outcomes.empty(np.arange(first, first + runs), len(scenario.decisions))
     for run in range(runs):
         model = DiplomacyModel3(scenario, constants, seed, first + run)
@@ -176,16 +210,25 @@ def run_agents(scenario: Scenario, constants: Constants, seed: int, runs: int,
 
 
 def ensemble_chunks(scenario: Scenario, constants: Constants, seed: int, runs: int,
-                    engine: str = "vector", chunk: int = 100_000):
+                    engine: str = "vector", chunk: int = 20_000, allow_large: bool = False):
     """Yield (tidy rows, run ids, drawn values) for consecutive blocks of members, as Model 2's
-    :func:`sim.engine.ensemble.ensemble_chunks` does, so ``diplosim run`` streams either."""
+    :func:`sim.engine.ensemble.ensemble_chunks` does, so ``diplosim run`` streams either. The
+    arguments and the cost are checked here, before the first block is asked for."""
+    _check(scenario, constants, seed, runs, engine, allow_large)
+    return _chunks(scenario, constants, seed, runs, engine, chunk)
+
+
+def _chunks(scenario: Scenario, constants: Constants, seed: int, runs: int, engine: str,
+            chunk: int):
     compiled = Engine(scenario, constants)
     chunk = min(chunk, 1000) if engine == "agents" else chunk
+    chunk = min(chunk, block_members(compiled.member_work(engine), BLOCK_WORK))
     for first in range(0, runs, chunk):
         block = np.arange(first, min(first + chunk, runs))
         values = compiled.values(seed, block)
         if engine == "agents":
-            part = run_agents(scenario, constants, seed, len(block), first=first)
+            part = run_agents(scenario, constants, seed, len(block), first=first,
+                              allow_large=True)
         else:
             part = compiled.run(seed, block, values)
         yield Ensemble(scenario, seed, part).rows, block.tolist(), values

@@ -487,9 +487,13 @@ def run_member(m, plan, c) -> None:
 
 
 @njit(cache=True, nogil=True)
-def run_block(runs, values, m, plan, c, status, option, decided, by_default, deadline) -> None:
-    """Every member of a block through the one member record ``m``."""
+def run_block(runs, values, m, plan, c, status, option, decided, by_default, deadline,
+              stop) -> None:
+    """Every member of a block through the one member record ``m``; ``stop`` (one flag) ends
+    the block before its next member once set (an interrupted ensemble)."""
     for r in range(runs.shape[0]):
+        if stop[0]:
+            return
         m.values[:] = values[r]
         m.key[2] = np.uint64(runs[r])
         run_member(m, plan, c)

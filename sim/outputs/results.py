@@ -196,7 +196,7 @@ def run_manifest(
 
 
 def write_run(loaded, constants, *, seed: int, runs: int, engine: str, out: str,
-              force: bool = False, progress=None):
+              force: bool = False, progress=None, allow_large: bool = False):
     """Stream an ensemble block by block into ``out`` (runs, draws, manifest), all or nothing:
     Ctrl-C or SIGTERM leaves the earlier result or nothing (:class:`Stopped` says which)."""
     import time
@@ -208,11 +208,13 @@ def write_run(loaded, constants, *, seed: int, runs: int, engine: str, out: str,
     from sim.outputs.output_folder import Stopped, Terminated
 
     scenario = loaded.scenario.without_record()
+    blocks = ensemble_chunks(scenario, constants, seed, runs, engine,
+                             allow_large=allow_large)  # the cost, before any folder is touched
     writer = ResultWriter(out, scenario.id, [q.key for q in drawn_quantities(scenario)],
                           force=force)  # the folder policy, before any run
     tally, started = Tally(scenario), time.perf_counter()
     try:
-        for rows, run_ids, draws in ensemble_chunks(scenario, constants, seed, runs, engine):
+        for rows, run_ids, draws in blocks:
             tally.add(rows)
             writer.add(rows, run_ids, draws)
             if progress is not None:

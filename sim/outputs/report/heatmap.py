@@ -1,5 +1,7 @@
 """A sweep's outcome over its swept parameters: the mean share of one option per cell of one
-or two parameters (a grid's own levels, else equal bins), and the table of those cells."""
+or two parameters (a grid's own levels, else equal bins), and the table of those cells. The
+dataset has one row per point; the option's share is its column ``share.<decision>.<option>``
+(of all members, so it is defined at every point)."""
 
 from __future__ import annotations
 
@@ -52,28 +54,20 @@ def bins_for(points: int) -> int:
     return int(min(12, max(2, round(math.sqrt(points / 4)))))
 
 
-def selected(data: dict[str, list[Any]], decision: str, option: str) -> list[int]:
-    """The dataset rows of ``option`` of ``decision`` (one per point)."""
-    return [i for i, (d, o) in enumerate(zip(data["decision"], data["option"]))
-            if d == decision and o == option]
-
-
-def sweep_heatmap(data: dict[str, list[Any]], x: str, y: str | None, decision: str, option: str,
+def sweep_heatmap(data: dict[str, list[Any]], x: str, y: str | None, column: str,
                   bounds: dict[str, tuple[float, float]], grid: bool,
                   averaged: bool = False) -> Heatmap:
-    """Mean share of ``option`` over the points falling in each cell (points where the decision
-    was never reached have no share and are left out)."""
-    keep = selected(data, decision, option)
-    share = np.array([math.nan if data["share"][i] is None else data["share"][i] for i in keep],
-                     dtype=float)
-    xs = np.array([data[x][i] for i in keep], dtype=float)
-    bins = bins_for(len(keep)) if y is not None else min(20, max(2, round(math.sqrt(len(keep)))))
+    """Mean of ``column`` (an option's share) over the points falling in each cell."""
+    share = np.array([math.nan if v is None else v for v in data[column]], dtype=float)
+    xs = np.array(data[x], dtype=float)
+    points = len(xs)
+    bins = bins_for(points) if y is not None else min(20, max(2, round(math.sqrt(points))))
     xi, x_edges, x_labels = _axis_cells(xs, bounds[x], grid, bins)
     if y is not None:
-        ys = np.array([data[y][i] for i in keep], dtype=float)
+        ys = np.array(data[y], dtype=float)
         yi, y_edges, y_labels = _axis_cells(ys, bounds[y], grid, bins)
     else:
-        yi, y_edges, y_labels = np.zeros(len(keep), dtype=int), None, [""]
+        yi, y_edges, y_labels = np.zeros(points, dtype=int), None, [""]
     total = np.zeros((len(y_labels), len(x_labels)))
     count = np.zeros_like(total)
     for a, b, s in zip(yi, xi, share):

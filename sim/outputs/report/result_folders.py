@@ -137,7 +137,7 @@ def _counterfactual_manifest(loaded: Any, constants: Any, seed: int, runs: int) 
     }
 
 
-def write_counterfactual(out: str | os.PathLike[str], loaded: Any, comparison: list[dict[str, Any]],
+def write_counterfactual(out: str | os.PathLike[str], loaded: Any, comparison: dict[str, Any],
                          text: str, constants: Any, seed: int, runs: int, *,
                          force: bool = False) -> list[str]:
     """A counterfactual folder (comparison.json as ``--json`` prints it, comparison.txt as the

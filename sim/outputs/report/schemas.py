@@ -174,9 +174,27 @@ class _Difference(_Checked):
 
 
 class _Term(_Checked):
+    """Model 2's attribution row: a utility term on both sides."""
+
     term: str
     baseline: Number
     counterfactual: Number
+
+
+class _Pull(_Checked):
+    """One actor's term in U(most) - U(least) on both sides."""
+
+    actor: Id
+    baseline: Number
+    counterfactual: Number
+
+
+class _Attribution(_Checked):
+    """Model 3's attribution by actor at the baseline's decision moment."""
+
+    most: Id
+    least: Id
+    actors: list[_Pull]
 
 
 class Comparison(_Checked):
@@ -193,7 +211,7 @@ class Comparison(_Checked):
     counterfactual_reached: float | None = None
     baseline_median_hours: Number = None
     counterfactual_median_hours: Number = None
-    attribution: list[_Term] | None = None
+    attribution: list[_Term] | _Attribution | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Comparison:
@@ -206,6 +224,21 @@ class Comparison(_Checked):
         if (self.baseline_reached is None) != (self.counterfactual_reached is None):
             raise ValueError("expected baseline_reached and counterfactual_reached, or neither")
         return self
+
+
+class CounterfactualFile(_Checked):
+    """comparison.json of a Model 3 counterfactual: the overlay, then every decision."""
+
+    overlay: Id
+    episode: Id
+    question: str
+    what_to_look_for: str
+    set: dict[str, float]
+    remove_events: list[Id]
+    remove_elections: list[Id] | None = None
+    seed: Count
+    runs: int = Field(ge=1)
+    decisions: list[Comparison]
 
 
 def checked(path: Path, data: Any, model: Any) -> Any:

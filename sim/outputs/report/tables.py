@@ -174,14 +174,21 @@ def check_run_tables(folder: Path, manifest: dict[str, Any], table: RunsTable) -
 
 # -- a sweep's dataset ----------------------------------------------------------------------
 
+SHARE_PREFIX = "share."  # share.<decision>.<option>: the share of all members at a point
+MEDIAN_PREFIX = "median_hours_before_deadline."  # median_hours_before_deadline.<decision>
 
-def _column_kinds(names: list[str]) -> dict[str, tuple[str, bool]]:
-    """Column -> (expected kind, nulls allowed) of a sweep dataset."""
-    kinds = {"point": ("integer", False), "decision": ("string", False),
-             "option": ("string", False), "share": ("number", True), "runs": ("integer", False),
-             "reached": ("integer", False)}
-    kinds.update({c: ("number", True) for c in ("median_hours", "q25_hours", "q75_hours")})
-    kinds.update({name: ("number", False) for name in names})
+
+def _is_output(column: str) -> bool:
+    return column.startswith((SHARE_PREFIX, MEDIAN_PREFIX))
+
+
+def _column_kinds(columns: list[str]) -> dict[str, tuple[str, bool]]:
+    """Column -> (expected kind, nulls allowed) of a sweep dataset: the point and its members,
+    the swept values, the shares (never null) and the median hours (null where none reached)."""
+    kinds = {"point": ("integer", False), "members": ("integer", False)}
+    for column in columns:
+        if column not in kinds:
+            kinds[column] = ("number", column.startswith(MEDIAN_PREFIX))
     return kinds
 
 
@@ -189,7 +196,7 @@ def _is_kind(arrow_type: Any, kind: str) -> bool:
     import pyarrow.types as pat
 
     if pat.is_null(arrow_type):
-        return kind == "number"  # a column of nulls only (no point reached that option)
+        return kind == "number"  # a column of nulls only (no member reached that decision)
     if kind == "integer":
         return pat.is_integer(arrow_type)
     if kind == "string":
@@ -197,13 +204,21 @@ def _is_kind(arrow_type: Any, kind: str) -> bool:
     return pat.is_integer(arrow_type) or pat.is_floating(arrow_type)
 
 
+def dataset_options(data: dict[str, list[Any]]) -> dict[str, list[str]]:
+    """Each decision's options (not_reached last), from the dataset's share columns."""
+    options: dict[str, list[str]] = {}
+    for column in data:
+        if column.startswith(SHARE_PREFIX):
+            decision, option = column[len(SHARE_PREFIX):].split(".")
+            options.setdefault(decision, []).append(option)
+    return options
+
+
 def read_dataset(folder: Path, manifest: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str]]:
     """(columns, swept parameter names in spec order) of a sweep folder's dataset.parquet,
     its columns' types checked and its counts checked against the manifest and sweep.json."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from sim.experiments.sweep import DATASET_COLUMNS
 
     path = inside(folder, "dataset.parquet")
     if not path.is_file():
@@ -213,11 +228,13 @@ def read_dataset(folder: Path, manifest: dict[str, Any]) -> tuple[dict[str, list
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ReportError(path, f"not a readable Parquet dataset ({_first_line(exc)}); expected "
                                 "the dataset written by `diplosim sweep`") from None
-    names = [c for c in table.column_names if c not in DATASET_COLUMNS]  # spec order
-    if not set(DATASET_COLUMNS) <= set(table.column_names) or not names or not table.num_rows:
-        raise ReportError(path, f"expected the columns {list(DATASET_COLUMNS)} and at least one "
-                                "swept parameter")
-    for column, (kind, nullable) in _column_kinds(names).items():
+    columns = table.column_names
+    names = [c for c in columns if c not in ("point", "members") and not _is_output(c)]
+    if (not {"point", "members"} <= set(columns) or not names or not table.num_rows
+            or not any(c.startswith(SHARE_PREFIX) for c in columns)):
+        raise ReportError(path, "expected the columns point, members, share.<decision>.<option> "
+                                "and at least one swept parameter")
+    for column, (kind, nullable) in _column_kinds(columns).items():
         values = table.column(column)
         if not _is_kind(values.type, kind) or (values.null_count and not nullable):
             raise ReportError(path, f"column '{column}': expected {kind}s"
@@ -228,25 +245,43 @@ def read_dataset(folder: Path, manifest: dict[str, Any]) -> tuple[dict[str, list
     return data, names
 
 
+def _names_problem(data: dict[str, list[Any]]) -> str | None:
+    """An output column whose name does not hold ids (share.<decision>.<option>)."""
+    for column in data:
+        if _is_output(column):
+            prefix = SHARE_PREFIX if column.startswith(SHARE_PREFIX) else MEDIAN_PREFIX
+            parts = column[len(prefix):].split(".")
+            if len(parts) != (2 if prefix == SHARE_PREFIX else 1) or not all(
+                    IDENTIFIER.fullmatch(p) for p in parts):
+                return f"column {column!r}: expected {prefix}<ids> (lower case, digits, _)"
+    return None
+
+
+def _shares_problem(data: dict[str, list[Any]]) -> str | None:
+    """A share outside [0, 1], or a decision whose shares at a point do not sum to 1."""
+    for decision, options in dataset_options(data).items():
+        columns = [data[f"{SHARE_PREFIX}{decision}.{o}"] for o in options]
+        if any(not 0.0 <= s <= 1.0 for column in columns for s in column):
+            return f"decision '{decision}': expected shares between 0 and 1"
+        if any(abs(sum(row) - 1.0) > 1e-6 for row in zip(*columns)):
+            return f"decision '{decision}': expected its shares at each point to sum to 1"
+    return None
+
+
 def _dataset_problem(data: dict[str, list[Any]], names: list[str],
                      manifest: dict[str, Any]) -> str | None:
     """What in the dataset disagrees with its manifest (or is not an id or a share), or None."""
     rows, points, members = len(data["point"]), manifest["points"], manifest["members_per_point"]
     if rows != manifest["rows"]:
         return f"holds {rows} rows, but manifest.json says {manifest['rows']}"
-    if set(data["point"]) != set(range(points)):
+    if rows != points or set(data["point"]) != set(range(points)):
         return (f"holds {len(set(data['point']))} points, but manifest.json says {points} "
-                f"(0 to {points - 1})")
-    if any(r != members for r in data["runs"]):
-        return f"column 'runs': expected {members} members per point (manifest.json)"
-    if any(not 0 <= r <= members for r in data["reached"]):
-        return f"column 'reached': expected 0 to {members} runs"
-    if any(s is not None and not 0.0 <= s <= 1.0 for s in data["share"]):
-        return "column 'share': expected shares between 0 and 1"
-    for column in ("decision", "option"):
-        bad = next((v for v in dict.fromkeys(data[column]) if not IDENTIFIER.fullmatch(v)), None)
-        if bad is not None:
-            return f"column '{column}': expected ids (lower case, digits, _), got {bad!r}"
+                f"(0 to {points - 1}, one row each)")
+    if any(m != members for m in data["members"]):
+        return f"column 'members': expected {members} members per point (manifest.json)"
+    problem = _names_problem(data) or _shares_problem(data)
+    if problem is not None:
+        return problem
     parameters = manifest.get("parameters")
     if parameters is not None and set(parameters) != set(names):
         return f"varies {names}, but manifest.json says {sorted(parameters)}"

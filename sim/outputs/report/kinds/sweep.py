@@ -1,6 +1,7 @@
 """The report of a ``diplosim sweep`` folder: one option's mean share over one or two swept
 parameters, as a heatmap and its table. ``--x``, ``--y``, ``--decision`` and ``--option``
-choose them; each is checked against the dataset before anything is drawn."""
+choose them; each is checked against the dataset before anything is drawn. A share is of all
+the members at a point (``not_reached`` is an option like the others)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from typing import Any
 
 import numpy as np
 
+from sim.model.scenario import ScenarioError, WrongKind
+from sim.model.yamlmap import printable
 from sim.outputs.report.document import Block, Document, Plot, Section
 from sim.outputs.report.errors import ReportError
-from sim.outputs.report.heatmap import heatmap_table, selected, sweep_heatmap
-from sim.outputs.report.locate import locate_scenario
+from sim.outputs.report.heatmap import heatmap_table, sweep_heatmap
+from sim.outputs.report.locate import Located
 from sim.outputs.report.numbers import f3
 from sim.outputs.report.plots import heatmap_plot
 from sim.outputs.report.request import ReportRequest
-from sim.outputs.report.tables import read_dataset
+from sim.outputs.report.tables import SHARE_PREFIX, dataset_options, read_dataset
 
 
 def _axes(folder: Path, names: list[str], x: str | None, y: str | None) -> tuple[str, str | None]:
@@ -39,13 +42,13 @@ def _outcome(folder: Path, data: dict[str, list[Any]], request: ReportRequest,
              recorded: Any) -> tuple[str, str, Any]:
     """(decision, option, its record or None): as asked, else the first decision and its
     recorded option (else its first)."""
-    decisions = list(dict.fromkeys(data["decision"]))
+    by_decision = dataset_options(data)
+    decisions = list(by_decision)
     decision = request.decision or decisions[0]
     if decision not in decisions:
         raise ReportError(folder, f"--decision: unknown decision '{decision}'; expected one of "
                                 f"{decisions}")
-    options = list(dict.fromkeys(o for d, o in zip(data["decision"], data["option"])
-                                 if d == decision))
+    options = by_decision[decision]
     record = recorded.get(decision) if recorded is not None else None
     option = request.option or (record.option if record is not None and record.option in options
                                 else options[0])
@@ -71,17 +74,18 @@ def _blocks(manifest: dict[str, Any], data: dict[str, list[Any]], names: list[st
     """The sweep's paragraph, heatmap and table of cells."""
     (x, y), (decision, option, record) = axes, outcome
     design = manifest.get("design") or {}
-    heat = sweep_heatmap(data, x, y, decision, option, _bounds(manifest, data, names),
+    column = f"{SHARE_PREFIX}{decision}.{option}"
+    heat = sweep_heatmap(data, x, y, column, _bounds(manifest, data, names),
                          design.get("method") == "grid", averaged=len(names) > (2 if y else 1))
-    keep = selected(data, decision, option)
-    points = {"x": np.array([data[x][i] for i in keep], dtype=float),
-              "y": np.array([data[y][i] for i in keep], dtype=float) if y else None}
-    shares = np.array([data["share"][i] for i in keep if data["share"][i] is not None], float)
+    points = {"x": np.array(data[x], dtype=float),
+              "y": np.array(data[y], dtype=float) if y else None}
+    shares = np.array(data[column], dtype=float)
     title = f"{manifest.get('scenario_id')}: P({decision} = {option})"
     return [
-        f"{len(keep)} points ({design.get('method', '?')} design), "
+        f"{len(shares)} points ({design.get('method', '?')} design), "
         f"{manifest.get('members_per_point')} members per point. Mean share of {option} over all "
-        f"points: {f3(float(shares.mean()) if shares.size else math.nan)}."
+        f"points (of all members, not_reached included): "
+        f"{f3(float(shares.mean()) if shares.size else math.nan)}."
         + (f" Recorded outcome of {decision}: {record.option}." if record is not None else ""),
         Plot(f"heatmap_{decision}_{option}", f"{title} over {x}" + (f" and {y}" if y else ""),
              heatmap_plot(heat, title, points)),
@@ -89,9 +93,41 @@ def _blocks(manifest: dict[str, Any], data: dict[str, list[Any]], names: list[st
     ]
 
 
+def locate_episode(manifest: dict[str, Any], given: str | None) -> Located:
+    """The diplosim/3 scenario a sweep ran (for its recorded outcome): ``given``
+    (``--scenario``), else the library episode of the manifest's scenario id. Nothing of a
+    file that is not a diplosim/3 scenario reaches the report."""
+    from sim.model3.scenario import load_scenario
+    from sim.paths import LIBRARY
+
+    sha = manifest.get("scenario_sha256")
+    if given is not None:
+        path = Path(given)
+        if not path.is_file():
+            raise ReportError(path, "--scenario: no such file; expected the scenario file the "
+                              "sweep was run from")
+    else:
+        path = LIBRARY / str(manifest.get("scenario_id")) / "scenario.yaml"
+        if not path.is_file():
+            return Located(None, f"Scenario {manifest.get('scenario_id')} is not a library "
+                           "episode: recorded outcomes are not marked. Pass --scenario FILE "
+                           "to name its file.")
+    try:
+        loaded = load_scenario(path, verify_quotes=False)
+    except WrongKind as exc:
+        raise ReportError(path, f"--scenario: {exc.message}") from None
+    except ScenarioError as exc:
+        return Located(None, f"Scenario file {path.name} could not be loaded "
+                       f"({printable(exc.message)}): recorded outcomes are not marked.")
+    how = "given with --scenario" if given is not None else "the library episode"
+    same = "same SHA-256 as the file that was run" if loaded.sha256 == sha else (
+        "NOTE: its SHA-256 differs from the file the sweep was run from")
+    return Located(loaded, f"Scenario: {loaded.scenario.id} ({how}; {same}).")
+
+
 def document(folder: Path, manifest: dict[str, Any], request: ReportRequest) -> Document:
     """Heatmap of one option's share over two swept parameters; flags checked first."""
-    located = locate_scenario(folder, manifest, request.scenario)
+    located = locate_episode(manifest, request.scenario)
     data, names = read_dataset(folder, manifest)
     axes = _axes(folder, names, request.x, request.y)
     scenario = located.scenario
@@ -99,9 +135,9 @@ def document(folder: Path, manifest: dict[str, Any], request: ReportRequest) -> 
                        scenario.recorded_outcome if scenario is not None else None)
     bounds = _bounds(manifest, data, names)
     summary = [
-        f"Sweep of scenario {manifest.get('scenario_id')}: {manifest.get('points')} points x "
-        f"{manifest.get('members_per_point')} members, seed {manifest.get('seed')}, diplosim "
-        f"{manifest.get('version', '?')}. Varied: "
+        f"Sweep of scenario {manifest.get('scenario_id')} (Model 3): {manifest.get('points')} "
+        f"points x {manifest.get('members_per_point')} members on common random numbers, seed "
+        f"{manifest.get('seed')}, diplosim {manifest.get('version', '?')}. Varied: "
         + ", ".join(f"{n} in {list(bounds[n])}" for n in names) + ".",
         located.note,
         "Choose the axes and the outcome with --x, --y, --decision and --option.",
