@@ -90,7 +90,7 @@ def test_trace_tells_the_story(capsys):
     assert main(["run", str(SCENARIO_2012), "--trace", "--seed", "3"]) == 0
     text = capsys.readouterr().out
     assert "Foreign ministry spokesman says the pact will be signed" in text  # an event
-    assert "looks after signing_announced (signing)" in text  # the look it brings
+    assert "looks after signing_announced [P(sign) " in text  # the look it brings, weighed
     assert text.rstrip().splitlines()[-1].startswith("outcome: signing: ")
     assert main(["run", str(SCENARIO_2012), "--trace", "--seed", "3"]) == 0
     assert capsys.readouterr().out == text  # the same seed tells the same story
@@ -148,7 +148,7 @@ def test_check_names_the_format_and_the_counts(capsys):
 
 
 def test_check_accepts_an_overlay_and_names_its_base(capsys):
-    overlay = ROOT / "scenarios" / "counterfactuals" / "no_us_pressure_2019.yaml"
+    overlay = ROOT / "library" / "gsomia_2019" / "counterfactuals" / "no_us_pressure_2019.yaml"
     assert main(["check", str(overlay)]) == 0
     assert "ok (an overlay on gsomia_2019" in capsys.readouterr().out
 

@@ -31,7 +31,7 @@ from tests.conftest import ROOT, SCENARIO_2019, SOURCES, needs_sources
 
 VALID = SCENARIO_2019.read_text(encoding="utf-8")
 CONSTANTS = ROOT / "calibration" / "constants3.yaml"
-OVERLAY_2019 = ROOT / "scenarios" / "counterfactuals" / "no_us_pressure_2019.yaml"
+OVERLAY_2019 = ROOT / "library" / "gsomia_2019" / "counterfactuals" / "no_us_pressure_2019.yaml"
 
 
 class TookTooLong(Exception):

@@ -31,7 +31,7 @@ from sim.cli import main
 from tests.conftest import ROOT, SCENARIO_2019
 
 SECRET = "root:$6$s3cr3tHASHnobodyMaySee:19000:0:99999:7:::"
-OVERLAY = ROOT / "scenarios" / "counterfactuals" / "china_stays_silent_2019.yaml"
+OVERLAY = ROOT / "library" / "gsomia_2019" / "counterfactuals" / "china_stays_silent_2019.yaml"
 CLI = [sys.executable, "-c", "from sim.cli import main; raise SystemExit(main())"]
 
 

@@ -25,7 +25,7 @@ from sim.cli import main
 from tests.conftest import ROOT, SCENARIO_2016, SCENARIO_2019
 
 CONSTANTS = ROOT / "calibration" / "constants3.yaml"
-OVERLAY = ROOT / "scenarios" / "counterfactuals" / "china_stays_silent_2019.yaml"
+OVERLAY = ROOT / "library" / "gsomia_2019" / "counterfactuals" / "china_stays_silent_2019.yaml"
 CLI = [sys.executable, "-c", "from sim.cli import main; raise SystemExit(main())"]
 SIGNAL_LIMIT_S = 2.0
 
@@ -281,10 +281,6 @@ def _heavy(tmp_path: Path, copies: int = 150, name: str = "heavy.yaml") -> Path:
     return path
 
 
-COST = pytest.mark.xfail(reason="Model 3 cost bounds land with harden3", strict=False)
-
-
-@COST
 def test_a_run_above_the_cost_limit_is_refused_with_its_estimate(tmp_path):
     done = _subprocess([*CLI, "run", str(_heavy(tmp_path)), "--runs", "1000000", "--quiet"],
                        tmp_path)
@@ -294,7 +290,6 @@ def test_a_run_above_the_cost_limit_is_refused_with_its_estimate(tmp_path):
         assert words in line, line
 
 
-@COST
 def test_allow_large_lifts_the_limit_in_every_costly_command_and_the_api(tmp_path, capsys):
     heavy = _heavy(tmp_path)
     script = ("import sim.api as sim\n"
@@ -397,13 +392,7 @@ COMMANDS = {
 }
 
 
-STOPS_WITH_HARDEN3 = {"run-sigterm", "run-ctrl-c", "validate"}  # inside a compiled block
-
-
-@pytest.mark.parametrize("command", [
-    pytest.param(c, marks=pytest.mark.xfail(reason="Model 3 cost bounds land with harden3 "
-                                            "(its blocks stop on a signal)", strict=False))
-    if c in STOPS_WITH_HARDEN3 else c for c in COMMANDS])
+@pytest.mark.parametrize("command", list(COMMANDS))
 def test_a_signal_takes_effect_within_two_seconds(tmp_path, command):
     signum, argv = COMMANDS[command]
     # past the imports and into the ensemble: a Dask cluster takes about 5 s of its

@@ -27,7 +27,7 @@ import pytest
 from sim.cli import main
 from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019
 
-OVERLAY_2012 = ROOT / "scenarios" / "counterfactuals" / "no_election_2012.yaml"
+OVERLAY_2012 = ROOT / "library" / "gsomia_2012" / "counterfactuals" / "no_election_2012.yaml"
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ mpimg = pytest.importorskip("matplotlib.image")
 pq = pytest.importorskip("pyarrow.parquet")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-OVERLAY_2012 = ROOT / "scenarios" / "counterfactuals" / "no_election_2012.yaml"
+OVERLAY_2012 = ROOT / "library" / "gsomia_2012" / "counterfactuals" / "no_election_2012.yaml"
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def pristine_all(pristine):
         encoding="utf-8",
     )
     assert main(["sweep", str(spec), *quiet]) == 0
-    overlay = ROOT / "scenarios" / "counterfactuals" / "no_election_2012.yaml"
+    overlay = ROOT / "library" / "gsomia_2012" / "counterfactuals" / "no_election_2012.yaml"
     assert main(["counterfactual", str(overlay), "--runs", "10", "--out", str(base / "cf")]) == 0
     for written in ("report.md", "report.html", "plots"):
         target = base / "cf" / written
