@@ -388,7 +388,7 @@ COMMANDS = {
     "sweep-on-dask": (signal.SIGTERM, lambda t: ["sweep", str(_spec(
         t, {SWEPT: "[0, 1]"}, members=1_000_000)), "--workers", "2"]),
     "sensitivity": (signal.SIGTERM, lambda t: [
-        "sensitivity", str(_heavy(t)), "--samples", "4", "--members", "2000"]),
+        "sensitivity", "gsomia_2019", "--samples", "2", "--members", "20000"]),
 }
 
 
