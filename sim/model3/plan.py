@@ -10,13 +10,20 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model.draws import DrawnQuantity
 from sim.model.scenario import as_aware
 from sim.model3.constants import Constants
 from sim.model3.scenario import FIELDS, RULES, Scenario
 
 POSITION, SALIENCE, CLOUT = range(3)
 
+
+
+class DrawnQuantity(NamedTuple):
+    """A sourced number that varies between runs: its key and its [lo, hi]."""
+
+    key: str
+    lo: float
+    hi: float
 
 def drawn_quantities(scenario: Scenario) -> list[DrawnQuantity]:
     """Every sourced number that varies between runs, in file order: each decision's stakes

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.model.scenario import LoadedScenario, Scenario, ScenarioError, WrongKind, load_scenario
+from sim.model.scenario import ScenarioError, WrongKind
+from sim.model3.scenario import LoadedScenario, Scenario, load_scenario
 from sim.model.yamlmap import printable
 from sim.outputs.report.errors import ReportError
 from sim.outputs.report.folders import file_sha256, inside
-from sim.paths import SCENARIOS
-
-PROJECT_SCENARIOS = SCENARIOS
+from sim.paths import LIBRARY, PROJECT
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ def _shown(path: Path) -> str:
     """A path as the report prints it, never a machine path: relative to the working directory
     or to the project when inside them, else the file name."""
     resolved = path.resolve()
-    for root in (Path.cwd().resolve(), PROJECT_SCENARIOS.parent):
+    for root in (Path.cwd().resolve(), PROJECT):
         if resolved.is_relative_to(root):
             return resolved.relative_to(root).as_posix()
     return path.name
@@ -46,16 +45,16 @@ def _named(folder: Path, name: str | None) -> list[tuple[Path, str]]:
         return []
     roots = [(folder.parent, "beside the results folder"),
              (Path.cwd(), "in the working directory"),
-             (Path.cwd() / "scenarios", "in scenarios/ of the working directory"),
-             (PROJECT_SCENARIOS, "in the project's scenarios/")]
+             (Path.cwd() / "library", "in library/ of the working directory")]
     return [(inside(folder, name), "named in the manifest, beside the results"),
             *[(root / name, f"named in the manifest, {where}") for root, where in roots]]
 
 
 def _scenario_files() -> list[Path]:
-    """Every scenario file to search by SHA-256 or id: the working directory's, the project's."""
-    roots = dict.fromkeys([Path.cwd() / "scenarios", PROJECT_SCENARIOS])
-    return [p for root in roots if root.is_dir() for p in sorted(root.rglob("*.yaml"))]
+    """Every scenario file to search by SHA-256 or id: the working directory's library, the
+    shipped library."""
+    roots = dict.fromkeys([Path.cwd() / "library", LIBRARY])
+    return [p for root in roots if root.is_dir() for p in sorted(root.glob("*/scenario.yaml"))]
 
 
 def _by_id(search: list[Path], scenario_id: str) -> Path | None:
@@ -110,8 +109,8 @@ def locate_scenario(folder: Path, manifest: dict[str, Any], given: str | None = 
 def _not_found(wanted: str) -> Located:
     return Located(None, (
         f"Scenario file {wanted} was not found beside the results, in the working directory or "
-        "in the project's scenarios/ folder: recorded outcomes are not marked and no run is "
-        "traced. Pass --scenario FILE to name it."
+        "in the library: recorded outcomes are not marked and no run is traced. Pass "
+        "--scenario FILE to name it."
     ))
 
 
