@@ -8,7 +8,7 @@ import pytest
 
 from sim.model.draws import drawn_quantities, member_values, shock_table
 from sim.engine.ensemble import VectorEngine
-from sim.model.kernel import philox
+from sim.model3 import philox
 
 
 @pytest.mark.parametrize("seed", [0, 1, 20190822, 2**63 - 1, 2**64 + 5, 2**127 + 12345])
