@@ -12,14 +12,18 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.engine.runner import NOT_REACHED, run_ensemble
+from sim import orchestrator
 from sim.experiments.validate import score
 from sim.model.scenario import as_aware
+from sim.model3.engine import run_ensemble
+from sim.model3.forecasters import reference_forecasts
+from sim.model3.scenario import ScenarioError
+from tests.conftest import SCENARIO_2012, SCENARIO_2019
 
-from conftest import SCENARIO_2019
-
+NOT_REACHED = "not_reached"
 DECISIONS_2019 = {
     "termination_notice": ["renew", "terminate"],
+    "japan_talks": ["hold", "offer_talks"],
     "termination_takes_effect": ["let_expire", "suspend_conditionally", "withdraw_notice"],
 }
 
@@ -66,6 +70,7 @@ def test_run_agrees_with_the_runner_rows(scenario_2019, constants):
     """Each cell is the runner's tidy row: outcome, moment, hours and default."""
     df = sim.run(scenario_2019, runs=25, seed=3, engine="agents")
     ensemble = run_ensemble(scenario_2019.without_record(), constants, 3, 25)
+    assert len(ensemble.rows) == 25 * len(DECISIONS_2019)
     for row in ensemble.rows:
         line = df.iloc[row["run"]]
         decision = row["decision"]
@@ -86,95 +91,62 @@ def test_same_seed_same_table_on_either_engine(runs_2019):
     assert not other.equals(runs_2019)
 
 
-def test_overrides_fix_a_parameter_in_every_run():
-    key = "united_states.base_pressure"
-    df = sim.run("gsomia_2019", runs=50, seed=4, overrides={key: 0.95}, draws=True)
-    assert (df[key] == 0.95).all()
-    assert df["south_korea.salience"].nunique() == 50  # the others are still drawn
-    agents = sim.run("gsomia_2019", runs=10, seed=4, overrides={key: 0.95}, draws=True,
-                     engine="agents")
-    pd.testing.assert_frame_equal(agents, df.head(10))
-    with pytest.raises(ValueError, match="not a drawn quantity"):
-        sim.run("gsomia_2019", runs=5, overrides={"united_states.no_such": 0.5})
-    with pytest.raises(ValueError, match="within"):
-        sim.run("gsomia_2019", runs=5, overrides={key: 1.5})
-
-
-def test_validate_gives_the_command_table_and_scoreboard(scenario_2019, constants):
-    validation = sim.validate(runs=200, seed=7)
+def test_validate_gives_the_command_table_and_scoreboard(scenario_2012, scenario_2019, constants):
+    validation = sim.validate(["gsomia_2012", SCENARIO_2019], runs=200, seed=7)
     table, board = validation
-    from sim.experiments.validate import recorded_decisions
-    from sim.paths import shipped_scenarios
-
-    recorded = {sc.id for sc in map(sim.load, shipped_scenarios()) if recorded_decisions(sc)}
-    assert set(table["scenario"]) == recorded >= {"gsomia_2012", "gsomia_2019"}
-    assert list(board["forecaster"]) == ["model", "status quo", "uniform"]
-    from sim.engine.ensemble import run_vector_ensemble
-
-    ensemble = run_vector_ensemble(scenario_2019.without_record(), constants, 7, 200)
-    expected = pd.DataFrame([s.as_dict() for s in score(scenario_2019, ensemble)])
-    got = table[table["scenario"] == "gsomia_2019"].reset_index(drop=True)
-    pd.testing.assert_frame_equal(got, expected)
+    assert set(table["scenario"]) == {"gsomia_2012", "gsomia_2019"}
+    assert list(board["forecaster"]) == ["model", "status quo", "uniform", "veto players",
+                                         "w. median", "w. mean"]
+    result = orchestrator.validate([SCENARIO_2012, SCENARIO_2019], runs=200, seed=7)
+    pd.testing.assert_frame_equal(table, pd.DataFrame(result.as_json()))  # the command's rows
+    ensemble = run_ensemble(scenario_2012.without_record(), constants, 7, 200)
+    reached = [s.as_dict() for s in score(scenario_2012, ensemble,
+                                          references=reference_forecasts(scenario_2012, constants))]
+    got = table[table["scenario"] == "gsomia_2012"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, pd.DataFrame(reached))
     with pytest.raises(ValueError, match="nothing to score"):
         sim.validate([scenario_2019.without_record()], runs=10)
 
 
-def test_counterfactual_baseline_is_the_plain_ensemble():
-    """The overlay's baseline runs on the same members as ``sim.run`` with the same seed."""
-    frame = sim.counterfactual("no_us_pressure_2019", runs=300, seed=11)
-    assert frame.attrs["base"] == "gsomia_2019"
-    assert isinstance(frame["option"].dtype, pd.CategoricalDtype)
-    plain = sim.run("gsomia_2019", runs=300, seed=11)
-    for decision, options in DECISIONS_2019.items():
-        rows = frame[frame["decision"] == decision].set_index("option")
-        assert list(rows.index) == options
-        shares = plain[decision].value_counts(normalize=True)
-        for option in options:
-            assert rows.loc[option, "baseline"] == pytest.approx(shares[option])
-    assert (frame["difference"] != 0).any()
+def test_story_is_the_trace_of_the_command(capsys):
+    from sim.cli import main
+
+    told = sim.story("gsomia_2012", seed=3)
+    assert main(["run", "gsomia_2012", "--trace", "--seed", "3"]) == 0
+    assert capsys.readouterr().out == "\n".join(told) + "\n"
+    assert told[-1].startswith("outcome: signing: ")
+    with pytest.raises(ValueError, match="run_number"):
+        sim.story("gsomia_2012", run_number=-1)
 
 
-def test_sweep_runs_each_point_of_the_design():
-    frame = sim.sweep("gsomia_2019", {"united_states.base_pressure": (0.0, 1.0)}, method="grid",
-                      levels=3, members=40, seed=2)
-    assert sorted(frame["united_states.base_pressure"].unique()) == [0.0, 0.5, 1.0]
-    assert len(frame) == 3 * sum(len(o) for o in DECISIONS_2019.values())
-    assert isinstance(frame["decision"].dtype, pd.CategoricalDtype)
-    # a point is the plain ensemble with that parameter fixed
-    at_one = sim.run("gsomia_2019", runs=40, seed=2, overrides={"united_states.base_pressure": 1.0})
-    rows = frame[(frame["united_states.base_pressure"] == 1.0)
-                 & (frame["decision"] == "termination_notice")].set_index("option")
-    assert rows.loc["terminate", "share"] == pytest.approx(
-        at_one["termination_notice"].value_counts(normalize=True)["terminate"])
+def test_load_gives_the_library_scenario_and_refuses_a_model2_file(tmp_path):
+    scenario = sim.load("gsomia_2019")
+    assert scenario.format == "diplosim/3" and scenario.id == "gsomia_2019"
+    assert sim.load(SCENARIO_2019) == scenario
+    old = tmp_path / "old.yaml"
+    old.write_text("format: diplosim/2\nid: old\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="diplosim/3"):
+        sim.load(old)
+
+
+def test_whatif_is_a_paired_comparison_on_common_random_numbers():
+    key = "termination_notice.united_states.salience"
+    same = sim.whatif("gsomia_2019", runs=300, seed=5)
+    assert (same["difference"] == 0).all() and (same["baseline"] == same["counterfactual"]).all()
+    plain = sim.run("gsomia_2019", runs=300, seed=5)
+    for decision in DECISIONS_2019:
+        rows = same[same["decision"] == decision].set_index("option")
+        shares = plain[decision].value_counts(normalize=True, dropna=False)
+        for option in rows.index:
+            want = shares.get(option, 0.0) if option != "not_reached" else plain[decision].isna().mean()
+            assert rows.loc[option, "baseline"] == pytest.approx(want)  # every share over all runs
+    pressed = sim.whatif("gsomia_2019", set={key: 1.0}, runs=300, seed=5)
+    notice = pressed[pressed["decision"] == "termination_notice"].set_index("option")
+    assert notice.loc["renew", "difference"] > 0  # the patron that cares most keeps the pact
+    assert notice["difference"].sum() == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError, match="not a drawn quantity"):
-        sim.sweep("gsomia_2019", {"nobody.nothing": (0.0, 1.0)}, samples=2)
-
-
-def test_sensitivity_indexes_every_ranged_parameter():
-    frame = sim.sensitivity("gsomia_2019", "termination_takes_effect", "suspend_conditionally",
-                            samples=2, members=40, seed=1)
-    from sim.experiments.sensitivity import actor_parameter_problem
-
-    names = actor_parameter_problem(sim.load("gsomia_2019"))["names"]
-    assert len(frame) == 2 * len(names)
-    assert set(frame["parameter"]) == set(names)
-    share = frame[frame["output"] == "P(termination_takes_effect = suspend_conditionally)"]
-    assert len(share) == len(names) and np.isfinite(share["ST"]).all()
-    with pytest.raises(ValueError, match="unknown option"):
-        sim.sensitivity("gsomia_2019", "termination_notice", "suspend_conditionally")
-
-
-def test_the_readme_example_runs(tmp_path):
-    """The README's Python API examples run as written (from another folder)."""
-    from conftest import ROOT
-
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Python API\n", 1)[1].split("\n## ", 1)[0]
-    blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
-    assert len(blocks) == 2
-    script = tmp_path / "example.py"
-    script.write_text("\n".join(blocks) + "\nassert len(rows) == 20 and 'termination_takes_effect' in rows[0]\n",
-                      encoding="utf-8")
-    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert "datetime64[us, UTC+09:00]" in out.stdout or "datetime64[ns, UTC+09:00]" in out.stdout
+        sim.whatif("gsomia_2019", set={"nobody.nothing.salience": 0.5}, runs=5)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        sim.whatif("gsomia_2019", set={key: 1.5}, runs=5)
+    with pytest.raises(ValueError, match="no event"):
+        sim.whatif("gsomia_2019", remove_events=["no_such_event"], runs=5)

@@ -3,7 +3,7 @@
 Each case asserts what a user relies on when a file or an argument is bad: a non-zero exit, one
 located message on stderr that names the file at fault (and the file that referred to it), no
 Python traceback, nothing written or removed anywhere under the working folder, and a quick
-answer. The kinds: scenario, overlay, sweep spec, constants, targets, results folders given to
+answer. The kinds: scenario, overlay, sweep spec, constants, results folders given to
 ``report``, and command-line arguments. Hostile *files* are applied to every YAML kind alike,
 since they all go through the same reader.
 """
@@ -114,15 +114,6 @@ def _spec_for(scenario: Path, work: Path) -> Path:
     return spec
 
 
-def _targets_for(scenario: Path, work: Path) -> Path:
-    targets = work / "targets.yaml"
-    text = (ROOT / "calibration" / "targets.yaml").read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^(\s*-?\s*scenario:\s*).*$",
-                  lambda m: m.group(1) + os.path.relpath(scenario, work), text)
-    targets.write_text(text, encoding="utf-8")
-    return targets
-
-
 def _copy_scenario(work: Path) -> Path:
     return Path(shutil.copy(SCENARIO_2019, work / "base.yaml"))
 
@@ -142,12 +133,8 @@ KINDS = [
     Kind("constants", lambda bad, work: ["run", str(_copy_scenario(work)), "--runs", "2",
                                          "--quiet", "--constants", str(bad),
                                          "--out", str(work / "out")]),
-    Kind("targets", lambda bad, work: ["calibrate", "--targets", str(bad), "--quiet",
-                                       "--out", str(work / "cal")]),
-    Kind("targets' scenario",
-         lambda bad, work: ["calibrate", "--targets", str(_targets_for(bad, work)), "--quiet",
-                            "--out", str(work / "cal")],
-         referrer=lambda bad, work: work / "targets.yaml"),
+    Kind("constants (calibrate)", lambda bad, work: ["calibrate", "--constants", str(bad),
+                                                     "--design-log2", "2", "--quiet"]),
 ]
 
 

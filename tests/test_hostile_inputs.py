@@ -30,8 +30,7 @@ from sim.model.yamlmap import load_with_lines
 from tests.conftest import ROOT, SCENARIO_2019, SOURCES, needs_sources
 
 VALID = SCENARIO_2019.read_text(encoding="utf-8")
-CONSTANTS = ROOT / "calibration" / "constants.yaml"
-TARGETS = ROOT / "calibration" / "targets.yaml"
+CONSTANTS = ROOT / "calibration" / "constants3.yaml"
 OVERLAY_2019 = ROOT / "scenarios" / "counterfactuals" / "no_us_pressure_2019.yaml"
 
 
@@ -104,13 +103,6 @@ def _spec_text(tmp: Path) -> str:
     )
 
 
-def _targets_text(first_scenario: Path | None = None) -> str:
-    text = TARGETS.read_text(encoding="utf-8").replace("../scenarios/", f"{ROOT / 'scenarios'}/")
-    if first_scenario is not None:
-        text = text.replace(str(ROOT / "scenarios" / "gsomia_2012.yaml"), str(first_scenario), 1)
-    return text
-
-
 def _no_sources(tmp: Path) -> list[str]:
     return ["--sources", str(tmp / "no-sources-here")]
 
@@ -119,12 +111,6 @@ def _run(tmp: Path, *extra: str) -> list[str]:
     # the sources are found as usual: a hostile scenario fails before they are read, and the
     # shipped scenario beside hostile constants must pass its own checks
     return ["run", *extra, "--runs", "2", "--quiet", "--out", str(tmp / "out")]
-
-
-def _calibrate(tmp: Path) -> list[str]:
-    return ["calibrate", "--targets", str(tmp / "targets.yaml"), "--out", str(tmp / "out"),
-            "--quiet", "--population", "2", "--generations", "1", "--max-simulations", "2",
-            "--draws", "1", "--members", "1", *_no_sources(tmp)]
 
 
 def _counterfactual(tmp: Path) -> list[str]:
@@ -143,21 +129,15 @@ KINDS = [
          ("seed: 2019\n", "seed: {date}\n", "seed"), "spec.yaml"),
     Kind("constants", lambda tmp: CONSTANTS.read_text(encoding="utf-8"),
          lambda tmp: _run(tmp, str(SCENARIO_2019), "--constants", str(tmp / "constants.yaml")),
-         ("  value: 0.1\n", "  value: {date}\n", "temperature.value"), "constants.yaml"),
-    Kind("targets", lambda tmp: _targets_text(), _calibrate,
-         ("    low: 0.25\n", "    low: {date}\n", "fit.w_domestic.low"), "targets.yaml"),
+         ("  value: 0.080\n", "  value: {date}\n", "temperature_decider.value"), "constants.yaml"),
     Kind("base of an overlay", lambda tmp: VALID, _counterfactual, SCENARIO_DATE,
          "scenario.yaml", referrer="overlay.yaml"),
-    Kind("scenario of the targets", lambda tmp: VALID, _calibrate, SCENARIO_DATE,
-         "scenario.yaml", referrer="targets.yaml"),
 ]
 
 
 def _write_referrer(kind: Kind, tmp: Path) -> None:
     if kind.referrer == "overlay.yaml":
         (tmp / "overlay.yaml").write_text(_overlay_text("scenario.yaml"), encoding="utf-8")
-    elif kind.referrer == "targets.yaml":
-        (tmp / "targets.yaml").write_text(_targets_text(tmp / "scenario.yaml"), encoding="utf-8")
 
 
 def _refused(kind: Kind, tmp: Path, capsys, make: Callable[[Path], None], seconds: float = 10):
@@ -338,22 +318,6 @@ def test_a_source_file_outside_the_sources_folder_is_refused(tmp_path, capsys, e
     assert "outside the sources folder" in line or "absolute path" in line
 
 
-@needs_sources
-def test_a_target_source_outside_the_sources_folder_is_refused(tmp_path, capsys):
-    sources, _ = _sources_copy(tmp_path)
-    shutil.copy(sources / "facts" / "gsomia_record.md", tmp_path / "record.md")
-    text = _targets_text().replace("source: facts/gsomia_record.md", "source: ../record.md", 1)
-    targets = tmp_path / "targets.yaml"
-    targets.write_text(text, encoding="utf-8")
-    argv = _calibrate(tmp_path)[:-2] + ["--sources", str(sources)]
-    with _within(30):
-        code = main(argv)
-    assert code == 2
-    line = _assert_one_located_line(capsys.readouterr().err, [])
-    assert f"{targets}:{_line_of(text, 'source: ../record.md')}: episodes[0].targets.signing.source" in line
-    assert "outside the sources folder" in line
-
-
 # ---------------------------------------------------------------------------------------------
 # Overlays must meet the scenario's own bounds
 # ---------------------------------------------------------------------------------------------
@@ -387,13 +351,15 @@ COMMANDS = {
     "counterfactual": ["counterfactual", str(OVERLAY_2019)],
     "sensitivity": ["sensitivity", S, "--samples", "2", "--members", "2", "--quiet"],
     "discover": ["discover", S, "--outcome", "terminate"],
-    "calibrate": ["calibrate", "--population", "2", "--generations", "1", "--quiet"],
+    "calibrate": ["calibrate", "--design-log2", "2", "--quiet"],
 }
 BAD_ARGUMENTS = (
     [(c, "--seed", v) for c in COMMANDS for v in ("-1", str(2**63), "seven")]
     + [(c, "--runs", v) for c in ("run", "validate", "counterfactual", "discover")
        for v in ("0", "-3", "10000001")]
-    + [(c, "--members", v) for c in ("sensitivity", "calibrate") for v in ("0", "1000001")]
+    + [("sensitivity", "--members", v) for v in ("0", "1000001")]
+    + [("calibrate", "--runs", v) for v in ("19", "20001")]
+    + [("calibrate", "--design-log2", v) for v in ("1", "13")]
     + [("sensitivity", "--samples", v) for v in ("0", "1000001")]
 )
 
@@ -404,14 +370,13 @@ def test_seeds_and_counts_out_of_range_are_refused_by_the_parser(tmp_path, capsy
                                                                   command, flag, value):
     monkeypatch.chdir(tmp_path)
     argv = COMMANDS[command] + [flag, value]
-    if command == "calibrate":
-        argv += ["--out", str(tmp_path / "out")]
     with _within(10), pytest.raises(SystemExit) as exited:
         main(argv)
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    assert f"error: argument {flag}: expected a whole number from" in err.strip().splitlines()[-1]
+    assert re.search(rf"error: argument {flag}(/--[a-z-]+)?: expected a whole number from",
+                     err.strip().splitlines()[-1]), err
     assert list(tmp_path.iterdir()) == []
 
 

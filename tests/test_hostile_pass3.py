@@ -32,7 +32,6 @@ from tests.conftest import ROOT, SCENARIO_2019
 
 SECRET = "root:$6$s3cr3tHASHnobodyMaySee:19000:0:99999:7:::"
 OVERLAY = ROOT / "scenarios" / "counterfactuals" / "china_stays_silent_2019.yaml"
-TARGETS = ROOT / "calibration" / "targets.yaml"
 CLI = [sys.executable, "-c", "from sim.cli import main; raise SystemExit(main())"]
 
 
@@ -229,12 +228,15 @@ def test_a_sweep_scenario_that_is_not_a_scenario_is_not_quoted(tmp_path, capsys,
     assert "not a diplosim scenario file" in line
 
 
-def test_a_targets_scenario_that_is_not_a_scenario_is_not_quoted(tmp_path, capsys, secret):
-    targets = tmp_path / "targets.yaml"
-    text = TARGETS.read_text().replace("../scenarios/gsomia_2012.yaml", str(secret))
-    targets.write_text(text.replace("../scenarios/", f"{ROOT / 'scenarios'}/"))
-    _refused_quietly(capsys, ["calibrate", "--targets", str(targets), "--out",
-                              str(tmp_path / "cal"), "--quiet"], secret, tmp_path)
+def test_calibration_constants_that_are_not_constants_are_not_quoted(tmp_path, capsys, secret):
+    _refused_quietly(capsys, ["calibrate", "--constants", str(secret), "--design-log2", "2",
+                              "--quiet"], secret, tmp_path)
+
+
+def test_a_scenario_named_by_a_file_that_is_not_one_is_not_quoted(tmp_path, capsys, secret):
+    line = _refused_quietly(capsys, ["run", str(secret), "--runs", "2", "--quiet"], secret,
+                            tmp_path)
+    assert "not a diplosim scenario file" in line
 
 
 def test_report_scenario_that_is_not_a_scenario_is_refused_unquoted(tmp_path, capsys, secret):
@@ -363,11 +365,14 @@ def test_a_port_in_use_is_one_error_line():
 
 def test_stepping_ten_steps_past_the_clock_is_a_no_op():
     script = (
-        "from sim.model.model import DiplomacyModel\n"
-        "m = DiplomacyModel('gsomia_2019', seed=1)\n"
-        "for _ in range(m.clock.n_steps + 10):\n"
+        "from sim.model3.agents import DiplomacyModel3\n"
+        "m = DiplomacyModel3('gsomia_2019', seed=1)\n"
+        "while m.running:\n"
         "    m.step()\n"
-        "print(m.running, m.step_index == m.clock.n_steps)\n"
+        "done = (m.outcomes(), m.member.status.tolist(), len(m.story))\n"
+        "for _ in range(10):\n"
+        "    m.step()\n"
+        "print(m.running, done == (m.outcomes(), m.member.status.tolist(), len(m.story)))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, timeout=600)

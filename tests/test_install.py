@@ -1,5 +1,6 @@
 """The package works outside its source tree: a regular (non-editable) install, run from
-another folder, finds its shipped scenarios, constants and targets, and names them plainly."""
+another folder, finds its shipped library, constants and report templates, and names them
+plainly."""
 
 from __future__ import annotations
 
@@ -31,26 +32,33 @@ def _diplosim(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedPro
 
 
 def test_the_installed_copy_is_the_one_that_runs(installed, tmp_path):
-    done = subprocess.run([sys.executable, "-c", "import sim.paths as p; print(p.__file__, p.IN_CHECKOUT, p.SCENARIOS)"], cwd=tmp_path,
+    code = ("import sim.paths as p; print(p.__file__, p.IN_CHECKOUT, p.LIBRARY, p.CALIBRATION, "
+            "len(p.library_scenarios()))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(installed)}, capture_output=True,
                           text=True, check=True)
-    where, in_checkout, scenarios = done.stdout.split()
+    where, in_checkout, library, calibration, episodes = done.stdout.split()
     assert where.startswith(str(installed)) and in_checkout == "False"
-    assert scenarios.startswith(str(installed))
+    assert library.startswith(str(installed)) and calibration.startswith(str(installed))
+    assert int(episodes) >= 20
 
 
-def test_shipped_scenarios_run_by_name_from_another_folder(installed, tmp_path):
+def test_library_episodes_run_by_name_from_another_folder(installed, tmp_path):
     listed = _diplosim(installed, tmp_path, "scenarios")
     assert listed.returncode == 0, listed.stderr
-    assert "gsomia_2019" in listed.stdout and "no_us_pressure_2019" in listed.stdout
+    assert "gsomia_2019" in listed.stdout and "does not load" not in listed.stdout
     run = _diplosim(installed, tmp_path, "run", "gsomia_2019", "--runs", "20", "--quiet")
     assert run.returncode == 0, run.stderr
-    assert "termination_notice" in run.stdout
-    counterfactual = _diplosim(installed, tmp_path, "counterfactual", "no_us_pressure_2019", "--runs", "20")
-    assert counterfactual.returncode == 0, counterfactual.stderr
-    validate = _diplosim(installed, tmp_path, "validate", "--runs", "20", "--quiet")
+    assert "termination_notice" in run.stdout and "japan_talks" in run.stdout
+    validate = _diplosim(installed, tmp_path, "validate", "gsomia_2012", "gsomia_2019", "--runs",
+                         "20", "--quiet")
     assert validate.returncode == 0, validate.stderr
     assert "gsomia_2012" in validate.stdout and "scoreboard" in validate.stdout
+
+
+def test_a_shipped_overlay_runs_by_name_from_another_folder(installed, tmp_path):
+    counterfactual = _diplosim(installed, tmp_path, "counterfactual", "no_us_pressure_2019", "--runs", "20")
+    assert counterfactual.returncode == 0, counterfactual.stderr
 
 
 def test_an_installed_copy_reports_from_its_shipped_templates(installed, tmp_path):
@@ -63,18 +71,19 @@ def test_an_installed_copy_reports_from_its_shipped_templates(installed, tmp_pat
     assert report.returncode == 0, report.stderr
     html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and "<table><caption>signing:" in html
+    assert "found by its SHA-256" in html and "Not traced" not in html  # the shipped episode
 
 
 def test_validate_with_nothing_to_score_says_where_it_looked(installed, tmp_path):
     (tmp_path / "init").mkdir()
     copied = _diplosim(installed, tmp_path, "init", "copy")
     assert copied.returncode == 0, copied.stderr
-    scenario = tmp_path / "copy" / "scenarios" / "gsomia_2012.yaml"
+    scenario = tmp_path / "copy" / "library" / "gsomia_2012" / "scenario.yaml"
     text = scenario.read_text(encoding="utf-8")
     scenario.write_text(text[: text.index("recorded_outcome:")], encoding="utf-8")
     done = _diplosim(installed, tmp_path, "validate", str(scenario), "--runs", "5", "--quiet")
     assert done.returncode == 2
-    assert "nothing to score" in done.stderr and "gsomia_2012.yaml" in done.stderr
+    assert "nothing to score" in done.stderr and str(scenario) in done.stderr
     assert "Traceback" not in done.stderr
 
 

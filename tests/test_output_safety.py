@@ -135,9 +135,6 @@ COMMANDS = {
                                    "--out", out],
     "sensitivity": lambda out: ["sensitivity", str(SCENARIO_2012), "--samples", "2",
                                 "--members", "2", "--quiet", "--out", out],
-    "calibrate": lambda out: ["calibrate", "--population", "4", "--generations", "1",
-                              "--max-simulations", "4", "--draws", "1", "--members", "2",
-                              "--fit-on", "gsomia_2012", "--quiet", "--out", out],
 }
 
 
@@ -262,23 +259,16 @@ def test_an_old_run_manifest_without_hashes_vouches_for_nothing(tmp_path, capsys
 
 
 def test_another_kind_is_replaced_only_with_force(tmp_path, capsys):
-    out = tmp_path / "comparison"
-    assert main(COMMANDS["counterfactual"](str(out))) == 0
+    out = tmp_path / "validated"
+    assert main(COMMANDS["validate"](str(out))) == 0
     capsys.readouterr()
     before = snapshot(tmp_path)
     line = refused(capsys, COMMANDS["run"](str(out)))
-    assert "counterfactual result" in line and "--force" in line
+    assert "validation result" in line and "--force" in line
     assert snapshot(tmp_path) == before
     assert main([*COMMANDS["run"](str(out)), "--force"]) == 0
-    assert "replaced the earlier counterfactual result" in capsys.readouterr().out
-    assert (out / "runs.csv").is_file() and not (out / "comparison.json").exists()
-
-
-def test_the_default_calibration_folder_is_a_calibration_result():
-    from sim.cli import CALIBRATION_RESULTS
-    from sim.outputs.output_folder import check
-
-    assert check(CALIBRATION_RESULTS, "calibration").state == "replace"
+    assert "replaced the earlier validation result" in capsys.readouterr().out
+    assert (out / "runs.csv").is_file() and not (out / "validation.json").exists()
 
 
 def _assert_manifest(folder: Path, kind: str) -> dict:
@@ -298,7 +288,7 @@ def _assert_manifest(folder: Path, kind: str) -> dict:
 
 @pytest.mark.parametrize("command,kind", [
     ("run", "run"), ("validate", "validation"), ("counterfactual", "counterfactual"),
-    ("sensitivity", "sensitivity"), ("calibrate", "calibration"),
+    ("sensitivity", "sensitivity"),
 ])
 def test_every_manifest_carries_its_kind_and_hashes(command, kind, tmp_path, capsys):
     out = tmp_path / "out"

@@ -20,7 +20,7 @@ import pytest
 
 from sim.cli import main
 from sim.model3.summary import wilson_interval
-from sim.model.scenario import load_scenario
+from sim.model3.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019
 
 mpimg = pytest.importorskip("matplotlib.image")
@@ -164,10 +164,12 @@ def run_folder(tmp_path_factory) -> Path:
 
 def test_run_report_files_and_images(run_folder):
     _assert_report_files(run_folder, {
-        "outcomes_termination_notice.png", "outcomes_termination_takes_effect.png",
-        "timing_termination_notice.png", "timing_termination_takes_effect.png",
-        "timeline_run0.png",
+        "outcomes_termination_notice.png", "outcomes_japan_talks.png",
+        "outcomes_termination_takes_effect.png", "timing_termination_notice.png",
+        "timing_japan_talks.png", "timing_termination_takes_effect.png", "timeline_run0.png",
     })
+    html = (run_folder / "report.html").read_text()
+    assert "Not traced" not in html and "found by its SHA-256" in html
 
 
 def test_run_report_numbers_match_runs_csv(run_folder):
@@ -192,9 +194,14 @@ def test_run_report_traces_run_zero_with_events(run_folder):
     scenario = load_scenario(SCENARIO_2019, verify_quotes=False).scenario
     table = _table(_page(run_folder), "Events and decisions of the traced run")
     ids = [row[2] for row in table["rows"]]
-    assert [e.id for e in sorted(scenario.events, key=lambda e: e.time)] == [
-        i for i in ids if not i.startswith("decision ")]
     run0 = {r["decision"]: r["outcome"] for r in _runs_csv(run_folder) if r["run"] == "0"}
+    dated = [e.id for e in sorted((e for e in scenario.events if e.time is not None),
+                                  key=lambda e: e.time)]
+    fired = [i for i in ids if not i.startswith("decision ")]
+    assert [i for i in fired if i in dated] == dated  # every dated event, in time order
+    branch = {e.id: e.if_ for e in scenario.events if e.if_ is not None}
+    assert {i for i in fired if i in branch} == {  # a conditional one only on its branch
+        i for i, p in branch.items() if run0.get(p.decision) == p.option}
     traced = {row[2].removeprefix("decision "): row[3].removeprefix("run 0: ").split(" ")[0]
               for row in table["rows"] if row[2].startswith("decision ")}
     assert traced == {d: o for d, o in run0.items() if o != "not_reached"}
@@ -245,7 +252,9 @@ def test_validate_report_keeps_stdout_and_writes_the_table(validation):
     scores = json.loads((folder / "validation.json").read_text())
     assert [(s["scenario"], s["decision"], s["path"]) for s in scores] == [
         ("gsomia_2012", "signing", "reached"), ("gsomia_2019", "termination_notice", "reached"),
+        ("gsomia_2019", "japan_talks", "reached"),
         ("gsomia_2019", "termination_takes_effect", "reached"),
+        ("gsomia_2019", "japan_talks", "forced"),
         ("gsomia_2019", "termination_takes_effect", "forced")]
     table = _table(_page(folder), "Simulated against recorded decisions")
     for s, row in zip(scores, table["rows"], strict=True):
@@ -272,6 +281,7 @@ def test_validate_report_plots_every_scenario(validation):
         "gsomia_2012_outcomes_signing.png", "gsomia_2012_timing_signing.png",
         "gsomia_2012_timeline_run0.png",
         "gsomia_2019_outcomes_termination_notice.png", "gsomia_2019_timing_termination_notice.png",
+        "gsomia_2019_outcomes_japan_talks.png", "gsomia_2019_timing_japan_talks.png",
         "gsomia_2019_outcomes_termination_takes_effect.png",
         "gsomia_2019_timing_termination_takes_effect.png", "gsomia_2019_timeline_run0.png",
         "reliability.png",

@@ -40,10 +40,23 @@ SECRET = f"{SECRET_KEY}: do not copy"
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory):
-    """One folder of each kind, written once; every test damages a copy."""
+    """A run and a validation folder, written once; every test damages a copy."""
     base = tmp_path_factory.mktemp("pristine")
     quiet = ["--quiet"]
     assert main(["run", str(SCENARIO_2012), "--runs", "5", "--out", str(base / "run"), *quiet]) == 0
+    assert main(["validate", str(SCENARIO_2012), "--runs", "10", "--report", str(base / "val"),
+                 *quiet]) == 0
+    for written in ("report.md", "report.html", "plots"):  # what the tests must not write
+        target = base / "val" / written
+        shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    return base
+
+
+@pytest.fixture(scope="module")
+def pristine_all(pristine):
+    """Beside them, a sweep and a counterfactual folder (their commands' own tests port them)."""
+    base = pristine
+    quiet = ["--quiet"]
     spec = base / "spec.yaml"
     spec.write_text(
         "format: diplosim-sweep/3\n"
@@ -55,15 +68,17 @@ def pristine(tmp_path_factory):
         encoding="utf-8",
     )
     assert main(["sweep", str(spec), *quiet]) == 0
-    assert main(["validate", str(SCENARIO_2012), "--runs", "10", "--report", str(base / "val"),
-                 *quiet]) == 0
     overlay = ROOT / "scenarios" / "counterfactuals" / "no_election_2012.yaml"
     assert main(["counterfactual", str(overlay), "--runs", "10", "--out", str(base / "cf")]) == 0
-    for name in ("val", "cf"):  # the report is what the tests below must not write
-        for written in ("report.md", "report.html", "plots"):
-            target = base / name / written
-            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    for written in ("report.md", "report.html", "plots"):
+        target = base / "cf" / written
+        shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
     return base
+
+
+@pytest.fixture()
+def all_folders(pristine_all, tmp_path, capsys):
+    return _copied(pristine_all, tmp_path, capsys)
 
 
 @pytest.fixture()
@@ -71,6 +86,10 @@ def folders(pristine, tmp_path, capsys):
     """A fresh copy of every pristine folder under tmp_path/results (capsys cleared), its
     manifests without SHA-256s, as older versions wrote them (results/example): the checks of
     counts and contents must hold without them; the tests of hashes add them back."""
+    return _copied(pristine, tmp_path, capsys)
+
+
+def _copied(pristine, tmp_path, capsys):
     shutil.copytree(pristine, tmp_path / "results", ignore=shutil.ignore_patterns("spec.yaml"))
     for path in (tmp_path / "results").rglob("manifest.json"):
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -152,8 +171,9 @@ RUN_DAMAGE = {
     "manifest runs is text": (lambda f: _set_manifest(f, runs="5"),
                               ["manifest.json:", "runs: ", "integer"]),
     "manifest seed negative": (lambda f: _set_manifest(f, seed=-1), ["manifest.json:", "seed: "]),
-    "manifest constants not numbers": (lambda f: _set_manifest(f, constants={"temperature": "hot"}),
-                                       ["manifest.json:", "constants.temperature"]),
+    "manifest constants not numbers": (
+        lambda f: _set_manifest(f, constants={"temperature_decider": "hot"}),
+        ["manifest.json:", "constants.temperature_decider"]),
     "manifest kind unknown": (lambda f: _set_manifest(f, kind="shopping_list"),
                               ["manifest.json:", "kind: ", "'shopping_list'"]),
     "manifest without runs": (lambda f: _set_manifest(f, kind="run", runs=_DROP),
@@ -228,16 +248,20 @@ SWEEP_DAMAGE = {
 
 
 @pytest.mark.parametrize("case", list(SWEEP_DAMAGE))
-def test_a_damaged_sweep_folder_is_refused_in_one_located_line(folders, capsys, case):
+def test_a_damaged_sweep_folder_is_refused_in_one_located_line(all_folders, capsys, case):
     damage, expected = SWEEP_DAMAGE[case]
-    folder = folders / "sweep"
+    folder = all_folders / "sweep"
     damage(folder)
     _refused(capsys, folder, str(folder), *expected)
 
 
-def test_damaged_validation_and_counterfactual_files_are_refused(folders, capsys):
+def test_a_damaged_validation_file_is_refused(folders, capsys):
     (folders / "val" / "validation.json").write_text('[{"scenario": 1}]', encoding="utf-8")
     _refused(capsys, folders / "val", "validation.json:1: [0].scenario")
+
+
+def test_a_damaged_counterfactual_file_is_refused(all_folders, capsys):
+    folders = all_folders
     (folders / "cf" / "comparison.json").write_text('[{"decision": "signing", "baseline": {}}]',
                                                     encoding="utf-8")
     _refused(capsys, folders / "cf", "comparison.json:1: [0]", "counterfactual")
@@ -279,11 +303,12 @@ def test_a_link_out_of_the_results_folder_is_refused(folders, capsys):
     secret = folders.parent / "secret.yaml"
     secret.write_text(f"{SECRET}\n", encoding="utf-8")
     folder = folders / "run"
-    (folder / "gsomia_2012.yaml").symlink_to(secret)
-    _refused(capsys, folder, "gsomia_2012.yaml", "outside the results folder")
-    (folder / "gsomia_2012.yaml").unlink()
+    name = _manifest(folder)["scenario_file"]  # the bare name a report looks up first
+    (folder / name).symlink_to(secret)
+    _refused(capsys, folder, name, "outside the results folder")
+    (folder / name).unlink()
     (folder / "runs.csv").unlink()
-    (folder / "runs.csv").symlink_to(folders / "sweep" / "manifest.json")
+    (folder / "runs.csv").symlink_to(folders / "val" / "manifest.json")
     _refused(capsys, folder, "runs.csv", "outside the results folder")
     _assert_secret_absent(folders)
 
@@ -397,16 +422,17 @@ def test_sigterm_to_diplosim_app_leaves_nothing_listening():
 
 
 def test_an_agent_run_frees_its_model(scenario_2019, constants):
-    from sim.model.model import DiplomacyModel
-    from sim.engine.runner import build_model, run_ensemble
+    from sim.model3.agents import DiplomacyModel3
+    from sim.model3.engine import run_ensemble
 
-    model = build_model(scenario_2019.without_record(), constants, 1, 0)
-    model.run()
+    model = DiplomacyModel3(scenario_2019, constants, 1, 0)
+    while model.running:
+        model.step()
     ref = weakref.ref(model)
     del model
     gc.collect()
     assert ref() is None, "something keeps a finished model alive"
-    before = sum(isinstance(o, DiplomacyModel) for o in gc.get_objects())
-    run_ensemble(scenario_2019.without_record(), constants, 1, 20)
+    before = sum(isinstance(o, DiplomacyModel3) for o in gc.get_objects())
+    run_ensemble(scenario_2019, constants, 1, 20, engine="agents")
     gc.collect()
-    assert sum(isinstance(o, DiplomacyModel) for o in gc.get_objects()) == before
+    assert sum(isinstance(o, DiplomacyModel3) for o in gc.get_objects()) == before

@@ -38,11 +38,11 @@ class _Text(HTMLParser):
 
 
 def _hostile_scenario(folder: Path) -> Path:
-    """The 2012 scenario with a question that is HTML, with quotes and an ampersand."""
+    """The 2012 scenario with a decision question that is HTML, with quotes and an ampersand."""
     quoted = "'" + HOSTILE.replace("'", "''") + "'"  # a YAML single-quoted string
     text = SCENARIO_2012.read_text(encoding="utf-8")
-    text, found = re.subn(r"(?m)^(\s*question:).*$", lambda m: f"{m.group(1)} {quoted}", text,
-                          count=1)
+    text, found = re.subn(r"(?m)^(    question:).*$", lambda m: f"{m.group(1)} {quoted}", text,
+                          count=1)  # the decision's question (the report shows it)
     assert found == 1
     path = folder / "hostile.yaml"
     path.write_text(text, encoding="utf-8")

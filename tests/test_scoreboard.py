@@ -48,5 +48,5 @@ def test_validate_ends_with_the_scoreboard(capsys):
     assert main(["validate", str(SCENARIO_2012), "--runs", "50", "--quiet"]) == 0
     out = capsys.readouterr().out
     board = out[out.index("scoreboard"):]
-    for forecaster in ("model", "status quo", "uniform"):
+    for forecaster in ("model", "status quo", "uniform", "veto players", "w. median", "w. mean"):
         assert any(line.startswith(forecaster) for line in board.splitlines())

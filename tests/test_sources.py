@@ -1,19 +1,31 @@
-"""Every number rests on words that really are in its cited source."""
+"""Every number rests on words that really are in its cited source (every library episode)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from sim.model.scenario import load_scenario, normalise_text, read_source_text
-from tests.conftest import SCENARIOS, SOURCES, needs_sources
+from sim.model.scenario import normalise_text, read_source_text
+from sim.model3.scenario import FIELDS, load_scenario
+from sim.paths import library_scenarios
+from tests.conftest import SOURCES, needs_sources
 
-SCENARIO_FILES = sorted(SCENARIOS.glob("*.yaml"))
+EPISODES = library_scenarios()
 
 
 def _quoted_items(scenario):
-    for actor_id, actor in scenario.actors.items():
-        for name, param in actor.all_parameters().items():
-            yield f"{actor_id}.{name}", param.source, param.quote
+    for d in scenario.decisions:
+        for actor, stake in d.stakes.items():
+            for name in FIELDS:
+                param = getattr(stake, name)
+                if param is not None:
+                    yield f"{d.id}.{actor}.{name}", param.source, param.quote
+        if d.body is not None:
+            yield f"{d.id} body", d.body.source, d.body.quote
+        for option in d.options:
+            if option.quote is not None:
+                yield f"{d.id}.{option.id}", option.source, option.quote
     for event in scenario.events:
         yield f"event {event.id}", event.source, event.quote
     for election in scenario.elections:
@@ -23,31 +35,39 @@ def _quoted_items(scenario):
 
 
 @needs_sources
-@pytest.mark.parametrize("path", SCENARIO_FILES, ids=[p.stem for p in SCENARIO_FILES])
+@pytest.mark.parametrize("path", EPISODES, ids=[p.parent.name for p in EPISODES])
 def test_every_quote_appears_in_its_source(path):
     scenario = load_scenario(path, verify_quotes=False).scenario
-    files = {s.id: s.file for s in scenario.sources}
+    roots = {s.id: (str(Path(path).parent) if s.in_ == "episode" else SOURCES, s.file)
+             for s in scenario.sources}
     checked = 0
     for what, source_id, quote in _quoted_items(scenario):
-        text = read_source_text(SOURCES, files[source_id])
-        assert text is not None, f"{what}: {files[source_id]} missing from {SOURCES}"
+        root, file = roots[source_id]
+        text = read_source_text(root, file)
+        assert text is not None, f"{what}: {file} missing from {root}"
         assert normalise_text(quote) in normalise_text(text), f"{what}: quote not in {source_id}"
         checked += 1
     assert checked > 20
 
 
 @needs_sources
-@pytest.mark.parametrize("path", SCENARIO_FILES, ids=[p.stem for p in SCENARIO_FILES])
+@pytest.mark.parametrize("path", EPISODES, ids=[p.parent.name for p in EPISODES])
 def test_loader_verifies_quotes_when_sources_are_present(path):
     assert load_scenario(path).quotes_verified
 
 
-@pytest.mark.parametrize("path", SCENARIO_FILES, ids=[p.stem for p in SCENARIO_FILES])
-def test_every_parameter_has_source_quote_and_note(path):
+@pytest.mark.parametrize("path", EPISODES, ids=[p.parent.name for p in EPISODES])
+def test_every_stake_has_source_quote_and_note(path):
     scenario = load_scenario(path, verify_quotes=False).scenario
-    for actor in scenario.actors.values():
-        for param in actor.all_parameters().values():
-            assert param.source and param.quote.strip() and param.note.strip()
+    for d in scenario.decisions:
+        for stake in d.stakes.values():
+            for name in FIELDS:
+                param = getattr(stake, name)
+                if param is not None:
+                    assert param.source and param.quote.strip() and param.note.strip()
+        for option in d.options:
+            for effect in option.effects:
+                assert effect.note.strip()
     for event in scenario.events:
         for effect in event.effects:
             assert effect.note.strip()

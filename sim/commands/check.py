@@ -26,7 +26,9 @@ def main(args) -> int:
             continue
         loaded = orchestrator.load(name, args.sources)
         s = loaded.scenario
-        quotes = "verified" if loaded.quotes_verified else "NOT checked: no sources folder"
+        quotes = (f"verified against {loaded.sources_root}" if loaded.quotes_verified
+                  and loaded.sources_root else "verified" if loaded.quotes_verified
+                  else "NOT checked: no sources folder")
         print(f"{shown}: ok (diplosim/3: {len(s.decisions)} decisions, {len(s.actors)} actors, "
               f"{len(s.events)} events; quotes {quotes})")
     return 0

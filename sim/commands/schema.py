@@ -13,9 +13,9 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    from sim.model3.scenario import Scenario
+    from sim.model3.scenario import json_schema
 
-    text = json.dumps(Scenario.model_json_schema(by_alias=True), indent=2) + "\n"
+    text = json.dumps(json_schema(), indent=2) + "\n"
     if args.out is not None:
         from sim.outputs.output_folder import write_file
 

@@ -21,6 +21,7 @@ from sim.model3.compiled import ensure_compiled
 from sim.model3.constants import Constants, kernel_constants
 from sim.model3.plan import build_plan, drawn_quantities
 from sim.model3.scenario import Scenario
+from sim.orchestrator import DEFAULT_SEED, ScenarioLike
 
 
 
@@ -69,12 +70,19 @@ class BodyAgent(mesa.Agent):
 
 
 class DiplomacyModel3(mesa.Model):
-    """One run of a ``diplosim/3`` scenario; ``step()`` carries out one moment."""
+    """One run of a ``diplosim/3`` scenario; ``step()`` carries out one moment.
 
-    def __init__(self, scenario: Scenario, constants: Constants, seed: int, run: int,
-                 values: np.ndarray | None = None):
+    Built by keywords as Mesa's tools build models (``mesa.batch_run``, SolaraViz):
+    ``DiplomacyModel3(scenario="gsomia_2019", seed=7, run=0)`` is run 0 of seed 7's ensemble,
+    the scenario a library episode's name, a file or a loaded scenario, the constants an object,
+    a file or (by default) the fitted ones. Its data collector keeps each decision's outcome."""
+
+    def __init__(self, scenario: ScenarioLike, constants: Constants | str | None = None,
+                 seed: int = DEFAULT_SEED, run: int = 0, values: np.ndarray | None = None):
+        scenario, constants, seed, run = _arguments(scenario, constants, seed, run)
         super().__init__(rng=np.random.default_rng(mesa_seed(seed, run)))
         self.scenario = scenario.without_record()
+        self.constants = constants
         self.plan = build_plan(self.scenario, constants)
         self.c = kernel_constants(constants)
         quantities = drawn_quantities(self.scenario)
@@ -91,10 +99,14 @@ class DiplomacyModel3(mesa.Model):
         self.actors = {a: ActorAgent(self, a) for a in self.scenario.actors}
         self.bodies = {i: BodyAgent(self, i) for i, d in enumerate(self.scenario.decisions)
                        if d.body is not None}
+        # Mesa keeps a class-level table of agent ids keyed by model: drop this model's entry
+        # once its agents exist, or every model of an ensemble stays alive (memory grows).
+        mesa.Agent._ids.pop(self, None)
         self.story: list[str] = []
         self.last_odds: tuple[float, ...] = ()  # the last look's odds, weighed before it
         K.start(self.member, self.plan)
         self.running = True
+        self.datacollector = mesa.DataCollector(model_reporters=_outcome_reporters(self.scenario))
 
     def moment(self, hours: float):
         return as_aware(self.scenario.clock.start) + timedelta(hours=float(hours))
@@ -106,9 +118,13 @@ class DiplomacyModel3(mesa.Model):
         self.story.append(f"{self.moment(t):%Y-%m-%d %H:%M} {who} {what} ({d.id}){outcome}")
 
     def step(self) -> None:
-        """One moment; past the last one, nothing (``running`` stays False)."""
+        """One moment, then the outcomes so far collected; past the last one, nothing."""
         if not self.running:
             return
+        self._moment()
+        self.datacollector.collect(self)
+
+    def _moment(self) -> None:
         m, plan = self.member, self.plan
         kind, i, t = K.begin_moment(m, plan)
         if kind == K.NONE:
@@ -130,13 +146,37 @@ class DiplomacyModel3(mesa.Model):
             elif kind == K.EXPIRE:
                 self.tell("the deadline", i, t, "passes")
 
+    def outcome(self, i: int) -> tuple[str, bool, float]:
+        """Decision ``i``: (option or not_reached, by default, hours before its deadline)."""
+        m, d = self.member, self.scenario.decisions[i]
+        if m.status[i] == K.RESOLVED:
+            return (d.options[m.option[i]].id, bool(m.by_default[i]),
+                    float(m.window_deadline[i] - m.decided[i]))
+        return ("not_reached", False, float("nan"))
+
     def outcomes(self) -> dict[str, tuple[str, bool, float]]:
         """Per decision: (option or not_reached, by default, hours before its deadline)."""
-        m, out = self.member, {}
-        for i, d in enumerate(self.scenario.decisions):
-            if m.status[i] == K.RESOLVED:
-                out[d.id] = (d.options[m.option[i]].id, bool(m.by_default[i]),
-                             float(m.window_deadline[i] - m.decided[i]))
-            else:
-                out[d.id] = ("not_reached", False, float("nan"))
-        return out
+        return {d.id: self.outcome(i) for i, d in enumerate(self.scenario.decisions)}
+
+
+def _arguments(scenario: ScenarioLike, constants: Constants | str | None, seed: int,
+               run: int) -> tuple[Scenario, Constants, int, int]:
+    """The constructor's arguments as the commands check theirs (a name or file loaded and
+    validated; a seed or run number out of range refused in one sentence)."""
+    from sim import orchestrator, validation
+
+    if not isinstance(scenario, Scenario):
+        scenario = orchestrator.load(scenario).scenario
+    return (scenario, orchestrator.constants(constants), validation.seed(seed),
+            validation.whole_number("run", run, 0, validation.MAX_RUNS - 1))
+
+
+def _outcome_reporters(scenario: Scenario) -> dict[str, object]:
+    """Per decision, what ``mesa.batch_run`` collects: ``<decision>`` (the option, or
+    not_reached while it is undecided), ``<decision>.by_default`` and
+    ``<decision>.hours_before_deadline``."""
+    reporters: dict[str, object] = {}
+    for i, d in enumerate(scenario.decisions):
+        for part, name in enumerate(("", ".by_default", ".hours_before_deadline")):
+            reporters[d.id + name] = lambda model, i=i, part=part: model.outcome(i)[part]
+    return reporters

@@ -24,6 +24,7 @@ from sim.model.scenario import (
     read_source_text, read_text_file, UnreadableFile,
 )
 from sim.model.yamlmap import Path, line_for
+from sim.validation import Flag, NumberWithin, Quote, WholeNumber
 
 FORMAT = "diplosim/3"
 FIELDS: tuple[str, ...] = ("position", "salience", "clout")
@@ -54,7 +55,7 @@ class Stake(StrictModel):
     clout: Parameter | None = Field(
         default=None, description="what it can make the deciding actor pay or gain, 0..1 "
         "(not given for the deciding actor itself, nor for a body's members)")
-    consent: bool = Field(default=False, description="its consent is needed to move from the "
+    consent: Flag = Field(default=False, description="its consent is needed to move from the "
                           "standing situation")
 
 
@@ -62,7 +63,7 @@ class Member(StrictModel):
     """A bloc of a body that votes: its seats and whether it votes as one."""
 
     actor: Identifier
-    seats: int = Field(ge=1, le=100_000)
+    seats: WholeNumber(1, 100_000)
     discipline: Literal["party", "free"] = "party"
 
 
@@ -72,7 +73,7 @@ class Body(StrictModel):
     members: list[Member] = Field(min_length=1)
     rule: Literal[tuple(RULES)] = "majority"  # type: ignore[valid-type]
     source: Identifier
-    quote: Text = Field(description="the words giving the seats or the rule")
+    quote: Quote = Field(description="the words giving the seats or the rule")
 
 
 class Effect(Effect2):
@@ -91,14 +92,14 @@ class Effect(Effect2):
 class Option(StrictModel):
     id: Identifier
     label: Text
-    position: float = Field(ge=0, le=1, description="on the decision's axis: 0 the least "
+    position: NumberWithin(ge=0, le=1) = Field(description="on the decision's axis: 0 the least "
                             "cooperative choice, 1 the fullest commitment")
     requires: Precondition | None = Field(
         default=None, description="available only once an earlier decision took this option")
     effects: list[Effect] = Field(default_factory=list)
     source: Identifier | None = Field(default=None, description="where a position between "
                                       "the ends of the axis comes from (required for one)")
-    quote: Text | None = None
+    quote: Quote | None = None
     note: Text | None = None
 
     @model_validator(mode="after")
@@ -120,7 +121,7 @@ class Decision(StrictModel):
         default=None, description="the standing situation, which consent protects; default: "
         "the default option")
     after: Precondition | None = None
-    runs_for: float | None = Field(default=None, gt=0)
+    runs_for: NumberWithin(gt=0) | None = None
     options: list[Option] = Field(min_length=2)
     stakes: dict[Identifier, Stake] = Field(min_length=1)
     imposed: Imposed | None = None
@@ -154,11 +155,11 @@ class Event(StrictModel):
     kind: Literal[EVENT_KINDS]  # type: ignore[valid-type]
     time: AwareDatetime | None = None
     if_: Precondition | None = Field(default=None, alias="if")
-    after_hours: float | None = Field(default=None, ge=0)
+    after_hours: NumberWithin(ge=0) | None = None
     addresses: list[Identifier] = Field(default_factory=list)
     description: Text
     source: Identifier
-    quote: Text
+    quote: Quote
     effects: list[Effect] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
@@ -182,7 +183,7 @@ class Election(StrictModel):
     date: Date
     description: Text
     source: Identifier
-    quote: Text
+    quote: Quote
 
 
 class Info(StrictModel):
@@ -219,7 +220,7 @@ class Scenario(DecisionLookups, StrictModel):
     title: Text
     summary: Text
     country: Text
-    year: int = Field(ge=1800, le=2100)
+    year: WholeNumber(1800, 2100)
     kind: Literal[EPISODE_KINDS]  # type: ignore[valid-type]
     info: Info | None = None
     sources: list[LocalSource] = Field(min_length=1)
@@ -287,8 +288,11 @@ def _cross_check(s: Scenario) -> Any:
         yield from within(where + ("opens",), decision.opens, "opens")
         yield from within(where + ("deadline",), decision.deadline, "deadline")
         seen[decision.id] = decision
+    event_ids = [event.id for event in s.events]
     for index, event in enumerate(s.events):
         where = ("events", index)
+        if event_ids.index(event.id) != index:
+            yield where + ("id",), f"duplicate event id '{event.id}'"
         yield from source(where + ("source",), event.source)
         if event.time is not None:
             if not start <= as_aware(event.time) < end:
@@ -370,7 +374,8 @@ def _check_decision(s: Scenario, where: Path, d: Decision, seen: dict[str, Decis
                 continue
             lo, hi = param.bounds
             if lo < 0 or hi > 1:
-                yield at + (name,), f"must lie within [0, 1], got {[lo, hi]}"
+                given = "range" if param.range is not None else "value"
+                yield at + (name, given), f"must lie within [0, 1], got {[lo, hi]}"
             yield from source(at + (name, "source"), param.source)
 
 
@@ -448,3 +453,11 @@ def file_format(file: str | os.PathLike[str]) -> str | None:
         if line.startswith("format:"):
             return line.split(":", 1)[1].strip().strip("'\"")
     return None
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the ``diplosim/3`` format (for editor completion and validation)."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "diplosim scenario"
+    return schema

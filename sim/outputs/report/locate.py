@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from sim.model.scenario import ScenarioError, WrongKind
-from sim.model3.scenario import LoadedScenario, Scenario, load_scenario
 from sim.model.yamlmap import printable
+from sim.model3.scenario import LoadedScenario, Scenario, load_scenario
 from sim.outputs.report.errors import ReportError
 from sim.outputs.report.folders import file_sha256, inside
-from sim.paths import LIBRARY, PROJECT
+from sim.paths import LIBRARY, library_scenarios
+
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def _shown(path: Path) -> str:
     """A path as the report prints it, never a machine path: relative to the working directory
     or to the project when inside them, else the file name."""
     resolved = path.resolve()
-    for root in (Path.cwd().resolve(), PROJECT):
+    for root in (Path.cwd().resolve(), LIBRARY.parent):
         if resolved.is_relative_to(root):
             return resolved.relative_to(root).as_posix()
     return path.name
@@ -45,16 +46,17 @@ def _named(folder: Path, name: str | None) -> list[tuple[Path, str]]:
         return []
     roots = [(folder.parent, "beside the results folder"),
              (Path.cwd(), "in the working directory"),
-             (Path.cwd() / "library", "in library/ of the working directory")]
+             (Path.cwd() / "scenarios", "in scenarios/ of the working directory")]
     return [(inside(folder, name), "named in the manifest, beside the results"),
             *[(root / name, f"named in the manifest, {where}") for root, where in roots]]
 
 
 def _scenario_files() -> list[Path]:
-    """Every scenario file to search by SHA-256 or id: the working directory's library, the
-    shipped library."""
-    roots = dict.fromkeys([Path.cwd() / "library", LIBRARY])
-    return [p for root in roots if root.is_dir() for p in sorted(root.glob("*/scenario.yaml"))]
+    """Every scenario file to search by SHA-256 or id: the working directory's (its
+    ``scenarios/`` and ``library/``, as ``diplosim init`` lays them out), the library's."""
+    roots = dict.fromkeys([Path.cwd() / "scenarios", Path.cwd() / "library"])
+    found = [p for root in roots if root.is_dir() for p in sorted(root.rglob("*.yaml"))]
+    return list(dict.fromkeys([*found, *library_scenarios()]))
 
 
 def _by_id(search: list[Path], scenario_id: str) -> Path | None:
@@ -72,7 +74,7 @@ def _by_id(search: list[Path], scenario_id: str) -> Path | None:
 def locate_scenario(folder: Path, manifest: dict[str, Any], given: str | None = None) -> Located:
     """Find the scenario file of a result: ``given`` (``--scenario``), else the file the
     manifest names (a bare file name: the manifest was checked), looked for inside the results
-    folder, beside it, in the working directory and in the ``scenarios/`` folders; else a file
+    folder, beside it, in the working directory and its ``scenarios/``; else a file
     there with the manifest's SHA-256 or scenario id. A file whose SHA-256 differs from the
     manifest's is used, with a note saying so. Nothing of a file that is not a scenario
     reaches the report: a manifest cannot make the report copy another file."""
@@ -109,8 +111,8 @@ def locate_scenario(folder: Path, manifest: dict[str, Any], given: str | None = 
 def _not_found(wanted: str) -> Located:
     return Located(None, (
         f"Scenario file {wanted} was not found beside the results, in the working directory or "
-        "in the library: recorded outcomes are not marked and no run is traced. Pass "
-        "--scenario FILE to name it."
+        "in the library: recorded outcomes are not marked and no run is "
+        "traced. Pass --scenario FILE to name it."
     ))
 
 
