@@ -23,15 +23,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-MAX_SEED = 2**63 - 1  # seeds are non-negative 64-bit integers (NumPy refuses negative ones)
-MAX_RUNS = 10_000_000  # runs of one ensemble
-MAX_MEMBERS = 1_000_000  # members per sweep point or Saltelli point
-MAX_SAMPLES = 1_000_000  # N of a sweep design or of Saltelli's scheme
-MAX_LEVELS = 1000  # grid points per axis, Morris levels
-MAX_POINTS = 1_000_000  # points of one sweep design (its memory), whatever the method
-# Estimated work (members x steps x decisions) refused without --allow-large: at about 300 ns
-# per member, step and decision, 10**10 is about an hour of one core.
-MAX_WORK = 10**10
+from sim.defaults import (  # noqa: F401  (the bounds, kept light for the command line)
+    MAX_LEVELS, MAX_MEMBERS, MAX_POINTS, MAX_POINTS_DISCOVER, MAX_RUNS, MAX_SAMPLES, MAX_SEED,
+    MAX_WORK, bound_text,
+)
 MAX_NAME_BYTES = 255  # one file or folder name (a path's component), as most file systems allow
 METHODS = ("grid", "lhs", "sobol", "morris")
 
@@ -60,10 +55,6 @@ def _named(name: str, rule: str) -> str:
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def bound_text(value: int) -> str:
-    return "2**63-1" if value == MAX_SEED else f"{value:,}"
 
 
 # -- numbers -------------------------------------------------------------------------------------
