@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -19,73 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "scenarios" / "gsomia_2019.yaml"
-
-
-def engine_ratio(members: int) -> tuple[float, float, float]:
-    """Members per second of the compiled engine over the Mesa agents, same process, same
-    inputs (compilation excluded: both call code already compiled or loaded from the cache)."""
-    from sim.model.constants import load_constants
-    from sim.engine.ensemble import run_vector_ensemble
-    from sim.engine.runner import run_ensemble
-    from sim.model.scenario import load_scenario
-
-    scenario = load_scenario(SCENARIO, verify_quotes=False).scenario.without_record()
-    constants = load_constants()
-    run_vector_ensemble(scenario, constants, seed=1, runs=10)  # load the compiled code
-    run_ensemble(scenario, constants, seed=1, runs=2)
-    start = time.perf_counter()
-    vector = run_vector_ensemble(scenario, constants, seed=1, runs=members)
-    vector_s = time.perf_counter() - start
-    start = time.perf_counter()
-    agents = run_ensemble(scenario, constants, seed=1, runs=members)
-    agents_s = time.perf_counter() - start
-    assert vector.rows == agents.rows or _rows_equal(vector.rows, agents.rows)
-    return agents_s / vector_s, members / vector_s, members / agents_s
-
-
-def _rows_equal(a, b) -> bool:
-    import math
-
-    return all(
-        all(x[k] == y[k] or (isinstance(x[k], float) and math.isnan(x[k]) and math.isnan(y[k]))
-            for k in x)
-        for x, y in zip(a, b)
-    ) and len(a) == len(b)
-
-
-MILLION_CHILD = r"""
-import json, sys, time
-import numpy as np
-from sim.model.constants import load_constants
-from sim.engine.ensemble import VectorEngine, RESOLVED
-from sim.model.scenario import load_scenario
-members, chunk = int(sys.argv[1]), int(sys.argv[2])
-scenario = load_scenario(sys.argv[3], verify_quotes=False).scenario.without_record()
-engine = VectorEngine(scenario, load_constants())
-counts = [np.zeros(len(ids), dtype=np.int64) for ids in engine.option_ids]
-engine.run(engine.inputs(1, range(10)))  # load the compiled code before timing
-start = time.perf_counter()
-for first in range(0, members, chunk):
-    outcomes = engine.run(engine.inputs(1, range(first, min(first + chunk, members))))
-    for i, c in enumerate(counts):
-        chosen = outcomes.option_index[:, i][outcomes.status[:, i] == RESOLVED]
-        c += np.bincount(chosen, minlength=len(c))
-wall = time.perf_counter() - start
-# VmHWM is this process's own peak (ru_maxrss would carry the parent's over fork and exec)
-hwm_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-print(json.dumps({"wall_s": wall, "peak_rss_mb": hwm_kb / 1024,
-                  "counts": [c.tolist() for c in counts]}))
-"""
-
-
-def million_members(members: int, chunk: int) -> dict:
-    """Wall time and peak RSS of a fresh process running ``members`` members in chunks."""
-    proc = subprocess.run(
-        [sys.executable, "-c", MILLION_CHILD, str(members), str(chunk), str(SCENARIO)],
-        capture_output=True, text=True, check=True, cwd=ROOT,
-    )
-    return json.loads(proc.stdout)
+SCENARIO = ROOT / "library" / "gsomia_2019" / "scenario.yaml"
 
 
 MODEL3_CHILD = r"""
@@ -108,7 +41,7 @@ wall = time.perf_counter() - start
 hwm_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({"wall_s": wall, "peak_rss_mb": hwm_kb / 1024, "counts": counts.tolist()}))
 """
-MODEL3_SCENARIO = ROOT / "library" / "gsomia_2019" / "scenario.yaml"
+MODEL3_SCENARIO = SCENARIO
 
 
 def model3_million(members: int, chunk: int) -> dict:
@@ -124,9 +57,9 @@ def model3_million(members: int, chunk: int) -> dict:
 def library_calibration_wall(quick: bool) -> float:
     """Wall time of the whole library calibration with leave-one-episode-out, in a fresh
     process (diplosim calibrate --library; compilation loaded from the cache)."""
-    argv = [sys.executable, "-m", "sim.cli", "calibrate", "--library", "--quiet"]
+    argv = [sys.executable, "-m", "sim.cli", "calibrate", "--quiet"]
     if quick:
-        argv += ["--design-log2", "3", "--library-runs", "50"]
+        argv += ["--design-log2", "3", "--runs", "50"]
     start = time.perf_counter()
     subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT)
     return time.perf_counter() - start
@@ -162,29 +95,6 @@ with contextlib.redirect_stdout(io.StringIO()):
 hwm_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({"code": code, "peak_rss_mb": hwm_kb / 1024}))
 """
-
-
-def engine_floor_ratio(members: int) -> tuple[float, float, float, int]:
-    """Time of the compiled engine for ``members`` members over the time NumPy takes to draw,
-    in one bulk call, as many uniforms as those members consume (their parameter draws and
-    shock tables): how close the engine runs to the cost of its random inputs alone."""
-    import numpy as np
-
-    from sim.model.constants import load_constants
-    from sim.engine.ensemble import VectorEngine
-    from sim.model.scenario import load_scenario
-
-    scenario = load_scenario(SCENARIO, verify_quotes=False).scenario.without_record()
-    engine = VectorEngine(scenario, load_constants())
-    engine.run(engine.inputs(1, range(10)))
-    start = time.perf_counter()
-    engine.run(engine.inputs(1, range(members)))
-    engine_s = time.perf_counter() - start
-    count = members * (len(engine.quantities) + engine.clock.n_steps * engine.plan.n_channels)
-    start = time.perf_counter()
-    np.random.default_rng(1).random(count)
-    floor_s = time.perf_counter() - start
-    return engine_s / floor_s, engine_s, floor_s, count
 
 
 SOBOL_CHILD = r"""
@@ -260,16 +170,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes")
     args = parser.parse_args()
-    ratio_members = 500 if args.quick else 10_000
     million = 20_000 if args.quick else 1_000_000
     print(f"# machine: {platform.machine()}, {_cores()} cores, {_memory_gb():.0f} GB, "
           f"Python {platform.python_version()}")
-    ratio, vector_rate, agent_rate = engine_ratio(ratio_members)
-    print(f"engine_ratio: {ratio:.1f} x  ({ratio_members} members of gsomia_2019: "
-          f"vector {vector_rate:.0f}/s, agents {agent_rate:.0f}/s)")
-    result = million_members(million, chunk=50_000)
-    print(f"million_members_wall_s: {result['wall_s']:.1f} s  ({million} members)")
-    print(f"million_members_peak_rss_mb: {result['peak_rss_mb']:.0f} MB")
     result = model3_million(million, chunk=100_000)
     print(f"model3_million_members_wall_s: {result['wall_s']:.1f} s  ({million} members of "
           f"library/gsomia_2019, Model 3; target 20 s)")
@@ -278,12 +181,8 @@ def main() -> None:
     print(f"model3_engine_ratio: {ratio:.0f} x  (one thread: compiled {compiled_rate:.0f}/s, "
           f"agents {agent_rate:.0f}/s; target 300 x)")
     print(f"library_calibration_wall_s: {library_calibration_wall(args.quick):.1f} s  "
-          f"(diplosim calibrate --library{' (quick sizes)' if args.quick else ''}: 24 episodes, "
+          f"(diplosim calibrate{' (quick sizes)' if args.quick else ''}: 24 episodes, "
           "LOEO included; target 600 s)")
-    floor_members = 5_000 if args.quick else 100_000
-    ratio, engine_s, floor_s, count = engine_floor_ratio(floor_members)
-    print(f"engine_floor_ratio: {ratio:.2f} x  ({floor_members} members: engine {engine_s:.2f} s, "
-          f"{count} uniforms in one NumPy call {floor_s:.2f} s)")
     samples = 16 if args.quick else 256
     print(f"sobol_{samples}_wall_s: {sobol_wall(samples):.1f} s  (diplosim sensitivity gsomia_2019 "
           f"--samples {samples} --members 100)")

@@ -1,6 +1,6 @@
-"""Regenerate the README's example outputs from the commands that make them.
+"""Regenerate the README's and the guides' example outputs from the commands that make them.
 
-A fenced block in README.md preceded by a marker is replaced by what the command prints::
+A fenced block in README.md, docs/guide.md or docs/development.md preceded by a marker is replaced by what the command prints::
 
     <!-- output: diplosim run scenarios/gsomia_2012.yaml --trace --seed 3 -->
     <!-- keep: 1..4, ..., /EVENT signing_announced/-2../DECISION signing/+1, ... -->
@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "guide.md", ROOT / "docs" / "development.md")
 OUTPUT = re.compile(r"^<!-- (?P<kind>output|measured): (?P<command>.+?) -->$")
 KEEP = re.compile(r"^<!-- keep: (?P<spec>.+?) -->$")
 STATIC = re.compile(r"^<!-- not generated: .+ -->$")
@@ -216,10 +217,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the blocks whose command contains TEXT (repeatable)")
     parser.add_argument("--measured", action="store_true",
                         help="also rerun the measurements (the benchmarks: on an idle machine)")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--readme", type=Path, action="append",
+                        help="a file to regenerate (repeatable; default: "
+                        f"{', '.join(str(p.relative_to(ROOT)) for p in DOCUMENTS)})")
     args = parser.parse_args(argv)
-    text = args.readme.read_text(encoding="utf-8")
-    # the blocks run in README order (a report reads what an earlier command wrote)
+    codes = [regenerate(path, args) for path in args.readme or DOCUMENTS]
+    return max(codes)
+
+
+def regenerate(path: Path, args) -> int:
+    """One document's blocks, run in its order (a report reads what an earlier command wrote)."""
+    text = path.read_text(encoding="utf-8")
     folder = scratch_folder()
     try:
         cache: dict[str, list[str]] = {}
@@ -228,18 +236,19 @@ def main(argv: list[str] | None = None) -> int:
                 output_of(block.command, folder, cache)
         new = generate(text, folder, args.only, cache, args.measured)
     except ReadmeError as error:
-        print(f"readme: error: {error}", file=sys.stderr)
+        print(f"readme: error: {path.name}: {error}", file=sys.stderr)
         return 2
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if args.check:
         stale = comparable(new) != comparable(text)
-        print("readme: " + ("out of date: run `make readme`" if stale else "up to date"), file=sys.stderr)
+        print(f"readme: {path.name} " + ("out of date: run `make readme`" if stale else
+                                         "up to date"), file=sys.stderr)
         return 1 if stale else 0
     if new != text:
-        args.readme.write_text(new, encoding="utf-8")
+        path.write_text(new, encoding="utf-8")
     done = [b for b in marked_blocks(new.split("\n")) if wanted(b, args.only, args.measured)]
-    print(f"readme: {len(done)} blocks generated", file=sys.stderr)
+    print(f"readme: {path.name}: {len(done)} blocks generated", file=sys.stderr)
     return 0
 
 

@@ -13,11 +13,8 @@ import importlib
 import sys
 from contextlib import nullcontext
 
-from sim import validation
 from sim.commands import COMMANDS
 from sim.commands.common import say
-from sim.orchestrator import DEFAULT_SEED  # noqa: F401  (the seed a user sees in --help)
-from sim.validation import InvalidArgument
 
 PATH_ARGUMENTS = {"scenario": "scenario", "overlay": "overlay", "spec": "spec",
                   "folder": "the folder", "constants": "--constants", "sources": "--sources",
@@ -51,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; every failure is one line (see the module's docstring)."""
     args = parser().parse_args(argv)
     module = command_module(args.command)
+    from sim.validation import InvalidArgument
+
     try:
         _check_paths(args)
     except InvalidArgument as exc:
@@ -66,6 +65,7 @@ def _guarded(action, signals) -> int:
     from sim.model.scenario import ScenarioError
     from sim.model.yamlmap import printable
     from sim.outputs.output_folder import Stopped, Terminated
+    from sim.validation import InvalidArgument
 
     try:
         with signals:
@@ -92,6 +92,8 @@ def _guarded(action, signals) -> int:
 
 def _check_paths(args) -> None:
     """Every path given as an argument is one the system can look up (no name too long)."""
+    from sim import validation
+
     for attr, name in PATH_ARGUMENTS.items():
         if isinstance(getattr(args, attr, None), str):
             validation.file_name(name, getattr(args, attr))

@@ -14,17 +14,18 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
 from sim.model.scenario import ScenarioError
 from sim.model3.constants import Constants, load_constants
-from sim.model3.engine import Ensemble, run_ensemble
 from sim.model3.scenario import FORMAT, LoadedScenario, Scenario, file_format, load_scenario
 from sim.paths import LIBRARY, library_scenarios
 from sim.validation import InvalidArgument
 
-DEFAULT_SEED = 20190822
-ENGINES = ("vector", "agents")
+from sim.defaults import DEFAULT_SEED, ENGINES
+
+if TYPE_CHECKING:
+    from sim.model3.engine import Ensemble
 ScenarioLike = Union[str, os.PathLike, Scenario, LoadedScenario]
 Progress = Callable[[int], None]
 
@@ -92,6 +93,8 @@ def ensemble(scenario: Scenario, consts: Constants, seed: int, runs: int,
              allow_large: bool = False) -> Ensemble:
     """The one place the engine is chosen: the compiled ensemble, or one Mesa model per run
     (``agents``; proven equal member by member by the test suite)."""
+    from sim.model3.engine import run_ensemble
+
     if engine not in ENGINES:
         raise InvalidArgument(f"engine must be one of {list(ENGINES)}, got {engine!r}")
     return run_ensemble(scenario.without_record(), consts, seed, runs, progress=progress,

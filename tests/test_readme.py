@@ -1,8 +1,7 @@
-"""The README cannot go stale: every output block is generated from its command
-(``make readme``), every command it shows in a sh block runs, and the generated blocks match
-what the commands print today (wall times aside). The heaviest commands (the calibration, the
-benchmarks) run only in the generator; everything else runs here, in README order, in one
-scratch folder, in about a minute."""
+"""The README and the guides cannot go stale: every output block is generated from its command
+(``make readme``), every command they show in a sh block runs, and the generated blocks match
+what the commands print today (wall times aside). The benchmarks run only in the generator;
+everything else runs here, in each document's order, in one scratch folder per document."""
 
 from __future__ import annotations
 
@@ -20,16 +19,17 @@ readme = importlib.util.module_from_spec(_spec)
 sys.modules["readme"] = readme  # dataclasses look their module up
 _spec.loader.exec_module(readme)
 
-LINES = (ROOT / "README.md").read_text(encoding="utf-8").split("\n")
+DOCUMENTS = {path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8").split("\n")
+             for path in readme.DOCUMENTS}
+LINES = DOCUMENTS["README.md"]
 NOT_RUN_HERE = {  # command prefix -> why the test does not run it
     "make test": "the whole suite, this test among it",
-    ".venv/bin/diplosim calibrate": "minutes of ABC-SMC: run by the generator (make readme)",
     ".venv/bin/python benchmarks/bench.py": "minutes of benchmarks, on an idle machine: make readme-measured",
     ".venv/bin/diplosim app": "a server that runs until stopped: tests/test_browser.py serves it",
     ".venv/bin/diplosim sweep sweeps/us_pressure_2019.yaml --scheduler":
         "needs a Dask scheduler on another machine (the address is an example)",
 }
-_outputs: dict[str, list[str]] = {}  # command -> what it printed, shared by the tests below
+_outputs: dict[tuple[str, str], list[str]] = {}  # (document, command) -> what it printed
 
 
 def _skipped(command: str) -> str | None:
@@ -38,21 +38,31 @@ def _skipped(command: str) -> str | None:
 
 @pytest.fixture(scope="module")
 def scratch():
-    folder = readme.scratch_folder()
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    folders = {document: readme.scratch_folder() for document in DOCUMENTS}
+    yield folders
+    for folder in folders.values():
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_every_output_block_is_generated_or_says_why_not():
-    assert readme.unmarked_output_blocks(LINES) == []
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_every_output_block_is_generated_or_says_why_not(document):
+    assert readme.unmarked_output_blocks(DOCUMENTS[document]) == []
+
+
+def test_the_readme_shows_the_main_job_a_trace_a_run_and_a_what_if():
     commands = {b.command for b in readme.marked_blocks(LINES)}
-    assert {".venv/bin/diplosim run scenarios/gsomia_2012.yaml --trace --seed 3",
-            ".venv/bin/diplosim run scenarios/gsomia_2019.yaml --runs 2000 --seed 7 --out results/demo",
+    assert {".venv/bin/diplosim run gsomia_2012 --trace --seed 3",
+            ".venv/bin/diplosim run gsomia_2019 --runs 2000 --seed 7 --out results/demo",
+            ".venv/bin/diplosim counterfactual no_us_pressure_2019 --runs 2000",
             "diplosim validate"} <= commands
 
 
-@pytest.mark.parametrize("command", readme.sh_commands(LINES))
-def test_every_command_the_readme_shows_runs(command, scratch):
+SHOWN = [(doc, c) for doc, lines in DOCUMENTS.items() for c in readme.sh_commands(lines)]
+BLOCKS = [(doc, b) for doc, lines in DOCUMENTS.items() for b in readme.marked_blocks(lines)]
+
+
+@pytest.mark.parametrize("document, command", SHOWN, ids=[f"{d}: {c}" for d, c in SHOWN])
+def test_every_command_the_documents_show_runs(document, command, scratch):
     why = _skipped(command)
     if why:
         pytest.skip(why)
@@ -60,19 +70,22 @@ def test_every_command_the_readme_shows_runs(command, scratch):
         done = subprocess.run(["make", "-n", *command.split()[1:]], cwd=ROOT, capture_output=True,
                               text=True, timeout=60)
     else:
-        done = readme.run(command, scratch, timeout=300)
-        _outputs[command] = [line.rstrip() for line in done.stdout.rstrip("\n").split("\n")]
+        done = readme.run(command, scratch[document], timeout=300)
+        _outputs[(document, command)] = [line.rstrip() for line in done.stdout.rstrip("\n").split("\n")]
     assert done.returncode == 0, f"`{command}` exited {done.returncode}:\n{done.stderr[-2000:]}"
 
 
-@pytest.mark.parametrize("block", [b for b in readme.marked_blocks(LINES)
-                                   if not (_skipped(b.command) or b.measured)],
-                         ids=lambda b: b.command.replace(".venv/bin/", ""))
-def test_each_generated_block_shows_what_its_command_prints_today(block, scratch):
-    printed = readme.output_of(block.command, scratch, _outputs)
-    shown = LINES[block.start + 1:block.end]
+GENERATED = [(d, b) for d, b in BLOCKS if not (_skipped(b.command) or b.measured)]
+
+
+@pytest.mark.parametrize("document, block", GENERATED,
+                         ids=[f"{d}: {b.command.replace('.venv/bin/', '')}" for d, b in GENERATED])
+def test_each_generated_block_shows_what_its_command_prints_today(document, block, scratch):
+    cache = {c: out for (d, c), out in _outputs.items() if d == document}
+    printed = readme.output_of(block.command, scratch[document], cache)
+    shown = DOCUMENTS[document][block.start + 1:block.end]
     assert readme.comparable("\n".join(readme.select(printed, block.keep))) == \
-        readme.comparable("\n".join(shown)), f"README.md:{block.start + 1} is stale: run `make readme`"
+        readme.comparable("\n".join(shown)), f"{document}:{block.start + 1} is stale: run `make readme`"
 
 
 def test_keep_selects_lines_by_number_pattern_and_offset():

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.engine.runner import wilson_interval
+from sim.model3.summary import wilson_interval
 from sim.model3.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019
 

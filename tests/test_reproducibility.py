@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.model.kernel import philox
+from sim.model3 import philox
 from sim.model3.engine import Engine, ensemble_chunks, run_agents, run_ensemble
 from sim.model3.scenario import load_scenario
 from tests.conftest import SCENARIO_2019

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-from sim import orchestrator
 from sim.commands import common
 
 HELP = "fit the model's constants on the library's recorded decisions, with leave-one-episode-out"
@@ -25,6 +24,8 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
+    from sim import orchestrator
+
     from sim.model3.calibrate import report
 
     common.compile_notice(args)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sim import orchestrator
 
 HELP = "validate scenario files without running them"
 
@@ -13,6 +12,8 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
+    from sim import orchestrator
+
     from sim.model.yamlmap import printable
 
     for name in args.scenarios:

@@ -6,9 +6,7 @@ import argparse
 import json
 import sys
 
-from sim import validation
-from sim.orchestrator import DEFAULT_SEED
-from sim.validation import MAX_RUNS, MAX_SEED, InvalidArgument
+from sim.defaults import DEFAULT_SEED, MAX_RUNS, MAX_SEED, MAX_WORK, bound_text
 
 ALLOW_LARGE = "--allow-large"
 FORCE_HELP = ("also replace an earlier diplosim result of another kind there (never a file, "
@@ -20,12 +18,14 @@ def whole_number(low: int, high: int):
     (a negative seed or a runaway run count never reaches the modules)."""
 
     def parse(text: str) -> int:
+        from sim import validation
+
         try:
             return validation.whole_number("", int(text), low, high)
-        except (ValueError, InvalidArgument):
+        except ValueError:  # validation.InvalidArgument is a ValueError
             raise argparse.ArgumentTypeError(
-                f"expected a whole number from {validation.bound_text(low)} to "
-                f"{validation.bound_text(high)}, got {text!r}") from None
+                f"expected a whole number from {bound_text(low)} to {bound_text(high)}, got "
+                f"{text!r}") from None
 
     parse.__name__ = "whole number"
     return parse
@@ -58,7 +58,7 @@ def quiet(p: argparse.ArgumentParser) -> None:
 def large(p: argparse.ArgumentParser) -> None:
     p.add_argument(ALLOW_LARGE, action="store_true",
                    help=f"run even when the work estimated before the start exceeds "
-                   f"{validation.MAX_WORK:.0e} units (minutes to tens of minutes of one core)")
+                   f"{MAX_WORK:.0e} units (minutes to tens of minutes of one core)")
 
 
 def runs(p: argparse.ArgumentParser, default: int) -> None:

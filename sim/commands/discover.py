@@ -3,11 +3,9 @@ Model 3's drawn quantities (and, with --include-constants, its six constants).""
 
 from __future__ import annotations
 
-from sim import orchestrator
 from sim.commands import common
 from sim.commands.common import ALLOW_LARGE, whole_number
-from sim.experiments.discover import MAX_POINTS
-from sim.validation import MAX_MEMBERS, InvalidArgument
+from sim.defaults import MAX_MEMBERS, MAX_POINTS_DISCOVER as MAX_POINTS
 
 HELP = "find the input ranges where a decision ends in an option (PRIM)"
 
@@ -33,6 +31,8 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
+    from sim import orchestrator
+
     from sim.experiments.discover import checked_inputs, discover
 
     loaded = orchestrator.load(args.scenario, args.sources)
@@ -58,5 +58,7 @@ def _decision_with(scenario, option: str) -> str:
     for d in scenario.decisions:
         if option in [o.id for o in d.options]:
             return d.id
+    from sim.validation import InvalidArgument
+
     raise InvalidArgument(f"no decision of {scenario.id} has option {option!r}; expected one "
                           f"of {sorted({o.id for d in scenario.decisions for o in d.options})}")

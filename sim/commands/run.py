@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sim import orchestrator
 from sim.commands import common
 
 HELP = "simulate one scenario and write its results"
@@ -18,6 +17,8 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
+    from sim import orchestrator
+
     if args.trace:
         print("\n".join(orchestrator.story(args.scenario, seed=args.seed, consts=args.constants,
                                            sources=args.sources)))

@@ -6,10 +6,9 @@ from __future__ import annotations
 import sys
 import time
 
-from sim import orchestrator
 from sim.commands import common
 from sim.commands.common import ALLOW_LARGE, whole_number
-from sim.validation import MAX_MEMBERS, MAX_SAMPLES
+from sim.defaults import MAX_MEMBERS, MAX_SAMPLES
 
 HELP = "Sobol indices (SALib) of each decision's outcome over the drawn quantities"
 
@@ -38,6 +37,8 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
+    from sim import orchestrator
+
     from sim.experiments.sensitivity import checked_inputs, sensitivity, write_outputs
     from sim.experiments.inputs import outputs_of
     from sim.outputs.output_folder import check as check_folder

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 
-from sim import orchestrator
 from sim.commands import common
 
 HELP = "compare simulated decisions with the recorded outcomes"
@@ -23,6 +22,8 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
+    from sim import orchestrator
+
     target = None
     if args.report is not None:
         from sim.outputs.report import check_output_folder

@@ -35,7 +35,7 @@ from sim.model3.scenario import Scenario
 from sim.validation import MAX_MEMBERS
 
 MIN_CUT = 0.1
-MAX_POINTS = 100_000  # PRIM peels every point: 100,000 points of 100 inputs take about 35 s
+from sim.validation import MAX_POINTS_DISCOVER as MAX_POINTS  # noqa: E402
 
 
 class NothingToDiscover(check.InvalidArgument):

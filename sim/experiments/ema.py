@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine.runner import NOT_REACHED
+from sim.model3.summary import NOT_REACHED
 from sim.experiments.inputs import PointRunner, model_inputs
 from sim.model3.constants import Constants
 from sim.model3.scenario import Scenario

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine.runner import NOT_REACHED
+from sim.model3.summary import NOT_REACHED
 from sim.experiments.whatif import Change, Comparison, changed_scenario, paired_values
 from sim.model.scenario import ScenarioError, as_aware
 from sim.model3 import kernel as K
@@ -358,7 +358,7 @@ class TracedRun(DiplomacyModel3):
         if not what.startswith("looks"):
             return
         d = self.scenario.decisions[i]
-        p = tuple(float(x) for x in self.member.probabilities[:len(d.options)])
+        p = self.last_odds  # weighed before the look (a look may weigh other decisions)
         taken = int(self.member.last[3])
         self.looks.append(Look(float(t), i, p, taken))
         chances = ", ".join(f"{o.id} {q:.2f}" for k, (o, q) in enumerate(zip(d.options, p))

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from sim.model.scenario import as_aware
-from sim.engine.runner import Ensemble
-from sim.model.scenario import Scenario
+from sim.model3.engine import Ensemble
+from sim.model3.scenario import Scenario
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from sim.engine.runner import NOT_REACHED, wilson_interval
-from sim.model.kernel.jit import njit
+from sim.model3.summary import NOT_REACHED, wilson_interval
+from sim.model3.jit import njit
 from sim.model3 import kernel as K
 from sim.model3.constants import Constants
 from sim.model3.engine import Engine, Outcomes
@@ -281,7 +281,7 @@ def _pulls(engine: Engine, seed: int, values: np.ndarray, runs: np.ndarray, hour
            compared: tuple[int, int, int]) -> np.ndarray:
     """(runs, stakes of decision i): each stake's term in U(most) - U(least) at each run's
     hour, the run replayed with the kernel's rules up to the moment decision i is weighed."""
-    from sim.model.kernel import philox
+    from sim.model3 import philox
 
     i, most, least = compared
     plan = engine.plan

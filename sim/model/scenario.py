@@ -1,15 +1,16 @@
-"""The scenario format: typed schema, loading with located errors, and source checks.
+"""What every file format shares: located errors, the strict base model, sourced numbers,
+sources, effects, recorded outcomes, and bounded reading with the quote check.
 
-A scenario file is data. It is read with the safe YAML loader (``sim.model.yamlmap``), validated by
-the pydantic models below, then checked for cross-references (actors, options, dates) and,
-where the source texts are at hand, for every quoted sentence appearing in its source. Any
-problem becomes one :class:`ScenarioError` naming the file, the key path and the line.
+A file is data. It is read with the safe YAML loader (``sim.model.yamlmap``) from at most
+:data:`MAX_FILE_BYTES`, validated by a pydantic model, and any problem becomes one
+:class:`ScenarioError` naming the file, the key path and the line. The scenario format itself
+(``diplosim/3``) is :mod:`sim.model3.scenario`; overlays, sweep specs and constants use the
+same parts.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import stat
@@ -17,7 +18,7 @@ import unicodedata
 from datetime import date as Date
 from datetime import datetime, time, timezone
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Callable, Literal, TypeVar, Union, get_args
+from typing import Annotated, Any, Callable, Literal, TypeVar, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -25,28 +26,18 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    create_model,
     field_validator,
     model_validator,
 )
 
-from sim.model.roles import MULTI_ROLES, ROLES
 from sim.model.yamlmap import Path, YamlError, format_path, line_for, load_with_lines, printable
-from sim.validation import FileName, Flag, Number, NumberWithin, Quote
+from sim.validation import FileName, Number, Quote
 
-FORMAT = "diplosim/2"
-OLD_FORMATS = {
-    "diplosim/1": (
-        "this file is in the diplosim/1 format; diplosim/2 (Model 2) needs: `format: "
-        "diplosim/2`, and two more decider parameters, `public_accountability` (1/2 is "
-        "diplosim/1's fixed share) and `leader_preference` (-1 .. 1; 0 for none), each with "
-        "its source, quote and note; domestic players, option `home_signal`/`reversible` and "
-        "decision `attention` are optional (docs/scenario-format.md, 'From diplosim/1')"
-    ),
-}
+# a file in an earlier scenario format is still recognised as a scenario (and told to migrate)
+EARLIER_FORMATS = {"diplosim/3": ("diplosim/1", "diplosim/2")}
 SOURCES_ENV = "DIPLOSIM_SOURCES"
+_ROLE_TAGS = ("decider", "counterpart", "patron", "rival", "domestic", "public", "other")
 M = TypeVar("M", bound=BaseModel)
-MAX_STEPS = 100_000  # per decision window and overall; guards memory against a typo
 MAX_FILE_BYTES = 1 << 20  # scenario, overlay, spec, constants, targets; the largest ships at 16 KB
 MAX_SOURCE_BYTES = 16 << 20  # a cited source text; the shared ones are at most 31 KB
 
@@ -114,118 +105,6 @@ class Parameter(_Magnitude):
     note: Text = Field(description="how the words became this value or range")
 
 
-# Roles an actor may hold besides its own (`also`): one actor as treaty partner and patron.
-SECOND_ROLES: tuple[str, ...] = ("counterpart", "patron", "rival", "provocateur")
-
-
-class _ActorBase(StrictModel):
-    """What every actor model shares: its roles and their parameters, however many it holds."""
-
-    def role_blocks(self) -> list[tuple[str, Path, Any]]:
-        """(role, key path within the actor, parameters) for its own role and each `also`."""
-        blocks: list[tuple[str, Path, Any]] = [(self.role, ("parameters",), self.parameters)]
-        for index, block in enumerate(getattr(self, "also", [])):
-            blocks.append((block.role, ("also", index, "parameters"), block.parameters))
-        return blocks
-
-    @property
-    def roles(self) -> list[str]:
-        return [role for role, _, _ in self.role_blocks()]
-
-    def all_parameters(self) -> dict[str, Parameter]:
-        """Every parameter given for every role it holds, by name (names never clash:
-        checked); an optional parameter left out is not there."""
-        out: dict[str, Parameter] = {}
-        for _, _, parameters in self.role_blocks():
-            out.update(given_parameters(parameters))
-        return out
-
-    def parameter_spec(self, name: str) -> Any:
-        """The bounds and meaning of parameter ``name`` in whichever role holds it."""
-        for role, _, parameters in self.role_blocks():
-            if name in ROLES[role].parameters:
-                return ROLES[role].parameters[name]
-        raise KeyError(name)
-
-    def role_with_state(self, variable: str) -> str | None:
-        for role in self.roles:
-            if variable in ROLES[role].state:
-                return role
-        return None
-
-
-def given_parameters(parameters: BaseModel) -> dict[str, Parameter]:
-    """A role's parameters as given in the file, by name (optional ones left out are not)."""
-    return {name: value for name, value in dict(parameters).items() if value is not None}
-
-
-def _parameters_model(role: str) -> type[BaseModel]:
-    spec = ROLES[role]
-    parameter_fields: dict[str, Any] = {
-        name: ((Parameter | None, Field(default=None, description=p.description)) if p.optional
-               else (Parameter, Field(description=p.description)))
-        for name, p in spec.parameters.items()
-    }
-    return create_model(  # type: ignore[call-overload]
-        f"{role.capitalize()}Parameters", __base__=StrictModel, **parameter_fields
-    )
-
-
-PARAMETER_MODELS: dict[str, type[BaseModel]] = {role: _parameters_model(role) for role in ROLES}
-
-
-def _role_block_model(role: str) -> type[BaseModel]:
-    """A second role an actor holds (`also`): the role and its parameters."""
-    return create_model(  # type: ignore[call-overload]
-        f"{role.capitalize()}RoleBlock",
-        __base__=StrictModel,
-        role=(Literal[role], ...),  # type: ignore[valid-type]
-        parameters=(PARAMETER_MODELS[role], ...),
-    )
-
-
-ROLE_BLOCK_MODELS: dict[str, type[BaseModel]] = {r: _role_block_model(r) for r in SECOND_ROLES}
-RoleBlock = Annotated[
-    Union[tuple(ROLE_BLOCK_MODELS.values())],  # type: ignore[misc]
-    Field(discriminator="role"),
-]
-
-
-def _actor_model(role: str) -> type[BaseModel]:
-    """An actor model for one role: its parameters are exactly the role's parameters."""
-    spec = ROLES[role]
-    extra: dict[str, Any] = {}
-    if role in MULTI_ROLES:
-        extra["veto"] = (Flag, Field(default=False, description=(
-            "its consent is needed for any option more cooperative than the default "
-            "(ratification); it withholds it while its stance exceeds one half")))
-    if role in SECOND_ROLES:
-        extra["also"] = (list[RoleBlock], Field(default_factory=list, description=(
-            "further roles the same actor holds (for example a treaty partner that is also "
-            "the patron), each with that role's parameters")))
-    return create_model(  # type: ignore[call-overload]
-        f"{role.capitalize()}Actor",
-        __base__=_ActorBase,
-        __doc__=spec.description,
-        name=(Text, ...),
-        role=(Literal[role], ...),  # type: ignore[valid-type]
-        parameters=(PARAMETER_MODELS[role], ...),
-        **extra,
-    )
-
-
-ACTOR_MODELS: dict[str, type[BaseModel]] = {role: _actor_model(role) for role in ROLES}
-# Make the generated classes importable by name, so scenarios pickle (e.g. to Dask workers).
-for _cls in (*ACTOR_MODELS.values(), *PARAMETER_MODELS.values(), *ROLE_BLOCK_MODELS.values()):
-    _cls.__module__ = __name__
-    _cls.__qualname__ = _cls.__name__
-    globals()[_cls.__name__] = _cls
-Actor = Annotated[
-    Union[tuple(ACTOR_MODELS.values())],  # type: ignore[misc]
-    Field(discriminator="role"),
-]
-
-
 class Source(StrictModel):
     """A document a scenario cites: a file under the sources folder, with its bibliography."""
 
@@ -234,31 +113,6 @@ class Source(StrictModel):
     title: Text
     publisher: Text
     date: Date | None = Field(default=None, description="publication date; omit if the text gives none")
-
-
-class Clock(StrictModel):
-    """Simulated time: coarse steps, and finer steps in the hours before each deadline."""
-
-    start: AwareDatetime
-    end: AwareDatetime
-    step_hours: Number = Field(gt=0, le=24 * 7)
-    fine_step_hours: Number = Field(gt=0, le=24)
-    fine_window_hours: Number = Field(ge=0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Clock:
-        if self.start >= self.end:
-            raise ValueError("clock.start must be before clock.end")
-        if self.fine_step_hours > self.step_hours:
-            raise ValueError("fine_step_hours must not exceed step_hours")
-        span = (as_aware(self.end) - as_aware(self.start)).total_seconds() / 3600.0
-        steps = span / self.step_hours + self.fine_window_hours / self.fine_step_hours
-        if steps > MAX_STEPS:
-            raise ValueError(
-                f"the clock would take about {steps:.0f} steps; at most {MAX_STEPS} are allowed "
-                "(use longer steps or a shorter span)"
-            )
-        return self
 
 
 class Effect(_Magnitude):
@@ -277,91 +131,6 @@ class Effect(_Magnitude):
         return self
 
 
-class Event(StrictModel):
-    """A dated happening from the record, with its declared effects on agent state."""
-
-    id: Identifier
-    time: AwareDatetime
-    description: Text
-    source: Identifier
-    quote: Quote
-    effects: list[Effect] = Field(default_factory=list)
-
-
-class Turnover(StrictModel):
-    """What an election may bring: with a sourced chance, a new government whose arrival
-    changes parameters or state (the form of an event's effects)."""
-
-    chance: Parameter = Field(description="chance the government changes, 0..1 (the polls or "
-                              "forecasts of the time)")
-    takes_office: AwareDatetime | None = Field(
-        default=None, description="when the new government takes office; default: the "
-        "election day")
-    effects: list[Effect] = Field(min_length=1)
-
-
-class Election(StrictModel):
-    """A scheduled election: the decider's nearness makes it answer to the public, a domestic
-    player's stance follow the public, and the counterpart's hard line follow its voters';
-    any actor's election may bring a turnover."""
-
-    actor: Identifier
-    date: Date
-    description: Text
-    source: Identifier
-    quote: Quote
-    voters_hard_line: Parameter | None = Field(
-        default=None,
-        description="for a counterpart's election (required there, refused elsewhere): its "
-        "voters' support for a hard line, 0..1, which its hard line follows as the election "
-        "nears",
-    )
-    turnover: Turnover | None = Field(
-        default=None, description="the chance of a new government and what it changes")
-
-
-class Option(StrictModel):
-    """One choice open to the decider."""
-
-    id: Identifier
-    label: Text
-    cooperation: Number = Field(
-        ge=0, le=1, description="1 keeps or enters the commitment, 0 leaves or refuses it"
-    )
-    conditional_on: Identifier | None = Field(
-        default=None,
-        description="actor whose concession this option is conditional on; the option is open "
-        "only once that actor has conceded",
-    )
-    home_signal: NumberWithin(ge=0, le=1) | None = Field(
-        default=None,
-        description="how far the step reads at home as giving in (the domestic cost scales "
-        "with it); defaults to `cooperation`",
-    )
-    reversible: Number = Field(
-        default=0.0, ge=0, le=1,
-        description="how easily the step can be undone (1: at any time, at no cost); an "
-        "irreversible step forfeits what waiting for a concession could bring",
-    )
-    source: Identifier | None = Field(
-        default=None, description="source of `home_signal` and `reversible` (required with them)")
-    quote: Quote | None = Field(default=None, description="exact words they rest on")
-    note: Text | None = Field(default=None, description="how the words became these numbers")
-    effects: list[Effect] = Field(
-        default_factory=list,
-        description="what taking the option does (the same form as an event's effects), "
-        "applied when it is taken, by the decider or by default",
-    )
-
-    @model_validator(mode="after")
-    def _attributes_sourced(self) -> Option:
-        if (self.home_signal is not None or self.reversible != 0.0) and None in (
-                self.source, self.quote, self.note):
-            raise ValueError("an option with `home_signal` or `reversible` needs `source`, "
-                             "`quote` and `note` saying where the numbers come from")
-        return self
-
-
 class Precondition(StrictModel):
     """A decision that is only reached if an earlier decision took a given option."""
 
@@ -375,51 +144,6 @@ class Imposed(StrictModel):
 
     option: Identifier
     time: AwareDatetime
-
-
-class Decision(StrictModel):
-    """A pending choice: who decides, among what, by when, and what happens by default."""
-
-    id: Identifier
-    decider: Identifier
-    question: Text
-    opens: AwareDatetime
-    deadline: AwareDatetime
-    default: Identifier = Field(description="option that happens if the decider does nothing")
-    after: Precondition | None = None
-    attention: Literal["deadline", "even"] = Field(
-        default="deadline",
-        description="deadline: reconsiderations concentrate before the deadline; even: a "
-        "window without a fixed moment, the same number of looks spread evenly",
-    )
-    options: list[Option] = Field(min_length=2)
-    imposed: Imposed | None = Field(
-        default=None,
-        description="the decision is taken by the scenario, not the model: its option at its "
-        "time (once the decision is open)",
-    )
-    runs_for: NumberWithin(gt=0) | None = Field(
-        default=None,
-        description="hours: in each run the window opens when the earlier decision (`after`) "
-        "was taken and closes this long after (never after `deadline`)",
-    )
-    resumes: Identifier | None = Field(
-        default=None,
-        description="an earlier decision whose clock this one resumes: the window lasts what "
-        "was left of that decision's window when it was taken (plus `runs_for`)",
-    )
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Decision:
-        if self.opens >= self.deadline:
-            raise ValueError("opens must be before deadline")
-        for key in ("runs_for", "resumes"):
-            if getattr(self, key) is not None and self.after is None:
-                raise ValueError(f"`{key}` counts the window from the earlier decision, so it "
-                                 "needs `after`")
-        if self.imposed is not None and not (self.opens <= self.imposed.time <= self.deadline):
-            raise ValueError("imposed.time must lie within the decision's window [opens, deadline]")
-        return self
 
 
 class RecordedOutcome(StrictModel):
@@ -447,32 +171,6 @@ class DecisionLookups:
         return self.model_copy(update={"recorded_outcome": {}})
 
 
-class Scenario(DecisionLookups, StrictModel):
-    """A whole scenario file."""
-
-    format: Literal["diplosim/2"]
-    id: Identifier
-    title: Text
-    summary: Text
-    sources: list[Source] = Field(min_length=1)
-    clock: Clock
-    actors: dict[Identifier, Actor] = Field(min_length=1)
-    elections: list[Election] = Field(default_factory=list)
-    events: list[Event] = Field(default_factory=list)
-    decisions: list[Decision] = Field(min_length=1)
-    recorded_outcome: dict[Identifier, RecordedOutcome] = Field(default_factory=dict)
-
-    # -- conveniences used by the engines ------------------------------------------------------
-    def actors_in_role(self, role: str) -> list[str]:
-        """Ids of the actors cast in ``role``, in file order."""
-        return [actor_id for actor_id, actor in self.actors.items() if role in actor.roles]
-
-    def actor_by_role(self, role: str) -> str | None:
-        """Id of the actor cast in ``role`` (the first, for a role cast many times), or None."""
-        ids = self.actors_in_role(role)
-        return ids[0] if ids else None
-
-
 # ---------------------------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------------------------
@@ -483,7 +181,7 @@ class LoadedScenario(BaseModel):
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    scenario: Scenario
+    scenario: Any
     file: str
     sha256: str
     sources_root: str | None
@@ -651,7 +349,7 @@ def _formats(model: type[BaseModel]) -> tuple[str, ...]:
     without a ``format`` key."""
     field = model.model_fields.get("format")
     formats = get_args(field.annotation) if field is not None else ()
-    return (*formats, *(old for old in OLD_FORMATS if FORMAT in formats))
+    return (*formats, *(old for current in formats for old in EARLIER_FORMATS.get(current, ())))
 
 
 def _data_declares(model: type[BaseModel], data: dict[str, Any]) -> bool:
@@ -685,84 +383,6 @@ def _wrong_kind(name: str, model: type[BaseModel], kind: str | None) -> WrongKin
                      "shown)")
 
 
-def load_scenario(
-    file: str | os.PathLike[str],
-    sources_root: str | None = None,
-    verify_quotes: bool = True,
-) -> LoadedScenario:
-    """Read, validate and cross-check a scenario file. Raises :class:`ScenarioError`."""
-    text, sha256 = read_text_file(file)
-    return load_scenario_text(
-        text,
-        str(file),
-        sha256=sha256,
-        sources_root=find_sources_root(file, sources_root),
-        verify_quotes=verify_quotes,
-    )
-
-
-def load_referenced_scenario(
-    file: str | os.PathLike[str],
-    sources_root: str | None,
-    referrer: str,
-    where: Path,
-    lines: dict[Path, int],
-    what: str,
-) -> LoadedScenario:
-    """Load a scenario that another file (``referrer``, at key ``where``) names. A scenario
-    that cannot be read is reported at the referring line; a problem inside it is reported in
-    the scenario file itself. Either way the message names both files."""
-    line = line_for(lines, where)
-    try:
-        text, sha256 = read_text_file(file)
-    except ScenarioError as exc:
-        raise ScenarioError(referrer, where, line, f"{what} ({file}): {exc.message}") from None
-    try:
-        return load_scenario_text(
-            text, str(file), sha256=sha256, sources_root=find_sources_root(file, sources_root)
-        )
-    except ScenarioError as exc:
-        named_at = f"{referrer}:{line}" if line else referrer
-        raise ScenarioError(
-            exc.file, exc.path, exc.line, f"{exc.message} (in the {what} named at {named_at})"
-        ) from None
-
-
-def load_scenario_text(
-    text: str,
-    name: str,
-    sha256: str | None = None,
-    sources_root: str | None = None,
-    verify_quotes: bool = True,
-) -> LoadedScenario:
-    """Validate scenario text (already read from ``name``)."""
-    scenario, data, lines = parse_model(text, name, Scenario, before=_refuse_old_format)
-    problems = list(_cross_check(scenario))
-    if problems:
-        path, message = problems[0]
-        raise ScenarioError(name, path, line_for(lines, path), message)
-    verified = False
-    if verify_quotes and sources_root is not None:
-        for path, message in _check_sources(scenario, data, sources_root):
-            raise ScenarioError(name, path, line_for(lines, path), message)
-        verified = True
-    return LoadedScenario(
-        scenario=scenario,
-        file=name,
-        sha256=sha256 or hashlib.sha256(text.encode()).hexdigest(),
-        sources_root=sources_root,
-        quotes_verified=verified,
-    )
-
-
-def _refuse_old_format(data: dict[str, Any], lines: dict[Path, int], name: str) -> None:
-    """A file in an earlier format gets one message saying what to change."""
-    if isinstance(data.get("format"), str):
-        message = OLD_FORMATS.get(data["format"])
-        if message is not None:
-            raise ScenarioError(name, ("format",), line_for(lines, ("format",)), message)
-
-
 def _kind(value: Any) -> str:
     return {dict: "a mapping", list: "a list", str: "text", type(None): "nothing"}.get(
         type(value), type(value).__name__
@@ -783,7 +403,7 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path:
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and part.isidentifier() and not (
             part.startswith("function-") or "[" in part
-        ) and part not in ROLES:
+        ) and part not in _ROLE_TAGS:
             path.append(part)  # a missing key: name it, then stop
             break
     return tuple(path)
@@ -815,352 +435,3 @@ def _explain(error: dict[str, Any]) -> str:
         shown = repr(given)
         message += f" (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
     return message
-
-
-def _cross_check(s: Scenario) -> Any:
-    """Yield (path, message) for references and dates that the schema alone cannot check."""
-    checks = _CrossChecks(s)
-    for part in (checks.sources, checks.actors, checks.elections, checks.events,
-                 checks.decisions, checks.records, checks.steps):
-        yield from part()
-
-
-def estimated_steps(s: Scenario) -> float:
-    """The clock's steps, counted before the clock is built: the coarse steps over the span
-    and the fine steps of every decision's window (windows that overlap counted once)."""
-    clock, start = s.clock, as_aware(s.clock.start)
-
-    def hours(moment: datetime) -> float:
-        return (as_aware(moment) - start).total_seconds() / 3600.0
-
-    windows = sorted((max(0.0, hours(d.deadline) - clock.fine_window_hours), hours(d.deadline))
-                     for d in s.decisions)
-    fine, reach = 0.0, 0.0
-    for low, high in windows:
-        fine += max(0.0, high - max(low, reach))
-        reach = max(reach, high)
-    return (hours(clock.end) / clock.step_hours + fine / clock.fine_step_hours
-            + 2 * len(s.decisions))
-
-
-class _CrossChecks:
-    """The cross-checks of one scenario, part by part (sources, actors, elections, events,
-    decisions, records); each yields (path, message)."""
-
-    def __init__(self, s: Scenario):
-        self.s = s
-        self.known_sources = {src.id for src in s.sources}
-        self.start, self.end = as_aware(s.clock.start), as_aware(s.clock.end)
-        self.clock_text = f"[{s.clock.start.isoformat()}, {s.clock.end.isoformat()}]"
-        self.options_of: dict[str, set[str]] = {}
-
-    def unknown_source(self, source_id: str) -> str:
-        return f"unknown source '{source_id}'; expected one of {sorted(self.known_sources)}"
-
-    def outside(self, moment: datetime) -> bool:
-        return not (self.start <= as_aware(moment) <= self.end)
-
-    def sources(self) -> Any:
-        source_ids = [src.id for src in self.s.sources]
-        for index, source_id in enumerate(source_ids):
-            if source_ids.index(source_id) != index:
-                yield ("sources", index, "id"), f"duplicate source id '{source_id}'"
-
-    def actors(self) -> Any:
-        s = self.s
-        roles_seen: dict[str, str] = {}
-        for actor_id, actor in s.actors.items():
-            if actor.role in MULTI_ROLES and not s.actors_in_role("decider"):
-                yield ("actors", actor_id, "role"), (
-                    f"a {actor.role} player belongs to the decider's country, but no actor has "
-                    "role 'decider'"
-                )
-            yield from _check_roles(actor_id, actor, roles_seen)
-            for role, where, parameters in actor.role_blocks():
-                for pname, param in given_parameters(parameters).items():
-                    spec = ROLES[role].parameters[pname]
-                    lo, hi = param.bounds
-                    if lo < spec.lo or hi > spec.hi:
-                        key = "range" if param.range is not None else "value"
-                        yield ("actors", actor_id, *where, pname, key), (
-                            f"must lie within [{spec.lo}, {spec.hi}], got "
-                            f"{list(param.range) if param.range is not None else param.value}"
-                        )
-                    if param.source not in self.known_sources:
-                        yield ("actors", actor_id, *where, pname, "source"), (
-                            self.unknown_source(param.source))
-
-    def elections(self) -> Any:
-        s = self.s
-        for index, election in enumerate(s.elections):
-            if election.actor not in s.actors:
-                yield ("elections", index, "actor"), f"unknown actor '{election.actor}'"
-            elif election.turnover is None and not set(s.actors[election.actor].roles) & {
-                    "decider", "counterpart", *MULTI_ROLES}:
-                yield ("elections", index, "actor"), (
-                    f"actor '{election.actor}' is a {s.actors[election.actor].role}; its "
-                    "election changes nothing without a `turnover` (the chance of a new "
-                    "government and its effects); a change already known is an event that "
-                    "changes parameters"
-                )
-            else:
-                yield from self.voters(index, election)
-            if election.source not in self.known_sources:
-                yield ("elections", index, "source"), self.unknown_source(election.source)
-            if election.turnover is not None:
-                yield from self.turnover(index, election)
-
-    def turnover(self, index: int, election: Election) -> Any:
-        """A turnover's chance within [0, 1] and sourced, its time within the clock and not
-        before the election, its effects' targets known."""
-        where = ("elections", index, "turnover")
-        turnover = election.turnover
-        lo, hi = turnover.chance.bounds
-        if lo < 0 or hi > 1:
-            key = "range" if turnover.chance.range is not None else "value"
-            yield where + ("chance", key), f"must lie within [0.0, 1.0], got {[lo, hi]}"
-        if turnover.chance.source not in self.known_sources:
-            yield where + ("chance", "source"), self.unknown_source(turnover.chance.source)
-        if turnover.takes_office is not None:
-            if self.outside(turnover.takes_office) or as_aware(turnover.takes_office) >= self.end:
-                yield where + ("takes_office",), f"takes_office outside the clock {self.clock_text}"
-            elif turnover.takes_office.date() < election.date:
-                yield where + ("takes_office",), "takes_office must not be before the election"
-        for e_index, effect in enumerate(turnover.effects):
-            yield from _check_target(self.s, effect, where + ("effects", e_index, "target"))
-
-    def voters(self, index: int, election: Election) -> Any:
-        """A counterpart's election says what its voters want; no other election does."""
-        counterpart = "counterpart" in self.s.actors[election.actor].roles
-        voters = election.voters_hard_line
-        if counterpart and voters is None:
-            yield ("elections", index, "actor"), (
-                f"'{election.actor}' is the counterpart: its election needs `voters_hard_line` "
-                "(its voters' support for a hard line, sourced), which its hard line follows"
-            )
-        elif not counterpart and voters is not None:
-            yield ("elections", index, "voters_hard_line"), (
-                "only a counterpart's election has `voters_hard_line`; the decider's and its "
-                "domestic players' elections follow the public's opposition"
-            )
-        elif voters is not None:
-            lo, hi = voters.bounds
-            if lo < 0 or hi > 1:
-                yield ("elections", index, "voters_hard_line"), (
-                    f"must lie within [0.0, 1.0], got {[lo, hi]}")
-            if voters.source not in self.known_sources:
-                yield ("elections", index, "voters_hard_line", "source"), self.unknown_source(
-                    voters.source)
-
-    def events(self) -> Any:
-        event_ids: set[str] = set()
-        for index, event in enumerate(self.s.events):
-            if event.id in event_ids:
-                yield ("events", index, "id"), f"duplicate event id '{event.id}'"
-            event_ids.add(event.id)
-            if self.outside(event.time) or as_aware(event.time) >= self.end:
-                yield ("events", index, "time"), (
-                    f"event dated outside the clock {self.clock_text} (an event at the very "
-                    "end would never apply)"
-                )
-            if event.source not in self.known_sources:
-                yield ("events", index, "source"), self.unknown_source(event.source)
-            for e_index, effect in enumerate(event.effects):
-                yield from _check_target(self.s, effect,
-                                         ("events", index, "effects", e_index, "target"))
-
-    def decisions(self) -> Any:
-        s, decision_ids = self.s, []
-        for index, decision in enumerate(s.decisions):
-            where = ("decisions", index)
-            if decision.id in decision_ids:
-                yield where + ("id",), f"duplicate decision id '{decision.id}'"
-            if decision.decider not in s.actors:
-                yield where + ("decider",), f"unknown actor '{decision.decider}'"
-            elif s.actors[decision.decider].role != "decider":
-                yield where + ("decider",), (
-                    f"actor '{decision.decider}' has role '{s.actors[decision.decider].role}'; "
-                    "expected an actor with role 'decider'"
-                )
-            if self.outside(decision.opens):
-                yield where + ("opens",), f"opens outside the clock {self.clock_text}"
-            if self.outside(decision.deadline):
-                yield where + ("deadline",), f"deadline outside the clock {self.clock_text}"
-            yield from self.options(where, decision)
-            yield from self.references(where, decision, decision_ids)
-            decision_ids.append(decision.id)
-            self.options_of[decision.id] = {option.id for option in decision.options}
-
-    def options(self, where: Path, decision: Decision) -> Any:
-        s = self.s
-        option_ids = [option.id for option in decision.options]
-        for o_index, option in enumerate(decision.options):
-            at = where + ("options", o_index)
-            if option_ids.index(option.id) != o_index:
-                yield at + ("id",), f"duplicate option id '{option.id}'"
-            for e_index, effect in enumerate(option.effects):
-                yield from _check_target(s, effect, at + ("effects", e_index, "target"))
-            if option.source is not None and option.source not in self.known_sources:
-                yield at + ("source",), self.unknown_source(option.source)
-            if option.conditional_on is not None:
-                if option.conditional_on not in s.actors:
-                    yield at + ("conditional_on",), f"unknown actor '{option.conditional_on}'"
-                elif "counterpart" not in s.actors[option.conditional_on].roles:
-                    yield at + ("conditional_on",), (
-                        f"actor '{option.conditional_on}' is a "
-                        f"{s.actors[option.conditional_on].role}; only the counterpart can "
-                        "concede, so an option can only be conditional on the counterpart"
-                    )
-
-    def references(self, where: Path, decision: Decision, decision_ids: list[str]) -> Any:
-        """The options a decision names (imposed, default) and the decision it follows."""
-        option_ids = [option.id for option in decision.options]
-        if decision.imposed is not None and decision.imposed.option not in option_ids:
-            yield where + ("imposed", "option"), (
-                f"unknown option '{decision.imposed.option}'; expected one of {option_ids}"
-            )
-        if decision.default not in option_ids:
-            yield where + ("default",), (
-                f"unknown option '{decision.default}'; expected one of {option_ids}"
-            )
-        elif decision.options[option_ids.index(decision.default)].conditional_on is not None:
-            yield where + ("default",), "the default option cannot be conditional"
-        if decision.resumes is not None and decision.resumes not in self.options_of:
-            yield where + ("resumes",), (
-                f"unknown earlier decision '{decision.resumes}'; expected one of {decision_ids}"
-            )
-        if decision.after is not None:
-            if decision.after.decision not in self.options_of:
-                yield where + ("after", "decision"), (
-                    f"unknown earlier decision '{decision.after.decision}'; "
-                    f"expected one of {decision_ids}"
-                )
-            elif decision.after.option not in self.options_of[decision.after.decision]:
-                yield where + ("after", "option"), (
-                    f"unknown option '{decision.after.option}' of decision "
-                    f"'{decision.after.decision}'"
-                )
-
-    def steps(self) -> Any:
-        """Every decision's fine window counts: the steps of the whole clock are bounded."""
-        steps = estimated_steps(self.s)
-        if steps > MAX_STEPS:
-            yield ("clock",), (
-                f"with the fine window before each of its {len(self.s.decisions)} deadlines, "
-                f"the clock would take about {steps:,.0f} steps; at most {MAX_STEPS:,} are "
-                "allowed (use longer steps, a shorter fine window or a shorter span)")
-
-    def records(self) -> Any:
-        decision_ids = list(self.options_of)
-        for decision_id, record in self.s.recorded_outcome.items():
-            where = ("recorded_outcome", decision_id)
-            if decision_id not in self.options_of:
-                yield where, f"unknown decision '{decision_id}'; expected one of {decision_ids}"
-                continue
-            if record.option not in self.options_of[decision_id]:
-                yield where + ("option",), (
-                    f"unknown option '{record.option}'; expected one of "
-                    f"{sorted(self.options_of[decision_id])}"
-                )
-            if record.source not in self.known_sources:
-                yield where + ("source",), self.unknown_source(record.source)
-            if self.outside(record.time):
-                yield where + ("time",), f"recorded time outside the clock {self.clock_text}"
-
-
-def _check_target(s: Scenario, effect: Effect, where: Path) -> Any:
-    """An effect (an event's or an option's) must name an actor's state variable or parameter."""
-    actor_id, variable = effect.target.split(".")
-    if actor_id not in s.actors:
-        yield where, f"unknown actor '{actor_id}'; expected one of {sorted(s.actors)}"
-        return
-    actor = s.actors[actor_id]
-    role = actor.role_with_state(variable) or actor.role
-    if role in MULTI_ROLES and variable == "stance":
-        yield where, (
-            "a domestic player's stance is derived each step (its opposition, moving "
-            "toward the public's as its election nears); an event may change "
-            "'pressing'"
-        )
-        return
-    if variable not in ROLES[role].state and variable not in actor.all_parameters():
-        yield where, (
-            f"'{variable}' is neither a state variable nor a parameter of a {role}; "
-            f"expected one of {sorted(ROLES[role].state)} or "
-            f"{sorted(ROLES[role].parameters)}"
-        )
-
-
-def _check_roles(actor_id: str, actor: Any, roles_seen: dict[str, str]) -> Any:
-    """Each role at most once over all actors (but domestic); an actor's roles must not share
-    a parameter or state name, so ``actor.name`` always means one thing."""
-    names: dict[str, str] = {}
-    for index, (role, where, _) in enumerate(actor.role_blocks()):
-        at = ("actors", actor_id, "role") if index == 0 else ("actors", actor_id, "also", index - 1, "role")
-        if role in roles_seen and role not in MULTI_ROLES:
-            yield at, (
-                f"role '{role}' is already taken by '{roles_seen[role]}'; "
-                "each role is cast at most once"
-            )
-        roles_seen[role] = actor_id
-        for name in (*ROLES[role].parameters, *ROLES[role].state):
-            if name in names and names[name] != role:
-                yield at, (
-                    f"'{name}' belongs to both the {names[name]} and the {role} role; an actor "
-                    "cannot hold two roles that share a name"
-                )
-            names[name] = role
-
-
-def _check_sources(s: Scenario, data: dict[str, Any], root: str) -> Any:
-    """Yield (path, message) for a cited file that does not exist or a quote not in its file."""
-    texts: dict[str, str] = {}
-    for index, source in enumerate(s.sources):
-        try:
-            text = read_source_text(root, source.file)
-        except UnreadableFile as exc:
-            yield ("sources", index, "file"), f"source file '{source.file}': {exc.reason}"
-            return
-        if text is None:
-            yield ("sources", index, "file"), (
-                f"source file '{source.file}' does not exist under the sources folder"
-            )
-            return
-        texts[source.id] = normalise_text(text)
-
-    def check(path: Path, source_id: str, quote: str) -> Any:
-        if normalise_text(quote) not in texts[source_id]:
-            shown = quote if len(quote) <= 80 else quote[:77] + "..."
-            yield path + ("quote",), f"quote not found in source '{source_id}': \"{shown}\""
-
-    for actor_id, actor in s.actors.items():
-        for _, where, parameters in actor.role_blocks():
-            for pname, param in given_parameters(parameters).items():
-                yield from check(("actors", actor_id, *where, pname), param.source, param.quote)
-    for index, election in enumerate(s.elections):
-        yield from check(("elections", index), election.source, election.quote)
-        if election.voters_hard_line is not None:
-            voters = election.voters_hard_line
-            yield from check(("elections", index, "voters_hard_line"), voters.source,
-                             voters.quote)
-    for index, event in enumerate(s.events):
-        yield from check(("events", index), event.source, event.quote)
-    for index, decision in enumerate(s.decisions):
-        for o_index, option in enumerate(decision.options):
-            if option.source is not None and option.quote is not None:
-                yield from check(("decisions", index, "options", o_index), option.source,
-                                 option.quote)
-    for decision_id, record in s.recorded_outcome.items():
-        yield from check(("recorded_outcome", decision_id), record.source, record.quote)
-
-
-def json_schema() -> dict[str, Any]:
-    """JSON Schema of the scenario format (for editor completion and validation)."""
-    schema = Scenario.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "diplosim scenario"
-    return schema
-
-
-def scenario_json_schema_text() -> str:
-    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"

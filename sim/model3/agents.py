@@ -14,8 +14,7 @@ from datetime import timedelta
 import mesa
 import numpy as np
 
-from sim.model.draws import mesa_seed
-from sim.model.kernel import philox
+from sim.model3 import philox
 from sim.model.scenario import as_aware
 from sim.model3 import kernel as K
 from sim.model3.compiled import ensure_compiled
@@ -24,6 +23,11 @@ from sim.model3.plan import build_plan, drawn_quantities
 from sim.model3.scenario import Scenario
 from sim.orchestrator import DEFAULT_SEED, ScenarioLike
 
+
+
+def mesa_seed(seed: int, run: int) -> np.random.SeedSequence:
+    """The seed of Mesa's own generator for one run (the rules never draw from it)."""
+    return np.random.SeedSequence(seed, spawn_key=(run, 3))
 
 class ActorAgent(mésa_agent := mesa.Agent):  # noqa: N801  (mesa.Agent, named for the reader)
     """An actor: it holds stakes; where it decides, it looks at its decisions."""
@@ -41,9 +45,12 @@ class ActorAgent(mésa_agent := mesa.Agent):  # noqa: N801  (mesa.Agent, named f
         model.tell(self.name, i, t, f"{why} [{odds}]")
 
     def odds(self, i: int, t: float) -> str:
-        """The logit probability of each available option at this moment, in words."""
+        """The logit probability of each available option at this moment, in words (kept in
+        ``model.last_odds`` too, as weighed before the look: a look may weigh other decisions)."""
         model = self.model
         n = K.weigh(i, t, model.member, model.plan, model.c)
+        model.last_odds = tuple(float(model.member.probabilities[k]) if model.member.available[k]
+                                else 0.0 for k in range(n))
         options = model.scenario.decisions[i].options
         return ", ".join(f"P({options[k].id}) {model.member.probabilities[k]:.2f}"
                          for k in range(n) if model.member.available[k])
@@ -96,6 +103,7 @@ class DiplomacyModel3(mesa.Model):
         # once its agents exist, or every model of an ensemble stays alive (memory grows).
         mesa.Agent._ids.pop(self, None)
         self.story: list[str] = []
+        self.last_odds: tuple[float, ...] = ()  # the last look's odds, weighed before it
         K.start(self.member, self.plan)
         self.running = True
         self.datacollector = mesa.DataCollector(model_reporters=_outcome_reporters(self.scenario))

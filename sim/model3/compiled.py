@@ -1,7 +1,7 @@
 """Model 3's compiled code on its first use: is it compiled yet, say so, and compile it whole.
 
 Numba compiles :mod:`sim.model3.kernel` the first time it runs on a machine (about half a
-minute) and caches the machine code on disk (:mod:`sim.model.kernel.jit`); later processes load
+minute) and caches the machine code on disk (:mod:`sim.model3.jit`); later processes load
 it in about a second. :func:`is_cold` (:func:`cache_is_cold`) tells which,
 :func:`compile_notice` prints the one line a command shows before that wait, and
 :func:`ensure_compiled` compiles (or loads) every entry point the engine and the Mesa agents

@@ -7,13 +7,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from pydantic import ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from sim.model.constants import Constant
 from sim.model.scenario import parse_model, read_text_file
 from sim.paths import CALIBRATION
+from sim.validation import Number
 
 DEFAULT_CONSTANTS = CALIBRATION / "constants3.yaml"
+
+
+class Constant(BaseModel):
+    """One constant of the file: its value, unit and the justification for it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: Number = Field(gt=0)
+    unit: str
+    justification: str = Field(min_length=1)
 
 
 @dataclass(frozen=True)

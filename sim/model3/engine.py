@@ -10,7 +10,7 @@ Cost is bounded before any work starts: :func:`run_ensemble`, :func:`ensemble_ch
 validation layer's limit unless ``allow_large=True``, so every command, the API and the page
 inherit the bound. Ctrl-C and SIGTERM take effect at once: the compiled blocks run on the
 engine's own threads while the calling thread waits in tenths of a second (Model 2's
-:func:`sim.engine.ensemble.run_interruptibly`), and a stop flag ends each block before its next
+:func:`sim.model3.threads.run_interruptibly`), and a stop flag ends each block before its next
 member; a cold first compile runs in a child process that a signal ends at once
 (:mod:`sim.model3.compiled`).
 """
@@ -24,9 +24,9 @@ from typing import Callable
 import numpy as np
 
 from sim import validation
-from sim.engine.ensemble import default_threads, run_interruptibly
-from sim.engine.runner import NOT_REACHED, DecisionSummary
-from sim.model.kernel import philox
+from sim.model3.threads import default_threads, run_interruptibly
+from sim.model3.summary import NOT_REACHED, DecisionSummary
+from sim.model3 import philox
 from sim.model3 import kernel as K
 from sim.model3.compiled import ensure_compiled
 from sim.model3.constants import Constants, kernel_constants
@@ -211,8 +211,8 @@ def run_agents(scenario: Scenario, constants: Constants, seed: int, runs: int,
 
 def ensemble_chunks(scenario: Scenario, constants: Constants, seed: int, runs: int,
                     engine: str = "vector", chunk: int = 20_000, allow_large: bool = False):
-    """Yield (tidy rows, run ids, drawn values) for consecutive blocks of members, as Model 2's
-    :func:`sim.engine.ensemble.ensemble_chunks` does, so ``diplosim run`` streams either. The
+    """Yield (tidy rows, run ids, drawn values) for consecutive blocks of members, so ``diplosim run``
+    streams an ensemble of any size. The
     arguments and the cost are checked here, before the first block is asked for."""
     _check(scenario, constants, seed, runs, engine, allow_large)
     return _chunks(scenario, constants, seed, runs, engine, chunk)

@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model.kernel.jit import njit
-from sim.model.kernel.philox import philox_block
+from sim.model3.jit import njit
+from sim.model3.philox import philox_block
 
 WAITING, OPEN, RESOLVED, NOT_REACHED = 0, 1, 2, 3
 NONE, EXPIRE, OPENING, IMPOSE, EVENT, ADDRESSED, LOOK = -1, 0, 1, 2, 3, 4, 5

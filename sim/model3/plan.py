@@ -10,13 +10,20 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model.draws import DrawnQuantity
 from sim.model.scenario import as_aware
 from sim.model3.constants import Constants
 from sim.model3.scenario import FIELDS, RULES, Scenario
 
 POSITION, SALIENCE, CLOUT = range(3)
 
+
+
+class DrawnQuantity(NamedTuple):
+    """A sourced number that varies between runs: its key and its [lo, hi]."""
+
+    key: str
+    lo: float
+    hi: float
 
 def drawn_quantities(scenario: Scenario) -> list[DrawnQuantity]:
     """Every sourced number that varies between runs, in file order: each decision's stakes
@@ -83,115 +90,143 @@ def hours(scenario: Scenario, moment) -> float:
 
 
 def build_plan(scenario: Scenario, constants: Constants) -> Plan:
+    """The scenario as the compiled rules read it: one group of arrays per part of the file."""
     scenario = scenario.without_record()
     column = {q.key: i for i, q in enumerate(drawn_quantities(scenario))}
+    index = {d.id: i for i, d in enumerate(scenario.decisions)}
+    return Plan(end_h=hours(scenario, scenario.clock.end),
+                **_decision_arrays(scenario, constants, index),
+                **_stake_arrays(scenario, column),
+                **_election_arrays(scenario),
+                **_event_arrays(scenario, index),
+                **_effect_arrays(scenario, column))
+
+
+def _option_index(decision, option_id: str) -> int:
+    return [o.id for o in decision.options].index(option_id)
+
+
+def _decision_arrays(scenario: Scenario, constants: Constants, index: dict) -> dict:
+    """Each decision's window, default, standing option, options' positions and requirements,
+    what it follows, an imposed choice, and who decides it (noise, body, quota)."""
     decisions = scenario.decisions
-    index = {d.id: i for i, d in enumerate(decisions)}
-    actors = list(scenario.actors)
-    width = max(len(d.options) for d in decisions)
-    shape = (len(decisions), width)
+    shape = (len(decisions), max(len(d.options) for d in decisions))
     position = np.zeros(shape)
     requires = np.full(shape, -1, dtype=np.int64), np.full(shape, -1, dtype=np.int64)
-    stakes: list[tuple] = []
-    stake_first = [0]
     for i, d in enumerate(decisions):
-        ids = [o.id for o in d.options]
         for k, o in enumerate(d.options):
             position[i, k] = o.position
             if o.requires is not None:
                 j = index[o.requires.decision]
                 requires[0][i, k] = j
-                requires[1][i, k] = [x.id for x in decisions[j].options].index(o.requires.option)
-        seats = {m.actor: m for m in d.body.members} if d.body else {}
-        for actor, stake in d.stakes.items():
-            cols = [column.get(f"{d.id}.{actor}.{n}", -1) for n in FIELDS]
-            member = seats.get(actor)
-            stakes.append((cols, actors.index(actor), stake.consent,
-                           member.seats if member else 0,
-                           bool(member and member.discipline == "free")))
-        stake_first.append(len(stakes))
-    events = scenario.events
-    effect_rows, targets, target_first = [], [], [0]
-
-    def add_effects(key_prefix: str, effects) -> None:
-        for n, effect in enumerate(effects):
-            parts = effect.target.split(".")
-            for s, (d_id, actor) in enumerate(_stake_keys(decisions)):
-                if (len(parts) == 3 and parts[0] == d_id and parts[1] == actor) or (
-                        len(parts) == 2 and parts[0] == actor):
-                    targets.append(s)
-            target_first.append(len(targets))
-            effect_rows.append((FIELDS.index(parts[-1]), effect.op == "add",
-                                column[f"{key_prefix}.{n}"]))
-
-    event_effect_first = [0]
-    for e in events:
-        add_effects(f"event.{e.id}", e.effects)
-        event_effect_first.append(len(effect_rows))
-    option_effect_first = np.zeros((len(decisions), width + 1), dtype=np.int64)
-    for i, d in enumerate(decisions):
-        option_effect_first[i, 0] = len(effect_rows)
-        for k, o in enumerate(d.options):
-            add_effects(f"option.{d.id}.{o.id}", o.effects)
-            option_effect_first[i, k + 1] = len(effect_rows)
-        option_effect_first[i, len(d.options) + 1:] = len(effect_rows)
-    election_first, election_h = [0], []
-    for actor in actors:
-        election_h += sorted(hours(scenario, e.date) for e in scenario.elections if e.actor == actor)
-        election_first.append(len(election_h))
-    addresses = np.zeros((len(events), len(decisions)), dtype=np.bool_)
-    for k, e in enumerate(events):
-        for d_id in e.addresses:
-            addresses[k, index[d_id]] = True
-    rows = np.array(effect_rows, dtype=float).reshape(-1, 3)
-    return Plan(
-        end_h=hours(scenario, scenario.clock.end),
+                requires[1][i, k] = _option_index(decisions[j], o.requires.option)
+    after = [(index[d.after.decision], _option_index(decisions[index[d.after.decision]],
+                                                     d.after.option)) if d.after else (-1, -1)
+             for d in decisions]
+    return dict(
         opens_h=np.array([hours(scenario, d.opens) for d in decisions]),
         deadline_h=np.array([hours(scenario, d.deadline) for d in decisions]),
-        default=np.array([[o.id for o in d.options].index(d.default) for d in decisions],
-                         dtype=np.int64),
-        standing=np.array([[o.id for o in d.options].index(d.standing_option)
-                           for d in decisions], dtype=np.int64),
+        default=np.array([_option_index(d, d.default) for d in decisions], dtype=np.int64),
+        standing=np.array([_option_index(d, d.standing_option) for d in decisions],
+                          dtype=np.int64),
         n_options=np.array([len(d.options) for d in decisions], dtype=np.int64),
-        position=position,
-        requires_decision=requires[0],
-        requires_option=requires[1],
-        after_decision=np.array([index[d.after.decision] if d.after else -1 for d in decisions],
-                                dtype=np.int64),
-        after_option=np.array([[o.id for o in decisions[index[d.after.decision]].options].index(
-            d.after.option) if d.after else -1 for d in decisions], dtype=np.int64),
+        position=position, requires_decision=requires[0], requires_option=requires[1],
+        after_decision=np.array([a[0] for a in after], dtype=np.int64),
+        after_option=np.array([a[1] for a in after], dtype=np.int64),
         runs_for=np.array([d.runs_for or 0.0 for d in decisions]),
-        imposed_option=np.array([[o.id for o in d.options].index(d.imposed.option)
-                                 if d.imposed else -1 for d in decisions], dtype=np.int64),
+        imposed_option=np.array([_option_index(d, d.imposed.option) if d.imposed else -1
+                                 for d in decisions], dtype=np.int64),
         imposed_h=np.array([hours(scenario, d.imposed.time) if d.imposed else np.inf
                             for d in decisions]),
         temperature=np.array([_temperature(scenario, d, constants) for d in decisions]),
         is_body=np.array([d.body is not None for d in decisions], dtype=np.bool_),
-        quota=np.array([RULES[d.body.rule] if d.body else 0.5 for d in decisions]),
+        quota=np.array([RULES[d.body.rule] if d.body else 0.5 for d in decisions]))
+
+
+def _stake_arrays(scenario: Scenario, column: dict) -> dict:
+    """Every decision's stakes in file order: their value columns, actor, consent, seats."""
+    actors = list(scenario.actors)
+    stakes: list[tuple] = []
+    stake_first = [0]
+    for d in scenario.decisions:
+        seats = {m.actor: m for m in d.body.members} if d.body else {}
+        for actor, stake in d.stakes.items():
+            member = seats.get(actor)
+            stakes.append(([column.get(f"{d.id}.{actor}.{n}", -1) for n in FIELDS],
+                           actors.index(actor), stake.consent, member.seats if member else 0,
+                           bool(member and member.discipline == "free")))
+        stake_first.append(len(stakes))
+    return dict(
         stake_first=np.array(stake_first, dtype=np.int64),
         stake_column=np.array([s[0] for s in stakes], dtype=np.int64).reshape(-1, 3),
         stake_actor=np.array([s[1] for s in stakes], dtype=np.int64),
         stake_consent=np.array([s[2] for s in stakes], dtype=np.bool_),
         stake_seats=np.array([s[3] for s in stakes], dtype=np.int64),
-        stake_free=np.array([s[4] for s in stakes], dtype=np.bool_),
-        election_first=np.array(election_first, dtype=np.int64),
-        election_h=np.array(election_h, dtype=float),
+        stake_free=np.array([s[4] for s in stakes], dtype=np.bool_))
+
+
+def _election_arrays(scenario: Scenario) -> dict:
+    election_first, election_h = [0], []
+    for actor in scenario.actors:
+        election_h += sorted(hours(scenario, e.date) for e in scenario.elections if e.actor == actor)
+        election_first.append(len(election_h))
+    return dict(election_first=np.array(election_first, dtype=np.int64),
+                election_h=np.array(election_h, dtype=float))
+
+
+def _event_arrays(scenario: Scenario, index: dict) -> dict:
+    """Each event's time (or the choice it follows, and how long after), and what it addresses."""
+    events, decisions = scenario.events, scenario.decisions
+    addresses = np.zeros((len(events), len(decisions)), dtype=np.bool_)
+    for k, e in enumerate(events):
+        for d_id in e.addresses:
+            addresses[k, index[d_id]] = True
+    return dict(
         event_h=np.array([hours(scenario, e.time) if e.time else np.nan for e in events],
                          dtype=float),
         event_if_decision=np.array([index[e.if_.decision] if e.if_ else -1 for e in events],
                                    dtype=np.int64),
-        event_if_option=np.array([[o.id for o in decisions[index[e.if_.decision]].options].index(
-            e.if_.option) if e.if_ else -1 for e in events], dtype=np.int64),
+        event_if_option=np.array([_option_index(decisions[index[e.if_.decision]], e.if_.option)
+                                  if e.if_ else -1 for e in events], dtype=np.int64),
         event_after_h=np.array([e.after_hours or 0.0 for e in events], dtype=float),
-        event_addresses=addresses,
-        event_effect_first=np.array(event_effect_first, dtype=np.int64),
-        option_effect_first=option_effect_first,
-        effect_target_first=np.array(target_first, dtype=np.int64),
-        effect_target_stake=np.array(targets, dtype=np.int64),
-        effect_field=rows[:, 0].astype(np.int64),
-        effect_adds=rows[:, 1].astype(np.bool_),
-        effect_column=rows[:, 2].astype(np.int64),
-    )
+        event_addresses=addresses)
+
+
+def _effect_arrays(scenario: Scenario, column: dict) -> dict:
+    """Every effect (events' first, then options'), the stakes it touches, its field, whether
+    it adds or sets, and the column holding its magnitude."""
+    decisions = scenario.decisions
+    keys = _stake_keys(decisions)
+    rows, targets, target_first = [], [], [0]
+
+    def add(key_prefix: str, effects) -> None:
+        for n, effect in enumerate(effects):
+            parts = effect.target.split(".")
+            targets.extend(s for s, (d_id, actor) in enumerate(keys)
+                           if (len(parts) == 3 and parts[:2] == [d_id, actor])
+                           or (len(parts) == 2 and parts[0] == actor))
+            target_first.append(len(targets))
+            rows.append((FIELDS.index(parts[-1]), effect.op == "add", column[f"{key_prefix}.{n}"]))
+
+    event_first = [0]
+    for e in scenario.events:
+        add(f"event.{e.id}", e.effects)
+        event_first.append(len(rows))
+    width = max(len(d.options) for d in decisions)
+    option_first = np.zeros((len(decisions), width + 1), dtype=np.int64)
+    for i, d in enumerate(decisions):
+        option_first[i, 0] = len(rows)
+        for k, o in enumerate(d.options):
+            add(f"option.{d.id}.{o.id}", o.effects)
+            option_first[i, k + 1] = len(rows)
+        option_first[i, len(d.options) + 1:] = len(rows)
+    table = np.array(rows, dtype=float).reshape(-1, 3)
+    return dict(event_effect_first=np.array(event_first, dtype=np.int64),
+                option_effect_first=option_first,
+                effect_target_first=np.array(target_first, dtype=np.int64),
+                effect_target_stake=np.array(targets, dtype=np.int64),
+                effect_field=table[:, 0].astype(np.int64), effect_adds=table[:, 1].astype(np.bool_),
+                effect_column=table[:, 2].astype(np.int64))
 
 
 def _stake_keys(decisions) -> list[tuple[str, str]]:

@@ -217,35 +217,54 @@ def check(
         raise refuse(f"cannot be listed ({exc.strerror})", expected) from None
     if empty:
         return Target(given, path, kind, "empty", None, force, where)
-    found = folder_kind(path)
-    work = unfinished(path) if unfinished is not None else None
+    occupied = _Occupied(path, given, kind, force, where, refuse, in_place)
+    return occupied.decide(folder_kind(path), unfinished(path) if unfinished is not None else None,
+                           expected)
 
-    def replace(earlier: str) -> Target:
-        _refuse_changed(path, given, earlier, refuse, in_place)
-        return Target(given, path, kind, "replace", earlier, force, where)
 
-    if work == "same":
-        _refuse_changed(path, given, kind, refuse, in_place, edited_only=True)
-        return Target(given, path, kind, "resume", kind, force, where)
-    if found == kind == "sweep" and not force:
-        raise refuse("holds a finished sweep of another spec (or chunking)", "pass --force to "
-                     "replace it, or choose another folder")
-    if found == kind:
-        return replace(kind)
-    if work == "other":
-        if force:
-            return replace(f"unfinished {kind}")
-        raise refuse(f"holds a different unfinished {kind} (its spec or chunking differ)",
-                     f"run that {kind}'s own spec to finish it, choose another folder, or pass "
-                     "--force to replace it")
-    if found is not None:
-        if force:
-            return replace(found)
-        raise refuse(f"holds an earlier {found} result of diplosim, not a {kind} result",
-                     f"choose another folder, or pass --force to replace the {found} result")
-    note = " (--force replaces only folders diplosim wrote)" if force else ""
-    raise refuse(f"is a folder that holds files diplosim did not write (no diplosim "
-                 f"{MANIFEST}){note}", expected)
+@dataclass(frozen=True)
+class _Occupied:
+    """A folder that holds something: resumed, replaced, or refused (the policy's second half)."""
+
+    path: Path
+    given: str
+    kind: str
+    force: bool
+    where: Where
+    refuse: Callable[..., OutputError]
+    in_place: Callable[[str], bool] | None
+
+    def target(self, state: str, earlier: str) -> Target:
+        return Target(self.given, self.path, self.kind, state, earlier, self.force, self.where)
+
+    def replace(self, earlier: str) -> Target:
+        _refuse_changed(self.path, self.given, earlier, self.refuse, self.in_place)
+        return self.target("replace", earlier)
+
+    def decide(self, found: str | None, work: str | None, expected: str) -> Target:
+        kind, force, refuse = self.kind, self.force, self.refuse
+        if work == "same":
+            _refuse_changed(self.path, self.given, kind, refuse, self.in_place, edited_only=True)
+            return self.target("resume", kind)
+        if found == kind == "sweep" and not force:
+            raise refuse("holds a finished sweep of another spec (or chunking)", "pass --force "
+                         "to replace it, or choose another folder")
+        if found == kind:
+            return self.replace(kind)
+        if work == "other":
+            if force:
+                return self.replace(f"unfinished {kind}")
+            raise refuse(f"holds a different unfinished {kind} (its spec or chunking differ)",
+                         f"run that {kind}'s own spec to finish it, choose another folder, or "
+                         "pass --force to replace it")
+        if found is not None:
+            if force:
+                return self.replace(found)
+            raise refuse(f"holds an earlier {found} result of diplosim, not a {kind} result",
+                         f"choose another folder, or pass --force to replace the {found} result")
+        note = " (--force replaces only folders diplosim wrote)" if force else ""
+        raise refuse(f"is a folder that holds files diplosim did not write (no diplosim "
+                     f"{MANIFEST}){note}", expected)
 
 
 def _refuse_changed(path: Path, given: str, earlier: str, refuse: Callable[..., OutputError],

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from sim.model.constants import Constants
+from sim.model3.constants import Constants
 from sim.outputs.output_folder import (  # noqa: F401 - package_version, _swap_into_place: used elsewhere
     Staging,
     _swap_into_place,
@@ -29,7 +29,7 @@ from sim.outputs.output_folder import (  # noqa: F401 - package_version, _swap_i
     write_error,
     write_manifest,
 )
-from sim.engine.runner import RUN_COLUMNS
+from sim.model3.summary import RUN_COLUMNS
 
 
 def _cell(value: Any) -> str:
@@ -201,7 +201,7 @@ def write_run(loaded, constants, *, seed: int, runs: int, engine: str, out: str,
     Ctrl-C or SIGTERM leaves the earlier result or nothing (:class:`Stopped` says which)."""
     import time
 
-    from sim.engine.runner import Tally
+    from sim.model3.summary import Tally
     from sim.model3.engine import ensemble_chunks
     from sim.model3.plan import drawn_quantities
     from sim.orchestrator import RunResult

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine.runner import DecisionSummary
+from sim.model3.summary import DecisionSummary
 from sim.outputs.report.heatmap import Heatmap
 from sim.outputs.report.numbers import f1, f3
 from sim.outputs.report.reliability import Reliability
@@ -129,26 +129,25 @@ def _timeline_marks(axes: tuple[Any, Any], run: TracedRun,
 
 
 def timeline_plot(run: TracedRun, recorded: list[tuple[datetime, str]], title: str) -> bytes:
-    """State and the decider's utilities over time, with events (numbered as in the events
-    table), the run's decisions and the recorded decisions as vertical lines."""
+    """Each option's chance at every look of the deciding actor, with events (numbered as in
+    the events table), the run's decisions and the recorded decisions as vertical lines."""
     plt = _pyplot()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6.5), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6.5), sharex=True,
+                                      gridspec_kw={"height_ratios": [4, 1]})
     for label, values in run.series.items():
-        top.step(run.times, values, where="post", label=label)
-    for label, values in run.utilities.items():
         if np.isfinite(values).any():
-            bottom.step(run.times, values, where="post", label=label)
+            top.step(run.times, values, where="post", label=label)
     _timeline_marks((top, bottom), run, recorded)
     top.set_ylim(-0.02, 1.08)
-    top.set_ylabel("state (0..1)")
-    top.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    top.set_ylabel("chance at each look (0..1)")
+    if top.get_legend_handles_labels()[0]:
+        top.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     top.set_title(title, fontsize=9)
     if run.span is not None:
         bottom.set_xlim(*run.span)
-    bottom.set_ylabel("decider's utility")
+    bottom.set_yticks([])
+    bottom.set_ylabel("decisions")
     bottom.set_xlabel(f"date ({run.timezone})" if run.timezone else "date")
-    if bottom.get_legend_handles_labels()[0]:
-        bottom.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.autofmt_xdate()
     fig.tight_layout()
     return _png(fig)

@@ -8,7 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sim.model.scenario import Scenario, as_aware
+from sim.model.scenario import as_aware
+from sim.model3.scenario import Scenario
 from sim.outputs.report.document import Block, Document, Plot, Section, Table
 from sim.outputs.report.folders import inside
 from sim.outputs.report.locate import Located, locate_scenario
@@ -94,13 +95,12 @@ def trace_section(manifest: dict[str, Any], located: Located, runs: RunsTable,
         return section
     try:
         run = trace_run(scenario, manifest["constants"], int(manifest["seed"]))
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
         section.blocks.append(f"Not traced: the manifest lacks what a replay needs ({exc}).")
         return section
     section.blocks.append(
-        f"Run 0 of seed {manifest['seed']} replayed with the Mesa agents, moment by moment: "
-        "each actor's salience in the first decision, and the deciding actor's utility of each "
-        "option at its latest look. Grey dotted lines: the events that fired (numbered as "
+        f"Run 0 of seed {manifest['seed']} replayed with the Mesa agents: the deciding actor's "
+        "chance of each option at every look it took. Grey dotted lines: events (numbered as "
         "below); red: the run's decisions; black dashed: the recorded decisions."
     )
     if any(runs.run0.get(d) not in (None, o) for d, o in run.outcomes.items()):
@@ -109,7 +109,7 @@ def trace_section(manifest: dict[str, Any], located: Located, runs: RunsTable,
     recorded = [(run.local(r.time), r.option) for r in scenario.recorded_outcome.values()]
     image = timeline_plot(run, recorded, f"{scenario.id}: run 0, step by step")
     section.blocks.append(Plot(f"{prefix}timeline_run0",
-                               f"{title}: state, utilities, events and decisions", image))
+                               f"{title}: chances at each look, events and decisions", image))
     section.blocks.append(_events_table(run))
     return section
 

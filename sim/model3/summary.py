@@ -1,96 +1,15 @@
-"""Running a scenario: one traced run, or an ensemble of runs with outcome statistics.
-
-An ensemble is many runs of the agent model, run ``i`` drawing its inputs from (seed, i)
-alone (:mod:`sim.model.draws`). The result is tidy: one row per run and decision, plus the parameter
-values each run drew.
-"""
+"""An ensemble's outcomes in summary: each decision's option counts and timing, the tidy
+rows' columns, and the Wilson interval of a share."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.constants import Constants
-from sim.model.draws import draw_values, drawn_quantities
-from sim.model.model import DiplomacyModel
-from sim.model.scenario import Scenario
-
 NOT_REACHED = "not_reached"
-RUN_COLUMNS = (
-    "run",
-    "decision",
-    "outcome",
-    "by_default",
-    "decided_at",
-    "hours_before_deadline",
-)
-
-
-def build_model(
-    scenario: Scenario, constants: Constants, seed: int, run: int, trace: bool = False
-) -> DiplomacyModel:
-    """The agent model for run ``run`` of ``seed``, with its drawn parameters."""
-    values = draw_values(drawn_quantities(scenario), seed, run)
-    return DiplomacyModel(scenario, constants, values, seed, run, trace=trace)
-
-
-def run_rows(model: DiplomacyModel, run: int) -> list[dict[str, object]]:
-    """Tidy rows (one per decision) describing how a finished run resolved its decisions."""
-    rows = []
-    for d in model.decisions:
-        reached = d.status == "resolved"
-        rows.append(
-            {
-                "run": run,
-                "decision": d.id,
-                "outcome": d.outcome if reached else NOT_REACHED,
-                "by_default": bool(d.by_default) if reached else False,
-                "decided_at": model.moment(d.decided_h).isoformat() if reached else "",
-                "hours_before_deadline": (d.deadline_h - d.decided_h) if reached else math.nan,
-            }
-        )
-    return rows
-
-
-@dataclass
-class Ensemble:
-    """The runs of one scenario: tidy outcome rows and the parameter draws behind them."""
-
-    scenario: Scenario
-    seed: int
-    runs: int
-    rows: list[dict[str, object]] = field(default_factory=list)
-    draw_keys: list[str] = field(default_factory=list)
-    run_ids: list[int] = field(default_factory=list)
-    draws: list[list[float]] = field(default_factory=list)  # one list per run, draw_keys order
-
-    def summary(self, decision_id: str) -> DecisionSummary:
-        return Tally(self.scenario).add(self.rows).summary(decision_id)
-
-
-def run_ensemble(
-    scenario: Scenario,
-    constants: Constants,
-    seed: int,
-    runs: int,
-    first_run: int = 0,
-    progress: Callable[[int], None] | None = None,
-) -> Ensemble:
-    """Run ``runs`` members (numbered from ``first_run``) of the agent model."""
-    ensemble = Ensemble(scenario=scenario, seed=seed, runs=runs)
-    ensemble.draw_keys = [q.key for q in drawn_quantities(scenario)]
-    for run in range(first_run, first_run + runs):
-        model = build_model(scenario, constants, seed, run)
-        model.run()
-        ensemble.rows.extend(run_rows(model, run))
-        ensemble.run_ids.append(run)
-        ensemble.draws.append([model.values[k] for k in ensemble.draw_keys])
-        if progress is not None:
-            progress(1)
-    return ensemble
+RUN_COLUMNS = ("run", "decision", "outcome", "by_default", "decided_at", "hours_before_deadline")
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
@@ -110,7 +29,7 @@ class Tally:
     """Outcomes and decision times of an ensemble, kept as compact arrays so that an
     ensemble streamed in chunks can be summarised without keeping its rows."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario):
         self.options = {d.id: tuple(o.id for o in d.options) for d in scenario.decisions}
         self._codes: dict[str, list[np.ndarray]] = {d: [] for d in self.options}
         self._hours: dict[str, list[np.ndarray]] = {d: [] for d in self.options}

@@ -1,6 +1,7 @@
 """The one place the compiler is chosen and configured: Numba's ``njit`` and ``structref``.
 
-The model's step rules (:mod:`sim.model.kernel`) are compiled with this ``njit``, so the Mesa agents
+The model's rules (:mod:`sim.model3.kernel`, and the what-if's replay in
+:mod:`sim.experiments.whatif`) are compiled with this ``njit``, so the Mesa agents
 and the ensemble engine call the same machine code. Compiled code is cached on disk
 (``cache=True``). Numba checks a cached function only against its own file, not against the
 functions it calls, so an edited rule could run beside a stale caller: the cache therefore
@@ -21,12 +22,14 @@ from numba.experimental import structref
 
 __all__ = ["Record", "njit", "structref", "types"]
 
-_KERNEL = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
+COMPILED_SOURCES = ("model3/kernel.py", "model3/philox.py", "model3/jit.py",
+                    "experiments/whatif.py")
 
 
 def _source_hash() -> str:
     digest = hashlib.sha256()
-    for path in [*sorted(_KERNEL.glob("*.py")), _KERNEL.parent.parent / "model3" / "kernel.py"]:
+    for path in (_PACKAGE / name for name in COMPILED_SOURCES):
         digest.update(path.name.encode())
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:16]

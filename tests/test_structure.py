@@ -1,0 +1,55 @@
+"""The code's shape the developers' guide asks for: no function in sim/ over 60 lines, a
+command line that only dispatches, and faces that call the one orchestrator."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+SIM = ROOT / "sim"
+FACES = ("cli.py", "api.py", "app.py")
+
+
+def _functions(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node.name, node.lineno, node.end_lineno - node.lineno + 1
+
+
+def test_no_function_in_sim_is_over_sixty_lines():
+    long = [f"{p.relative_to(ROOT)}:{line} {name} ({n} lines)" for p in sorted(SIM.rglob("*.py"))
+            for name, line, n in _functions(p) if n > 60]
+    assert long == []
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    return names
+
+
+def test_the_command_line_is_a_dispatcher_over_one_module_per_command():
+    from sim.commands import COMMANDS
+
+    cli = SIM / "cli.py"
+    assert not {m for m in _imports(cli) if m.startswith(("sim.experiments", "sim.model"))} - {
+        "sim.model.scenario", "sim.model.yamlmap"}  # errors and their printing only
+    for name in COMMANDS:
+        module = SIM / "commands" / f"{name}.py"
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        assert {"add_arguments", "main"} <= defined, name
+
+
+def test_no_face_runs_an_engine_of_its_own():
+    """The engine is chosen in sim/orchestrator.py alone: no face imports the engine."""
+    for face in FACES:
+        assert not {m for m in _imports(SIM / face) if m.startswith("sim.model3.engine")}, face
+    for path in (SIM / "commands").glob("*.py"):
+        assert "sim.model3.engine" not in _imports(path), path.name
