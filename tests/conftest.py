@@ -17,7 +17,6 @@ SCENARIO_2012 = LIBRARY / "gsomia_2012" / "scenario.yaml"
 SCENARIO_2016 = LIBRARY / "gsomia_2016" / "scenario.yaml"
 SCENARIO_2019 = LIBRARY / "gsomia_2019" / "scenario.yaml"
 SOURCES = find_sources_root(SCENARIO_2012)
-SCENARIOS = ROOT / "scenarios"  # Model 2's folder; only tests still to be ported (test_app) read it
 
 needs_sources = pytest.mark.skipif(
     SOURCES is None,

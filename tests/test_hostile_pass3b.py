@@ -308,9 +308,9 @@ def test_allow_large_lifts_the_limit_in_every_costly_command_and_the_api(tmp_pat
     assert done.returncode == -signal.SIGALRM, done.stderr[-2000:]  # it ran until stopped
 
 
-def test_the_readme_documents_the_limit_and_the_flag():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "--allow-large" in readme and "10^10" in readme and "allow_large=True" in readme
+def test_the_users_guide_documents_the_limit_and_the_flag():
+    guide = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    assert "--allow-large" in guide and "10^10" in guide and "allow_large=True" in guide
 
 
 def test_a_sweep_of_10_12_member_runs_is_refused(tmp_path):
