@@ -200,7 +200,9 @@ def test_the_command_refuses_bad_input_in_one_line(capsys, tmp_path, argv, words
     assert not (tmp_path / "o").exists()
 
 
-def test_a_model_2_file_gets_the_migration_message(capsys):
-    assert main(["sensitivity", str(SCENARIO_2019), "--samples", "2"]) == 2
+def test_a_model_2_file_gets_the_migration_message(tmp_path, capsys):
+    old = tmp_path / "old.yaml"
+    old.write_text("format: diplosim/2\nid: old\n", encoding="utf-8")
+    assert main(["sensitivity", str(old), "--samples", "2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is a diplosim/2 file" in err[0]

@@ -250,7 +250,9 @@ def test_a_model_2_spec_or_scenario_gets_what_to_change(tmp_path, capsys):
     old.write_text(old.read_text().replace("diplosim-sweep/3", "diplosim-sweep/1"))
     line = _refused(capsys, ["sweep", str(old), "--quiet"])
     assert f"{old}:1: format: is a Model 2 sweep spec" in line and "diplosim-sweep/3" in line
-    two = _spec(tmp_path, "two", scenario=SCENARIO_2019)
+    model_2 = tmp_path / "model_2.yaml"
+    model_2.write_text("format: diplosim/2\nid: old\n", encoding="utf-8")
+    two = _spec(tmp_path, "two", scenario=model_2)
     line = _refused(capsys, ["sweep", str(two), "--quiet"])
     assert f"{two}:2: scenario: " in line and "diplosim/2" in line
 

@@ -12,7 +12,7 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     from sim.model.scenario import ScenarioError
     from sim.model3.scenario import load_scenario
-    from sim.paths import LIBRARY, library_scenarios
+    from sim.paths import IN_CHECKOUT, LIBRARY, library_scenarios
 
     rows = []
     for path in library_scenarios():
@@ -21,7 +21,8 @@ def main(args) -> int:
             rows.append((s.country, s.year, s.kind, path.parent.name, f"{len(s.decisions)} decisions"))
         except ScenarioError as exc:
             rows.append(("?", 0, "?", path.parent.name, f"does not load: {exc.message}"))
-    print(f"library of recorded decisions in {LIBRARY}:")
+    where = "the project's library/" if IN_CHECKOUT else LIBRARY  # never a machine path in a doc
+    print(f"library of recorded decisions in {where}:")
     for country, year, kind, name, what in sorted(rows, key=lambda r: (r[0], r[1], r[3])):
         print(f"  {country:<16} {year:<5} {kind:<18} {name:<36} {what}")
     overlays = sorted(LIBRARY.glob("*/counterfactuals/*.yaml"))

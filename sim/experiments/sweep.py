@@ -572,7 +572,7 @@ class SweepResult:
 
     def text(self) -> str:
         return (f"{self.points} points x {self.members} members ({self.method}), "
-                f"{self.seconds:.1f} s -> {self.dataset}")
+                f"{self.seconds:.1f} s -> {_shown(self.dataset)}")
 
     def as_json(self) -> dict[str, Any]:
         return {"scenario": self.scenario_id, "out": str(self.out), "dataset": str(self.dataset),
@@ -580,6 +580,14 @@ class SweepResult:
                 "seed": self.seed, "chunks": self.chunks, "resumed_chunks": self.resumed,
                 "seconds": round(self.seconds, 3), "columns": list(self.frame.columns),
                 "notes": self.notes}
+
+
+def _shown(path: Path) -> str:
+    """A path as printed: relative to the working folder when inside it."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 SpecLike = Union[SweepSpec, Mapping[str, Any], str, os.PathLike]
