@@ -93,9 +93,9 @@ class Kind:
 def _overlay_for(base: Path, work: Path) -> Path:
     overlay = work / "overlay.yaml"
     overlay.write_text(
-        "format: diplosim-overlay/1\nid: probe\n"
+        "format: diplosim-overlay/3\nid: probe\n"
         f"base: {os.path.relpath(base, work)}\n"
-        "question: q\nanswer: a\n",
+        "question: q\nwhat_to_look_for: the last decision\n",
         encoding="utf-8",
     )
     return overlay
