@@ -93,9 +93,9 @@ class Kind:
 def _overlay_for(base: Path, work: Path) -> Path:
     overlay = work / "overlay.yaml"
     overlay.write_text(
-        "format: diplosim-overlay/1\nid: probe\n"
+        "format: diplosim-overlay/3\nid: probe\n"
         f"base: {os.path.relpath(base, work)}\n"
-        "question: q\nanswer: a\n",
+        "question: q\nwhat_to_look_for: the last decision\n",
         encoding="utf-8",
     )
     return overlay
@@ -290,9 +290,11 @@ ARGUMENTS = {
     "counterfactual huge runs": ["counterfactual", "OVERLAY", "--runs", str(10**12)],
     "sensitivity zero samples": ["sensitivity", "SCENARIO", "--samples", "0"],
     "sensitivity huge members": ["sensitivity", "SCENARIO", "--members", str(10**12)],
-    "discover one run": ["discover", "SCENARIO", "--outcome", "terminate", "--runs", "1"],
+    "discover one run": ["discover", "SCENARIO", "--outcome", "terminate", "--points", "1",
+                         "--members", "1"],
+    "discover zero points": ["discover", "SCENARIO", "--outcome", "terminate", "--points", "0"],
     "discover threshold 2": ["discover", "SCENARIO", "--outcome", "terminate", "--threshold", "2"],
-    "discover unknown outcome": ["discover", "SCENARIO", "--outcome", "surrender", "--runs", "50"],
+    "discover unknown outcome": ["discover", "SCENARIO", "--outcome", "surrender", "--points", "50"],
     "sweep zero workers": ["sweep", "SPEC", "--workers", "0"],
     "app port out of range": ["app", "--port", "99999"],
     "empty --out": ["run", "SCENARIO", "--runs", "2", "--out", ""],

@@ -87,10 +87,17 @@ class Kind:
     referrer: str | None = None  # name of the file that names it, written valid
 
 
-def _overlay_text(base: Path | str) -> str:
+SETTING_VALUE = "    value: 0.5\n"  # the overlay line a hostile date replaces
+SETTING_KEY = "termination_takes_effect.united_states.salience"
+
+
+def _overlay_text(base: Path | str, setting: str | None = None) -> str:
+    """A valid diplosim-overlay/3 file on ``base``, setting one drawn quantity (``setting``,
+    the ``set:`` block, replaces the default one)."""
+    setting = setting or f"set:\n  {SETTING_KEY}:\n{SETTING_VALUE}    note: A probe.\n"
     return (
-        f"format: diplosim-overlay/1\nid: hostile\nbase: {base}\nquestion: A question.\n"
-        "answer: An answer.\nmove_events:\n  stilwell_in_tokyo: 2019-10-27T12:00:00+09:00\n"
+        f"format: diplosim-overlay/3\nid: hostile\nbase: {base}\nquestion: A question.\n"
+        f"what_to_look_for: The last decision.\n{setting}"
     )
 
 
@@ -123,8 +130,7 @@ KINDS = [
     Kind("scenario", lambda tmp: VALID, lambda tmp: _run(tmp, str(tmp / "scenario.yaml")),
          SCENARIO_DATE, "scenario.yaml"),
     Kind("overlay", lambda tmp: _overlay_text(SCENARIO_2019), _counterfactual,
-         ("  stilwell_in_tokyo: 2019-10-27T12:00:00+09:00\n", "  stilwell_in_tokyo: {date}\n",
-          "move_events.stilwell_in_tokyo"), "overlay.yaml"),
+         (SETTING_VALUE, "    value: {date}\n", f"set.{SETTING_KEY}.value"), "overlay.yaml"),
     Kind("sweep spec", _spec_text, lambda tmp: ["sweep", str(tmp / "spec.yaml"), "--quiet"],
          ("seed: 2019\n", "seed: {date}\n", "seed"), "spec.yaml"),
     Kind("constants", lambda tmp: CONSTANTS.read_text(encoding="utf-8"),
@@ -208,6 +214,8 @@ BOMBS = {
 @pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
 def test_alias_bombs_and_deep_nesting_are_refused_quickly(tmp_path, capsys, kind, bomb):
     text, expected = BOMBS[bomb]
+    if kind.referrer:  # an overlay's base is parsed once it declares the scenario format
+        text = "format: diplosim/3\n" + text
     line = _refused(kind, tmp_path, capsys, _writer(text), seconds=5)
     assert expected in line and re.search(rf"{re.escape(kind.file)}:\d+: ", line), line
 
@@ -324,12 +332,13 @@ def test_a_source_file_outside_the_sources_folder_is_refused(tmp_path, capsys, e
 
 
 @pytest.mark.parametrize("key,value,bounds", [
-    ("united_states.escalation", "7.5", "[0.0, 1.0]"),
-    ("south_korea.salience", "-0.1", "[0.0, 1.0]"),
-    ("event.export_controls_announced.0", "1.5", "[-1.0, 1.0]"),
+    ("termination_takes_effect.united_states.salience", "7.5", "[0, 1]"),
+    ("termination_notice.executive.salience", "-0.1", "[0, 1]"),
+    ("event.export_controls_announced.0", "1.5", "[-1, 1]"),
 ])
 def test_an_overlay_setting_outside_the_scenario_bounds_is_refused(tmp_path, capsys, key, value, bounds):
-    text = _overlay_text(SCENARIO_2019) + f"set:\n  {key}:\n    value: {value}\n    note: Out of bounds.\n"
+    setting = f"set:\n  {key}:\n    value: {value}\n    note: Out of bounds.\n"
+    text = _overlay_text(SCENARIO_2019, setting)
     overlay = tmp_path / "overlay.yaml"
     overlay.write_text(text, encoding="utf-8")
     out = tmp_path / "out"
@@ -355,8 +364,10 @@ COMMANDS = {
 }
 BAD_ARGUMENTS = (
     [(c, "--seed", v) for c in COMMANDS for v in ("-1", str(2**63), "seven")]
-    + [(c, "--runs", v) for c in ("run", "validate", "counterfactual", "discover")
+    + [(c, "--runs", v) for c in ("run", "validate", "counterfactual")
        for v in ("0", "-3", "10000001")]
+    + [("discover", "--points", v) for v in ("0", "-3", "100001")]
+    + [("discover", "--members", v) for v in ("0", "1000001")]
     + [("sensitivity", "--members", v) for v in ("0", "1000001")]
     + [("calibrate", "--runs", v) for v in ("19", "20001")]
     + [("calibrate", "--design-log2", v) for v in ("1", "13")]
@@ -389,7 +400,8 @@ def test_the_bounds_are_stated_in_the_help(capsys):
 
 def test_discover_with_too_few_runs_says_why(capsys):
     with _within(30):
-        code = main(["discover", S, "--outcome", "terminate", "--runs", "1"])
+        code = main(["discover", S, "--outcome", "terminate", "--points", "1", "--members", "1",
+                     "--quiet"])
     line = _assert_one_located_line(capsys.readouterr().err, [])
     assert code == 2 and "PRIM needs runs with the outcome and runs without it" in line
 

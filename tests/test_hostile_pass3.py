@@ -218,7 +218,7 @@ def test_an_overlay_base_that_is_not_a_scenario_is_not_quoted(tmp_path, capsys, 
     overlay.write_text(text[:start] + f"base: {secret}" + text[text.index("\n", start):])
     line = _refused_quietly(capsys, ["counterfactual", str(overlay), "--runs", "2"], secret,
                            tmp_path)
-    assert "not a diplosim scenario file" in line
+    assert "is not a diplosim/3 scenario" in line and "nothing of that file is shown" in line
 
 
 def test_a_sweep_scenario_that_is_not_a_scenario_is_not_quoted(tmp_path, capsys, secret):
