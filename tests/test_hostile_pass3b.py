@@ -389,7 +389,7 @@ COMMANDS = {
                                               "--engine", "agents"]),
     "validate": (signal.SIGTERM, lambda t: ["validate", str(_heavy(t)), "--runs", "10000"]),
     "counterfactual": (signal.SIGTERM, lambda t: [
-        "counterfactual", str(_slow_overlay(t, _heavy(t))), "--runs", "20000"]),
+        "counterfactual", str(_slow_overlay(t, _heavy(t))), "--runs", "20000", "--allow-large"]),
     # Model 3: a million members per point of the library's 2019 episode (about 40 s each)
     "sweep": (signal.SIGTERM, lambda t: ["sweep", str(_spec(
         t, {SWEPT: "[0, 1]"}, members=1_000_000))]),
