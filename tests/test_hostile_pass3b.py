@@ -22,6 +22,7 @@ import yaml
 
 import sim.api as sim
 from sim.cli import main
+from sim.model.scenario import ScenarioError
 from tests.conftest import ROOT, SCENARIO_2016, SCENARIO_2019
 
 CONSTANTS = ROOT / "calibration" / "constants3.yaml"
@@ -80,8 +81,15 @@ def _subprocess(args: list[str], tmp_path: Path, timeout: float = 60,
                           preexec_fn=limit)
 
 
-PRESSURE = "united_states.base_pressure"  # Model 2's, for the API's sweep
-SWEPT = "termination_notice.united_states.salience"  # Model 3's, for sweep specs
+SWEPT = "termination_notice.united_states.salience"  # a drawn quantity of gsomia_2019
+
+
+def _spec_mapping(tmp_path: Path, **changes) -> dict:
+    """A diplosim-sweep/3 spec as the mapping ``sim.sweep`` takes, with ``changes`` made."""
+    spec = {"format": "diplosim-sweep/3", "scenario": "gsomia_2019",
+            "parameters": {SWEPT: [0.0, 1.0]}, "design": {"method": "grid", "levels": 2},
+            "members": 2, "seed": 7, "out": str(tmp_path / "out")}
+    return {**spec, **changes}
 
 
 # -- item 5: lax coercion in the files --------------------------------------------------------
@@ -225,16 +233,18 @@ def test_counterfactual_refuses_zero_runs():
     _plain_sentence(exc, "runs", "1 to 10,000,000", "0")
 
 
-def test_sweep_refuses_zero_members():
-    with pytest.raises(ValueError) as exc:
-        sim.sweep("gsomia_2019", {PRESSURE: (0.0, 1.0)}, samples=2, members=0)
-    _plain_sentence(exc, "members", "1 to 1,000,000")
+def test_sweep_refuses_zero_members(tmp_path):
+    with pytest.raises(ScenarioError) as exc:
+        sim.sweep(_spec_mapping(tmp_path, members=0))
+    _plain_sentence(exc, "(sweep spec)", "members", "1 to 1,000,000", "got 0")
+    assert not (tmp_path / "out").exists()
 
 
-def test_sweep_refuses_no_parameters():
-    with pytest.raises(ValueError) as exc:
-        sim.sweep("gsomia_2019", {})
-    _plain_sentence(exc, "parameters", "at least one")
+def test_sweep_refuses_no_parameters(tmp_path):
+    with pytest.raises(ScenarioError) as exc:
+        sim.sweep(_spec_mapping(tmp_path, parameters={}))
+    _plain_sentence(exc, "(sweep spec)", "parameters", "at least 1")
+    assert not (tmp_path / "out").exists()
 
 
 def test_sensitivity_refuses_zero_samples():
@@ -379,7 +389,7 @@ COMMANDS = {
                                               "--engine", "agents"]),
     "validate": (signal.SIGTERM, lambda t: ["validate", str(_heavy(t)), "--runs", "10000"]),
     "counterfactual": (signal.SIGTERM, lambda t: [
-        "counterfactual", str(_slow_overlay(t, _heavy(t))), "--runs", "20000"]),
+        "counterfactual", str(_slow_overlay(t, _heavy(t))), "--runs", "20000", "--allow-large"]),
     # Model 3: a million members per point of the library's 2019 episode (about 40 s each)
     "sweep": (signal.SIGTERM, lambda t: ["sweep", str(_spec(
         t, {SWEPT: "[0, 1]"}, members=1_000_000))]),
@@ -430,9 +440,10 @@ def test_a_300_character_file_name_is_one_error_line(tmp_path, capsys):
 def test_sweep_bounds_with_lo_equal_to_hi_are_one_error_line(tmp_path, capsys):
     spec = _spec(tmp_path, {SWEPT: "[0.5, 0.5]"}, method="lhs", samples=4)
     _refused(capsys, ["sweep", str(spec), "--quiet"], f"parameters.{SWEPT}", "lo < hi")
-    with pytest.raises(ValueError) as exc:
-        sim.sweep("gsomia_2019", {PRESSURE: (0.5, 0.5)}, samples=2)
-    _plain_sentence(exc, "lo < hi")
+    with pytest.raises(ScenarioError) as exc:
+        sim.sweep(_spec_mapping(tmp_path, parameters={SWEPT: [0.5, 0.5]},
+                                design={"method": "lhs", "samples": 2}))
+    _plain_sentence(exc, f"parameters.{SWEPT}", "lo < hi")
 
 
 def test_a_1000_level_grid_over_five_parameters_is_one_error_line(tmp_path):
