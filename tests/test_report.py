@@ -427,8 +427,9 @@ def test_counterfactual_out_and_report(tmp_path, capsys):
 
     assert main(["report", str(out)]) == 0
     _assert_report_files(out, {"counterfactual_signing.png"})
-    (entry,) = stored
-    table = _table(_page(out), "signing: shares among the runs")
+    (entry,) = stored["decisions"]
+    assert entry["decision"] == "signing" and entry["options"][-1] == "not_reached"
+    table = _table(_page(out), "signing: shares over all runs")
     expected = []
     for o in entry["options"]:
         d = entry["difference"][o]
@@ -438,10 +439,9 @@ def test_counterfactual_out_and_report(tmp_path, capsys):
                          f"{entry['counterfactual'][o]:.3f}", f"[{cl:.3f}, {ch:.3f}]",
                          f"{d['mean']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"])
     assert table["rows"] == expected
-    # the intervals are the Wilson intervals of the shares
-    n = round(entry["baseline_reached"] * 150)
-    k = round(entry["baseline"]["postpone"] * n)
-    assert entry["baseline_ci"]["postpone"] == pytest.approx(list(wilson_interval(k, n)))
+    # the intervals are the Wilson intervals of the shares, over all 150 runs
+    k = round(entry["baseline"]["postpone"] * 150)
+    assert entry["baseline_ci"]["postpone"] == pytest.approx(list(wilson_interval(k, 150)))
 
 
 def test_counterfactual_out_refuses_a_run_folder(tmp_path, capsys):
