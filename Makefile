@@ -30,15 +30,11 @@ run: $(STAMP)
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# The README's images: the page as the browser test leaves it, and two plots of the
-# validation report.
+# The README's images: the page as the browser test leaves it.
 docs-images: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -m browser
-	$(BIN)/diplosim validate scenarios/gsomia_2012.yaml scenarios/gsomia_2016.yaml scenarios/gsomia_2019.yaml --quiet --report results/validation
 	mkdir -p docs/img
 	cp results/page-*.png docs/img/
-	cp results/validation/plots/gsomia_2019_timeline_run0.png docs/img/report_timeline_gsomia_2019.png
-	cp results/validation/plots/gsomia_2019_outcomes_termination_takes_effect.png docs/img/report_outcomes_gsomia_2019.png
 
 # The README's example outputs, rerun from the commands they follow (scripts/readme.py; about
 # three minutes, the calibration among them). readme-measured also reruns the benchmarks' block
