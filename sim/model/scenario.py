@@ -428,6 +428,10 @@ def _explain(error: dict[str, Any]) -> str:
         return f"unknown key '{error['loc'][-1]}'"
     if kind == "missing":
         return f"missing required key '{error['loc'][-1]}'"
+    if kind == "too_short":
+        least = (error.get("ctx") or {}).get("min_length", 1)
+        return f"needs at least {least} {'entry' if least == 1 else 'entries'}, got none" \
+            if not error.get("input") else f"needs at least {least} entries"
     message = error["msg"]
     message = message.removeprefix("Value error, ")
     given = error.get("input")
