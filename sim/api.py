@@ -196,9 +196,7 @@ def sweep(spec: Any, out: str | os.PathLike[str] | None = None, *, force: bool =
     resuming one left unfinished in ``out``: one row per point, with each swept key and every
     option's share over all members (``share.<decision>.<option>``, not_reached included).
     Where it was written is in ``frame.attrs["out"]``."""
-    from sim.experiments.sweep import sweep as run_sweep
-
-    result = run_sweep(spec, out, force=check.flag("force", force), workers=workers,
+    result = orchestrator.sweep(spec, out, force=check.flag("force", force), workers=workers,
                        constants=_constants_arg(constants),
                        allow_large=check.flag("allow_large", allow_large), allow_how=ALLOW_LARGE)
     frame = result.frame
@@ -212,10 +210,8 @@ def sensitivity(scenario: ScenarioLike, decision: str | None = None, option: str
                 allow_large: bool = False) -> pd.DataFrame:
     """Sobol indices (first order and total, with their intervals) of each decision's
     outputs over every ranged input, as ``diplosim sensitivity`` computes them."""
-    from sim.experiments.sensitivity import sensitivity as sobol
-
-    loaded = orchestrator.load(_scenario_arg(scenario))
-    return sobol(loaded.scenario, orchestrator.constants(_constants_arg(constants)),
+    return orchestrator.sensitivity(
+                 _scenario_arg(scenario), consts=_constants_arg(constants),
                  samples=samples, members=members, seed=check.seed(seed),
                  include_constants=include_constants, allow_large=allow_large,
                  decision=decision, option=option, how=ALLOW_LARGE).frame()
@@ -227,11 +223,9 @@ def discover(scenario: ScenarioLike, decision: str, option: str, *, points: int 
              allow_large: bool = False) -> pd.DataFrame:
     """The PRIM box of inputs where ``decision`` ends in ``option``, as ``diplosim discover``
     finds it: one row per bounded input (its low and high limits)."""
-    from sim.experiments.discover import discover as prim
-
-    loaded = orchestrator.load(_scenario_arg(scenario))
-    return prim(loaded.scenario, orchestrator.constants(_constants_arg(constants)), decision,
-                option, points=points, members=members, seed=check.seed(seed),
+    return orchestrator.discover(
+                _scenario_arg(scenario), decision, option, consts=_constants_arg(constants),
+                points=points, members=members, seed=check.seed(seed),
                 threshold=threshold, include_constants=include_constants,
                 allow_large=allow_large, how=ALLOW_LARGE).frame()
 

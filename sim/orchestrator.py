@@ -304,3 +304,32 @@ def counterfactual(overlay: Any, *, runs: int = 2000, seed: int = DEFAULT_SEED,
     check_cost("this counterfactual", loaded.base, c, 2 * runs, allow_large,
                runs_text=f"{runs:,} runs x 2 sides")
     return compare_overlay(loaded, c, seed, runs)
+
+
+# -- sweeps, sensitivity, discovery -------------------------------------------------------------
+
+
+def sweep(spec: Any, out: str | os.PathLike[str] | None = None, **options):
+    """A ``diplosim-sweep/3`` spec (file or mapping) run to completion, resumable in ``out``
+    (:func:`sim.experiments.sweep.sweep`; its options pass through)."""
+    from sim.experiments.sweep import sweep as run_sweep
+
+    return run_sweep(spec, out, **options)
+
+
+def sensitivity(scenario: ScenarioLike, *, consts: Constants | str | None = None,
+                sources: str | None = None, **options):
+    """Sobol indices of each decision's outputs (:func:`sim.experiments.sensitivity.sensitivity`;
+    samples, members, seed, include_constants, decision, option, allow_large pass through)."""
+    from sim.experiments.sensitivity import sensitivity as sobol
+
+    return sobol(load(scenario, sources).scenario, constants(consts), **options)
+
+
+def discover(scenario: ScenarioLike, decision: str, option: str, *,
+             consts: Constants | str | None = None, sources: str | None = None, **options):
+    """The PRIM box where ``decision`` ends in ``option`` (:func:`sim.experiments.discover.
+    discover`; points, members, seed, threshold, include_constants, allow_large pass through)."""
+    from sim.experiments.discover import discover as prim
+
+    return prim(load(scenario, sources).scenario, constants(consts), decision, option, **options)

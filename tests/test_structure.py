@@ -53,3 +53,18 @@ def test_no_face_runs_an_engine_of_its_own():
         assert not {m for m in _imports(SIM / face) if m.startswith("sim.model3.engine")}, face
     for path in (SIM / "commands").glob("*.py"):
         assert "sim.model3.engine" not in _imports(path), path.name
+
+
+def test_the_faces_call_the_orchestrator_not_the_experiments():
+    """Commands, API and page reach experiments through sim.orchestrator (the page's own
+    computations live in sim.experiments.teaching, which calls the orchestrator)."""
+    allowed = {"sim.experiments.counterfactual", "sim.experiments.sensitivity",
+               "sim.experiments.discover", "sim.experiments.teaching", "sim.experiments.whatif",
+               "sim.experiments.ema"}  # their result types, checks and writers, not their runs
+    for path in [SIM / "api.py", SIM / "app.py", *(SIM / "commands").glob("*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in allowed:
+                names = {a.name for a in node.names}
+                assert not names & {"counterfactual", "sensitivity", "discover", "sweep",
+                                    "compare"}, (path.name, node.module, names)

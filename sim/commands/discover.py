@@ -33,7 +33,7 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     from sim import orchestrator
 
-    from sim.experiments.discover import checked_inputs, discover
+    from sim.experiments.discover import checked_inputs
 
     loaded = orchestrator.load(args.scenario, args.sources)
     scenario, constants = loaded.scenario, orchestrator.constants(args.constants)
@@ -43,7 +43,8 @@ def main(args) -> int:
     common.compile_notice(args)
     update, close = common.progress(args.points, args.quiet, scenario.id, unit="point")
     try:
-        result = discover(scenario, constants, decision, args.outcome, points=args.points,
+        result = orchestrator.discover(loaded, decision, args.outcome, consts=constants,
+                                       points=args.points,
                           members=args.members, seed=args.seed, threshold=args.threshold,
                           include_constants=args.include_constants,
                           allow_large=args.allow_large, progress=update, how=ALLOW_LARGE)

@@ -39,7 +39,7 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     from sim import orchestrator
 
-    from sim.experiments.sensitivity import checked_inputs, sensitivity, write_outputs
+    from sim.experiments.sensitivity import checked_inputs, write_outputs
     from sim.experiments.inputs import outputs_of
     from sim.outputs.output_folder import check as check_folder
 
@@ -53,7 +53,8 @@ def main(args) -> int:
     update, close = common.progress(points, args.quiet, scenario.id, unit="point")
     started = time.perf_counter()
     try:
-        result = sensitivity(scenario, constants, samples=args.samples, members=args.members,
+        result = orchestrator.sensitivity(
+            loaded, consts=constants, samples=args.samples, members=args.members,
                              seed=args.seed, include_constants=args.include_constants,
                              allow_large=args.allow_large, decision=args.decision,
                              option=args.option, progress=update, how=ALLOW_LARGE)

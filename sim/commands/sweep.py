@@ -29,7 +29,7 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    from sim.experiments.sweep import sweep
+    from sim.orchestrator import sweep
 
     if args.workers is not None and args.workers < 1:
         common.say("error", "--workers must be at least 1")
