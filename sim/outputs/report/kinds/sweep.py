@@ -11,12 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.scenario import ScenarioError, WrongKind
-from sim.model.yamlmap import printable
 from sim.outputs.report.document import Block, Document, Plot, Section
 from sim.outputs.report.errors import ReportError
 from sim.outputs.report.heatmap import heatmap_table, sweep_heatmap
-from sim.outputs.report.locate import Located
+from sim.outputs.report.locate import locate_scenario
 from sim.outputs.report.numbers import f3
 from sim.outputs.report.plots import heatmap_plot
 from sim.outputs.report.request import ReportRequest
@@ -93,41 +91,9 @@ def _blocks(manifest: dict[str, Any], data: dict[str, list[Any]], names: list[st
     ]
 
 
-def locate_episode(manifest: dict[str, Any], given: str | None) -> Located:
-    """The diplosim/3 scenario a sweep ran (for its recorded outcome): ``given``
-    (``--scenario``), else the library episode of the manifest's scenario id. Nothing of a
-    file that is not a diplosim/3 scenario reaches the report."""
-    from sim.model3.scenario import load_scenario
-    from sim.paths import LIBRARY
-
-    sha = manifest.get("scenario_sha256")
-    if given is not None:
-        path = Path(given)
-        if not path.is_file():
-            raise ReportError(path, "--scenario: no such file; expected the scenario file the "
-                              "sweep was run from")
-    else:
-        path = LIBRARY / str(manifest.get("scenario_id")) / "scenario.yaml"
-        if not path.is_file():
-            return Located(None, f"Scenario {manifest.get('scenario_id')} is not a library "
-                           "episode: recorded outcomes are not marked. Pass --scenario FILE "
-                           "to name its file.")
-    try:
-        loaded = load_scenario(path, verify_quotes=False)
-    except WrongKind as exc:
-        raise ReportError(path, f"--scenario: {exc.message}") from None
-    except ScenarioError as exc:
-        return Located(None, f"Scenario file {path.name} could not be loaded "
-                       f"({printable(exc.message)}): recorded outcomes are not marked.")
-    how = "given with --scenario" if given is not None else "the library episode"
-    same = "same SHA-256 as the file that was run" if loaded.sha256 == sha else (
-        "NOTE: its SHA-256 differs from the file the sweep was run from")
-    return Located(loaded, f"Scenario: {loaded.scenario.id} ({how}; {same}).")
-
-
 def document(folder: Path, manifest: dict[str, Any], request: ReportRequest) -> Document:
     """Heatmap of one option's share over two swept parameters; flags checked first."""
-    located = locate_episode(manifest, request.scenario)
+    located = locate_scenario(folder, manifest, request.scenario)
     data, names = read_dataset(folder, manifest)
     axes = _axes(folder, names, request.x, request.y)
     scenario = located.scenario
