@@ -402,6 +402,8 @@ class SweepRunner:
         from dask.distributed import Client, LocalCluster, as_completed
 
         cluster = None
+        dask_log = logging.getLogger("distributed")
+        level = dask_log.level
         if scheduler:
             client = self._connect(scheduler, connect_timeout)
         else:
@@ -426,6 +428,10 @@ class SweepRunner:
                 if progress:
                     progress(1)
         except (KeyboardInterrupt, Terminated):
+            # the closing connections below are logged by Dask with tracebacks at INFO level;
+            # diplosim's own one line says what happened and what is kept
+            dask_log.setLevel(logging.CRITICAL + 1)  # left so: its threads log while it closes
+            level = dask_log.level
             if cluster is not None:
                 _kill_workers(cluster)  # they would finish their chunks first: seconds, minutes
             raise
@@ -433,6 +439,7 @@ class SweepRunner:
             client.close()
             if cluster is not None:
                 cluster.close()
+            dask_log.setLevel(level)
 
     def manifest(self, rows: int, wall_s: float, workers, scheduler) -> dict[str, Any]:
         """What the folder's manifest says of the sweep (its files and hashes added after)."""
