@@ -293,36 +293,3 @@ def test_the_decider_waits_for_a_pending_move_it_prefers(tmp_path, constants):
     # before the ally offers; with it, it waits for the offer and takes `partial`
     assert summary.share("partial") > 0.8
     assert summary.share("full") < 0.15
-
-
-def the_ally_has_a_stake_in_the_step(ally_position: float) -> dict:
-    """The pending move, with the ally caring which step the government takes: at position 1.0
-    it would rather have the full step for nothing than open the partial one (M3.10)."""
-    data = pending_move()
-    data["decisions"][1]["stakes"]["ally"] = {
-        "position": sourced(ally_position), "salience": sourced(0.8), "clout": sourced(0.3)}
-    return data
-
-
-def median(hours: np.ndarray) -> float:
-    return float(np.median(hours)) if len(hours) else float("nan")
-
-
-def test_the_ally_holds_its_move_back_while_the_other_side_may_yield_first(tmp_path, constants):
-    outcome = {}
-    for ally_position in (1.0, 0.6):
-        folder = tmp_path / str(ally_position)
-        folder.mkdir()
-        scenario = load(folder, the_ally_has_a_stake_in_the_step(ally_position))
-        offer = shares(scenario, constants, decision="offer")
-        step = shares(scenario, constants, decision="main")
-        outcome[ally_position] = (offer.share("offer"), median(offer.hours_for("offer")),
-                                  step.share("full"), median(step.hours_for("full")))
-    # the ally that values the partial step as its best offers at a look in the window's middle
-    offered, offered_hours_left, _, _ = outcome[0.6]
-    assert offered > 0.9 and offered_hours_left > 100
-    # the one that would rather have the full step for nothing holds its offer back; the
-    # government, waiting for the offer (M3.9), gives way and takes the full step, late
-    offered, _, full, full_hours_left = outcome[1.0]
-    assert offered < 0.1
-    assert full > 0.9 and full_hours_left < 36

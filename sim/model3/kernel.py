@@ -285,64 +285,6 @@ def worth_waiting(i, chosen, t, m, plan, c) -> bool:
 
 
 @njit(cache=True)
-def stake_of(a, i, plan) -> int:
-    """Actor ``a``'s stake in decision ``i``, -1 if it has none."""
-    for s in range(plan.stake_first[i], plan.stake_first[i + 1]):
-        if plan.stake_actor[s] == a:
-            return s
-    return -1
-
-
-@njit(cache=True)
-def yield_first(a, i, k, t, m, plan, c) -> tuple:
-    """M3.10: what actor ``a`` expects from decision ``i`` without the move that opens its
-    option ``k``: the chance its decider takes an option ``a`` values above ``k`` (by its own
-    stake in ``i``), and the expected gain over ``k``. Overwrites the scratch weighing."""
-    s = stake_of(a, i, plan)
-    if s < 0:
-        return 0.0, 0.0
-    weigh(i, t, m, plan, c)  # k is closed: its requirement is unmet
-    x, w = m.stake[s, POSITION], salience_at(s, t, m, plan, c)
-    v_k = -w * abs(plan.position[i, k] - x)
-    chance, gain = 0.0, 0.0
-    for o in range(plan.n_options[i]):
-        v = -w * abs(plan.position[i, o] - x)
-        if o != plan.default[i] and m.available[o] and v > v_k:
-            chance += m.probabilities[o]
-            gain += m.probabilities[o] * (v - v_k)
-    reach = 1.0 - no_look_chance(i, t, m, c)
-    return chance * reach, gain * reach
-
-
-@njit(cache=True)
-def worth_holding_back(j, chosen, t, m, plan, c) -> bool:
-    """M3.10: may the other side yield first, so that making move ``chosen`` of decision ``j``
-    now gives away what waiting could bring? (Uses the weighing of ``j`` in ``m.utilities``;
-    leaves it as it found it.)"""
-    a = plan.decider[j]
-    n = plan.n_options[j]
-    at_stake = m.utilities[chosen] - m.utilities[plan.default[j]]
-    saved = m.utilities[:n].copy()
-    available = m.available[:n].copy()
-    probabilities = m.probabilities[:n].copy()
-    best_gain, best_chance = 0.0, 0.0
-    for i in range(plan.n_options.shape[0]):
-        if i == j or m.status[i] != OPEN or plan.is_body[i] or plan.decider[i] == a:
-            continue
-        for k in range(plan.n_options[i]):
-            if plan.requires_decision[i, k] == j and plan.requires_option[i, k] == chosen:
-                chance, gain = yield_first(a, i, k, t, m, plan, c)
-                if gain > best_gain:
-                    best_gain, best_chance = gain, chance
-    m.utilities[:n] = saved
-    m.available[:n] = available
-    m.probabilities[:n] = probabilities
-    if best_gain == 0.0:
-        return False
-    return best_gain > (1.0 - best_chance) * no_look_chance(j, t, m, c) * at_stake
-
-
-@njit(cache=True)
 def look(i, t, event, m, plan, c) -> None:
     """The deciding actor looks at decision ``i``: a background look (``event`` -1) or the one
     an event brings; it takes the option it draws unless that is the default."""
@@ -355,9 +297,7 @@ def look(i, t, event, m, plan, c) -> None:
         draw_next_look(i, m, plan, c)
     n = weigh(i, t, m, plan, c)
     chosen = choose(n, u, m)
-    if chosen == plan.default[i] or worth_waiting(i, chosen, t, m, plan, c):
-        return
-    if not worth_holding_back(i, chosen, t, m, plan, c):
+    if chosen != plan.default[i] and not worth_waiting(i, chosen, t, m, plan, c):
         resolve(i, chosen, t, False, m, plan)
 
 

@@ -61,7 +61,6 @@ class Plan(NamedTuple):
     imposed_option: np.ndarray  # (D,) -1 for none
     imposed_h: np.ndarray  # (D,)
     temperature: np.ndarray  # (D,) of whoever decides it
-    decider: np.ndarray  # (D,) the deciding actor, -1 for a body
     is_body: np.ndarray  # (D,) bool
     quota: np.ndarray  # (D,) share of all seats a motion needs
     stake_first: np.ndarray  # (D + 1,) decision i's stakes are [first[i], first[i + 1])
@@ -140,8 +139,6 @@ def _decision_arrays(scenario: Scenario, constants: Constants, index: dict) -> d
         imposed_h=np.array([hours(scenario, d.imposed.time) if d.imposed else np.inf
                             for d in decisions]),
         temperature=np.array([_temperature(scenario, d, constants) for d in decisions]),
-        decider=np.array([list(scenario.actors).index(d.decider) if d.decider else -1
-                          for d in decisions], dtype=np.int64),
         is_body=np.array([d.body is not None for d in decisions], dtype=np.bool_),
         quota=np.array([RULES[d.body.rule] if d.body else 0.5 for d in decisions]))
 
