@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidArgument as exc:
         say("error", str(exc))
         return 2
-    from sim.outputs.output_folder import sigterm_raises
+    from sim.signals import sigterm_raises
 
     serving = getattr(module, "SERVES", False)  # the page's server handles signals itself
     return _guarded(lambda: module.main(args), nullcontext() if serving else sigterm_raises())
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 def _guarded(action, signals) -> int:
     from sim.model.scenario import ScenarioError
     from sim.model.yamlmap import printable
-    from sim.outputs.output_folder import Stopped, Terminated
+    from sim.signals import Stopped, Terminated
     from sim.validation import InvalidArgument
 
     try:

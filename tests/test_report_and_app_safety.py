@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019
+from tests.conftest import ROOT, SCENARIO_2012
 
 pq = pytest.importorskip("pyarrow.parquet")
 pa = pytest.importorskip("pyarrow")

@@ -14,7 +14,6 @@ from sim.cli import main
 from sim.experiments.sensitivity import sensitivity, sobol_indices
 from sim.model.scenario import as_aware
 from sim.validation import InvalidArgument, TooLarge
-from tests.conftest import SCENARIO_2019
 
 
 @pytest.fixture(scope="module")

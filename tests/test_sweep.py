@@ -22,7 +22,7 @@ from sim.experiments.sweep import (  # noqa: E402
     SweepRunner, design_points, load_spec, sweep,
 )
 from sim.model.scenario import ScenarioError  # noqa: E402
-from tests.conftest import ROOT, SCENARIO_2019  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
 
 LIBRARY_2019 = ROOT / "library" / "gsomia_2019" / "scenario.yaml"
 PATRON_LATE = "termination_takes_effect.united_states.salience"  # the patron, before expiry

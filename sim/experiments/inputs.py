@@ -33,7 +33,7 @@ from sim.model3.calibrate import PRIORS
 from sim.model3.constants import Constants
 from sim.model3.cost import block_members
 from sim.model3.engine import BLOCK_WORK, Engine
-from sim.outputs.output_folder import raise_pending
+from sim.signals import raise_pending
 from sim.model3.plan import drawn_quantities
 from sim.model3.scenario import Scenario
 

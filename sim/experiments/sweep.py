@@ -54,7 +54,7 @@ from sim.model3 import kernel as K
 from sim.model3.constants import Constants, load_constants
 from sim.model3.engine import Engine, Outcomes
 from sim.model3.scenario import Scenario
-from sim.outputs.output_folder import Terminated
+from sim.signals import Terminated
 
 CONNECT_TIMEOUT_S = 10.0  # default wait for a --scheduler to answer
 BLOCK_UNITS = 800_000  # the members of a point run in blocks of about this much work (~0.25 s)
@@ -67,7 +67,7 @@ def point_outcomes(engine: Engine, fixed: Mapping[str, float], members: int,
                    seed: int) -> Outcomes:
     """``members`` runs (0..members-1) with the quantities in ``fixed`` held at their values
     and the rest drawn as sourced, in blocks of bounded work (a signal waits one block)."""
-    from sim.outputs.output_folder import raise_pending
+    from sim.signals import raise_pending
 
     column = {q.key: j for j, q in enumerate(engine.quantities)}
     per = max(1, BLOCK_UNITS // max(1, work_per_member(engine.scenario)))
@@ -612,9 +612,9 @@ def sweep(spec_or_path: SpecLike, out: str | os.PathLike[str] | None = None, *,
     to the spec). Everything is checked before anything is written. Before the first chunk,
     ``notes(line)`` hears of each chunk on disk that is computed again, and ``progress(finished,
     total)`` of the chunks already finished; ``progress`` is called again after each chunk.
-    Ctrl-C and SIGTERM end it with :class:`~sim.outputs.output_folder.Stopped`, saying which
+    Ctrl-C and SIGTERM end it with :class:`~sim.signals.Stopped`, saying which
     chunks are kept for a resume."""
-    from sim.outputs.output_folder import Stopped
+    from sim.signals import Stopped
 
     if workers is not None:
         check.whole_number("workers", workers, 1, 4096)

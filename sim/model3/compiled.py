@@ -89,7 +89,7 @@ def ensure_compiled(plan, c, n_quantities: int, agents: bool = False) -> None:
         return
     if is_cold(needed):
         compile_in_child(plan, c, n_quantities, agents)
-    from sim.outputs.output_folder import signals_deferred
+    from sim.signals import signals_deferred
 
     with signals_deferred():
         _call_block(plan, c, n_quantities)

@@ -36,7 +36,7 @@ def run_interruptibly(run: Callable[[slice], None], blocks: list[slice], stop: n
     threads = [threading.Thread(target=guarded, args=(b,), daemon=True) for b in blocks]
     for thread in threads:
         thread.start()
-    from sim.outputs.output_folder import raise_pending
+    from sim.signals import raise_pending
 
     try:
         raise_pending()  # a signal swallowed while the block was being compiled

@@ -20,8 +20,9 @@ write through :class:`Staging`:
 A result is written into a staging folder beside the target and renamed into place, so the
 target holds the earlier result or the complete new one, never half. Every way out of a write
 removes the staging folder: an error, a full disk, Ctrl-C, SIGTERM (turned into
-:class:`Terminated` by :func:`sigterm_raises`). A staging folder left by a process that was
-killed outright (SIGKILL, power loss) is removed by the next write beside it.
+:class:`~sim.signals.Terminated` by :func:`~sim.signals.sigterm_raises`). A staging folder
+left by a process that was killed outright (SIGKILL, power loss) is removed by the next write
+beside it.
 """
 
 from __future__ import annotations
@@ -34,16 +35,14 @@ import platform
 import re
 import secrets
 import shutil
-import signal
 import stat
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, NoReturn
 
 from sim.model.scenario import ScenarioError
+from sim.signals import signals_deferred
 
 KINDS = ("run", "sweep", "validation", "counterfactual", "sensitivity", "calibration")
 MANIFEST = "manifest.json"
@@ -656,84 +655,3 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     manifest = {**manifest, "sha256": file_hashes(folder, list(manifest.get("files", [])))}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                    encoding="utf-8")
-
-
-# -- signals ----------------------------------------------------------------------------------
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised where the program is, so every staged write is removed on the way out."""
-
-
-class Stopped(BaseException):
-    """Ctrl-C or SIGTERM, with a note of what was kept (e.g. a sweep's finished chunks)."""
-
-    def __init__(self, cause: BaseException, note: str = ""):
-        self.code = 143 if isinstance(cause, Terminated) else 130
-        what = "terminated (SIGTERM)" if self.code == 143 else "interrupted (Ctrl-C)"
-        super().__init__(f"{what}; {note}" if note else what)
-
-
-def _on_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-_PENDING: list[type[BaseException]] = []  # a signal raised by sigterm_raises' handlers
-
-
-@contextmanager
-def sigterm_raises() -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`Terminated` instead of ending the process at
-    once, so clean-up code runs as it does for Ctrl-C (which raises KeyboardInterrupt). Each
-    signal is also recorded: an exception raised inside a callback from compiled code (Numba
-    compiling through llvmlite) is swallowed there, and :func:`raise_pending` raises it again
-    at the engine's next look-up."""
-    if not _on_main_thread():
-        yield
-        return
-
-    def raising(exc_type: type[BaseException]):
-        def handler(signum, frame):
-            _PENDING[:] = [exc_type]
-            raise exc_type()
-        return handler
-
-    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, raising(Terminated)),
-                signal.SIGINT: signal.signal(signal.SIGINT, raising(KeyboardInterrupt))}
-    _PENDING.clear()
-    try:
-        yield
-    finally:
-        _PENDING.clear()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def raise_pending() -> None:
-    """Raise once more a signal's exception that may have been swallowed (see
-    :func:`sigterm_raises`); nothing when none was caught."""
-    if _PENDING:
-        raise _PENDING.pop()()
-
-
-@contextmanager
-def signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the block ends, then deliver them as they would have been:
-    a rename pair or a clean-up runs whole."""
-    if not _on_main_thread():
-        yield
-        return
-    caught: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in held}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        if caught:
-            handler = previous[caught[0]]
-            if callable(handler):
-                handler(caught[0], None)
-            elif handler == signal.SIG_DFL:
-                signal.raise_signal(caught[0])

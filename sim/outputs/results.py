@@ -205,7 +205,7 @@ def write_run(loaded, constants, *, seed: int, runs: int, engine: str, out: str,
     from sim.model3.engine import ensemble_chunks
     from sim.model3.plan import drawn_quantities
     from sim.orchestrator import RunResult
-    from sim.outputs.output_folder import Stopped, Terminated
+    from sim.signals import Stopped, Terminated
 
     scenario = loaded.scenario.without_record()
     blocks = ensemble_chunks(scenario, constants, seed, runs, engine,
