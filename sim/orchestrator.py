@@ -251,8 +251,8 @@ def calibrate(*, design_log2: int = 8, runs: int = 400, seed: int = DEFAULT_SEED
               consts: Constants | str | None = None, sources: str | None = None,
               progress: Progress | None = None):
     """Model 3's constants from every library episode, with leave-one-episode-out
-    (:mod:`sim.model3.calibrate`: a likelihood on a Sobol design over the prior box)."""
-    from sim.model3.calibrate import calibrate as fit
+    (:mod:`sim.experiments.calibrate`: a likelihood on a Sobol design over the prior box)."""
+    from sim.experiments.calibrate import calibrate as fit
 
     as_set = constants(consts if consts is not None else _as_set_file())
     episodes = [load(str(p), sources).scenario for p in library_scenarios()]

@@ -124,7 +124,8 @@ def test_seed_outside_the_key_space_is_refused():
 
 
 def test_calibration_is_reproducible_and_stays_in_the_prior(scenario_2012, scenario_2019):
-    from sim.model3.calibrate import PRIORS, calibrate, report
+    from sim.experiments.calibrate import calibrate, report
+    from sim.model3.constants import PRIORS
     from sim.model3.constants import load_constants
     from tests.conftest import ROOT
 

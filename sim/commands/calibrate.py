@@ -26,7 +26,7 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     from sim import orchestrator
 
-    from sim.model3.calibrate import report
+    from sim.experiments.calibrate import report
 
     common.compile_notice(args)
     update, close = common.progress(len(orchestrator.episode_names()), args.quiet, "library",

@@ -4,7 +4,7 @@
 :func:`sim.experiments.inputs.model_inputs`: every ranged drawn quantity of the scenario (each
 stake's position, salience and clout, each effect magnitude; a ``RealParameter`` bounded by its
 sourced range) and, with ``include_constants``, the six constants (a ``RealParameter`` on the
-calibration's prior box, :data:`sim.model3.calibrate.PRIORS`; EMA's samplers draw it uniformly
+calibration's prior box, :data:`sim.model3.constants.PRIORS`; EMA's samplers draw it uniformly
 on that box, where ``sensitivity`` and ``discover`` draw it log-uniformly). Its outcomes, per
 experiment, are each decision's share of ``members`` runs ending in each option and in
 ``not_reached`` (the shares of a decision sum to 1), the runs being 0 .. members - 1 of the

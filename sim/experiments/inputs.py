@@ -5,7 +5,7 @@ The inputs are every drawn quantity of a ``diplosim/3`` scenario that has a rang
 (:func:`sim.model3.plan.drawn_quantities`: each stake's position, salience and clout, each
 effect's magnitude, bounded by its sourced range; a quantity given as one value cannot vary and
 keeps it) and, when asked, the six constants of :mod:`sim.model3.constants`, each log-uniform
-on the prior box of the calibration (:data:`sim.model3.calibrate.PRIORS`, the box its Sobol
+on the prior box of the calibration (:data:`sim.model3.constants.PRIORS`, the box its Sobol
 ``design`` covers).
 
 A point fixes those inputs for every member: the members are runs 0 .. members - 1 of the seed
@@ -29,7 +29,7 @@ import numpy as np
 
 from sim.model3 import cost
 from sim.model3 import kernel as K
-from sim.model3.calibrate import PRIORS
+from sim.model3.constants import PRIORS
 from sim.model3.constants import Constants
 from sim.model3.cost import block_members
 from sim.model3.engine import BLOCK_WORK, Engine

@@ -3,7 +3,7 @@ decision's outcome shares with respect to every drawn quantity (and, if asked, t
 
 The inputs are :func:`sim.experiments.inputs.model_inputs`: each ranged stake field and effect
 magnitude, uniform on its sourced range, and optionally the six constants, log-uniform on the
-calibration's prior box (:data:`sim.model3.calibrate.PRIORS`). Saltelli's scheme (SALib's
+calibration's prior box (:data:`sim.model3.constants.PRIORS`). Saltelli's scheme (SALib's
 scrambled Sobol sample, no second order) gives N x (inputs + 2) points; each point fixes the
 inputs for all ``members`` members, run on common random numbers (runs 0 .. members - 1), so
 the output is a deterministic function of the inputs and an input the decision cannot see gets

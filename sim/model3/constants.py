@@ -15,6 +15,18 @@ from sim.validation import Number
 
 DEFAULT_CONSTANTS = CALIBRATION / "constants3.yaml"
 
+# The prior box of each constant (log-uniform), around its value as set (docs/model3.md, M3.6):
+# chosen wide by hand, a factor of 2.5 or more either side of it, not from a source. The
+# calibration's Sobol design, the sensitivity analysis and the EMA adapter all cover it.
+PRIORS: dict[str, tuple[float, float]] = {
+    "temperature_decider": (0.02, 0.5),
+    "temperature_counterpart": (0.02, 0.5),
+    "temperature_member": (0.02, 0.5),
+    "attention_rate": (0.25, 4.0),
+    "attention_floor_hours": (0.25, 24.0),
+    "election_horizon_days": (60.0, 1460.0),
+}
+
 
 class Constant(BaseModel):
     """One constant of the file: its value, unit and the justification for it."""

@@ -24,19 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.experiments.validate import brier, log_score
-from sim.model3.constants import Constants
+from sim.model3.constants import PRIORS, Constants
 from sim.model3.engine import Engine
 from sim.model3.forecasters import REFERENCE_FORECASTERS, reference_forecasts
 from sim.model3.scenario import Scenario
-
-PRIORS: dict[str, tuple[float, float]] = {
-    "temperature_decider": (0.02, 0.5),
-    "temperature_counterpart": (0.02, 0.5),
-    "temperature_member": (0.02, 0.5),
-    "attention_rate": (0.25, 4.0),
-    "attention_floor_hours": (0.25, 24.0),
-    "election_horizon_days": (60.0, 1460.0),
-}
 
 
 @dataclass
