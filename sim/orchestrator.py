@@ -210,8 +210,7 @@ def validate(scenarios: Sequence[ScenarioLike] | None = None, *, runs: int = 200
     """Score each recorded decision (by default every library episode), on the path each run
     took and, for a decision that follows another, on the forced path where the earlier one
     went as recorded; beside the reference forecasters from the same inputs."""
-    from sim.experiments.validate import forced_paths, recorded_decisions, score
-    from sim.model3.cost import check_validation
+    from sim.experiments.validate import check_validation, forced_paths, recorded_decisions, score
     from sim.model3.forecasters import reference_forecasts
 
     given = list(scenarios) if scenarios is not None else [str(p) for p in library_scenarios()]

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from sim import validation
+from sim.experiments.validate import check_validation
 from sim.model3 import compiled, cost
 from sim.model3.constants import load_constants
 from sim.model3.engine import Engine, ensemble_chunks, run_agents, run_ensemble
@@ -176,8 +177,8 @@ def test_misused_arguments_are_one_sentence(constants, runs, seed, engine, words
 def test_a_validation_is_estimated_over_all_its_ensembles(constants):
     scenario = load_scenario(GSOMIA_2019, verify_quotes=False).scenario
     with pytest.raises(validation.TooLarge, match=r"validating gsomia_2019 .*3,000,000 runs x 3 ensembles"):
-        cost.check_validation(scenario, constants, 3_000_000)
-    assert cost.check_validation(scenario, constants, 1000) > 0
+        check_validation(scenario, constants, 3_000_000)
+    assert check_validation(scenario, constants, 1000) > 0
 
 
 def test_the_command_refuses_a_costly_model3_run_and_writes_nothing(tmp_path):

@@ -23,6 +23,8 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from sim.model.scenario import as_aware
+from sim.model3.constants import Constants
+from sim.model3.cost import HOW, check_cost
 from sim.model3.engine import Ensemble
 from sim.model3.scenario import Scenario
 
@@ -231,3 +233,15 @@ def format_table(scores: list[DecisionScore]) -> str:
         "runs with the earlier recorded decisions imposed as recorded."
     )
     return "\n".join(lines)
+
+
+def check_validation(scenario: Scenario, constants: Constants, runs: int,
+                     allow_large: bool = False, engine: str = "vector", how: str = HOW) -> float:
+    """A scenario's validation: its runs on its own path and on each recorded path (the
+    forced paths), within the cost limit, checked before the first of them runs; 0 for a
+    scenario with nothing recorded."""
+    if not recorded_decisions(scenario):
+        return 0.0
+    ensembles = 1 + len(forced_paths(scenario))
+    return check_cost(f"validating {scenario.id}", scenario, constants, runs * ensembles,
+                      allow_large, engine, f"{runs:,} runs x {ensembles} ensembles", how)

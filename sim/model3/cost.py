@@ -92,20 +92,6 @@ def check_cost(what: str, scenario: Scenario, constants: Constants, runs: int,
     return work
 
 
-def check_validation(scenario: Scenario, constants: Constants, runs: int,
-                     allow_large: bool = False, engine: str = "vector", how: str = HOW) -> float:
-    """A scenario's validation: its runs on its own path and on each recorded path (the
-    forced paths), within the cost limit, checked before the first of them runs; 0 for a
-    scenario with nothing recorded."""
-    from sim.experiments.validate import forced_paths, recorded_decisions
-
-    if not recorded_decisions(scenario):
-        return 0.0
-    ensembles = 1 + len(forced_paths(scenario))
-    return check_cost(f"validating {scenario.id}", scenario, constants, runs * ensembles,
-                      allow_large, engine, f"{runs:,} runs x {ensembles} ensembles", how)
-
-
 def _per_member_text(units: float) -> str:
     return f"{units:,.0f}" if units < 1e9 else f"{units:.2g}"
 
