@@ -323,7 +323,7 @@ def counterfactual(loaded: LoadedOverlay, constants: Constants | str | None, see
                    runs: int) -> CounterfactualResult:
     """The base beside its overlaid copy on common random numbers, with the attribution of
     each decision by actor (:func:`sim.experiments.whatif.compare`)."""
-    from sim.orchestrator import constants as resolve_constants
+    from sim.model3.loading import constants as resolve_constants
 
     return CounterfactualResult(loaded, compare(loaded.base, loaded.change,
                                                 resolve_constants(constants), seed, runs,

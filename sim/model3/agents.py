@@ -14,14 +14,17 @@ from datetime import timedelta
 import mesa
 import numpy as np
 
-from sim.model3 import philox
+from sim import validation
+from sim.defaults import DEFAULT_SEED
 from sim.model.scenario import as_aware
 from sim.model3 import kernel as K
+from sim.model3 import philox
 from sim.model3.compiled import ensure_compiled
 from sim.model3.constants import Constants, kernel_constants
+from sim.model3.loading import ScenarioLike, load
+from sim.model3.loading import constants as resolve_constants
 from sim.model3.plan import build_plan, drawn_quantities
 from sim.model3.scenario import Scenario
-from sim.orchestrator import DEFAULT_SEED, ScenarioLike
 
 
 
@@ -163,11 +166,9 @@ def _arguments(scenario: ScenarioLike, constants: Constants | str | None, seed: 
                run: int) -> tuple[Scenario, Constants, int, int]:
     """The constructor's arguments as the commands check theirs (a name or file loaded and
     validated; a seed or run number out of range refused in one sentence)."""
-    from sim import orchestrator, validation
-
     if not isinstance(scenario, Scenario):
-        scenario = orchestrator.load(scenario).scenario
-    return (scenario, orchestrator.constants(constants), validation.seed(seed),
+        scenario = load(scenario).scenario
+    return (scenario, resolve_constants(constants), validation.seed(seed),
             validation.whole_number("run", run, 0, validation.MAX_RUNS - 1))
 
 
