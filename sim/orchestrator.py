@@ -19,6 +19,7 @@ from sim.model3.constants import Constants
 from sim.model3.loading import (  # noqa: F401 (naming and loading, as the faces call them)
     MIGRATION, ScenarioLike, UnknownScenario, constants, episode_names, load, scenario_file)
 from sim.model3.scenario import Scenario
+from sim.outputs.results import RunResult
 from sim.paths import LIBRARY, library_scenarios
 from sim.validation import InvalidArgument
 
@@ -41,37 +42,6 @@ def ensemble(scenario: Scenario, consts: Constants, seed: int, runs: int,
 
 
 # -- run ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class RunResult:
-    """An ensemble's outcome shares and timing (``tally``: anything with ``summary(decision)``);
-    the whole ensemble too when it was kept in memory (not when streamed to ``out``)."""
-
-    scenario: Scenario
-    tally: Any
-    seed: int
-    runs: int
-    engine: str
-    seconds: float
-    ensemble: Ensemble | None = None
-    written: list[str] = field(default_factory=list)
-    out: str | None = None
-    replaced_note: str | None = None
-
-    def frame(self):
-        """One row per run and decision (pandas)."""
-        import pandas as pd
-
-        if self.ensemble is None:
-            raise InvalidArgument(f"the runs were streamed to {self.out}; read runs.csv there")
-        return pd.DataFrame(self.ensemble.rows)
-
-    def text(self) -> str:
-        from sim.outputs.tables import outcome_table
-
-        return (f"{outcome_table(self.scenario, self.tally)}\n\n{self.runs} runs, "
-                f"seed {self.seed}, {self.engine} engine, {self.seconds:.1f} s")
 
 
 def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = DEFAULT_SEED,

@@ -15,7 +15,8 @@ import math
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
@@ -29,7 +30,44 @@ from sim.outputs.output_folder import (  # noqa: F401 - package_version, _swap_i
     write_error,
     write_manifest,
 )
+from sim.model3.scenario import Scenario
 from sim.model3.summary import RUN_COLUMNS
+from sim.validation import InvalidArgument
+
+if TYPE_CHECKING:
+    from sim.model3.engine import Ensemble
+
+
+
+@dataclass
+class RunResult:
+    """An ensemble's outcome shares and timing (``tally``: anything with ``summary(decision)``);
+    the whole ensemble too when it was kept in memory (not when streamed to ``out``)."""
+
+    scenario: Scenario
+    tally: Any
+    seed: int
+    runs: int
+    engine: str
+    seconds: float
+    ensemble: Ensemble | None = None
+    written: list[str] = field(default_factory=list)
+    out: str | None = None
+    replaced_note: str | None = None
+
+    def frame(self):
+        """One row per run and decision (pandas)."""
+        import pandas as pd
+
+        if self.ensemble is None:
+            raise InvalidArgument(f"the runs were streamed to {self.out}; read runs.csv there")
+        return pd.DataFrame(self.ensemble.rows)
+
+    def text(self) -> str:
+        from sim.outputs.tables import outcome_table
+
+        return (f"{outcome_table(self.scenario, self.tally)}\n\n{self.runs} runs, "
+                f"seed {self.seed}, {self.engine} engine, {self.seconds:.1f} s")
 
 
 def _cell(value: Any) -> str:
@@ -204,7 +242,6 @@ def write_run(loaded, constants, *, seed: int, runs: int, engine: str, out: str,
     from sim.model3.summary import Tally
     from sim.model3.engine import ensemble_chunks
     from sim.model3.plan import drawn_quantities
-    from sim.orchestrator import RunResult
     from sim.signals import Stopped, Terminated
 
     scenario = loaded.scenario.without_record()
