@@ -24,9 +24,9 @@ SCENARIO = ROOT / "library" / "gsomia_2019" / "scenario.yaml"
 MODEL3_CHILD = r"""
 import json, sys, time
 import numpy as np
-from sim.model3.constants import load_constants
-from sim.model3.engine import Engine
-from sim.model3.scenario import load_scenario
+from sim.model.constants import load_constants
+from sim.model.engine import Engine
+from sim.model.scenario import load_scenario
 members, chunk = int(sys.argv[1]), int(sys.argv[2])
 scenario = load_scenario(sys.argv[3], verify_quotes=False).scenario.without_record()
 engine = Engine(scenario, load_constants())
@@ -68,9 +68,9 @@ def library_calibration_wall(quick: bool) -> float:
 def model3_engine_ratio(members: int) -> tuple[float, float, float]:
     """Model 3: members per second of the compiled engine over the Mesa agents."""
     import numpy as np
-    from sim.model3.constants import load_constants
-    from sim.model3.engine import Engine, run_agents
-    from sim.model3.scenario import load_scenario
+    from sim.model.constants import load_constants
+    from sim.model.engine import Engine, run_agents
+    from sim.model.scenario import load_scenario
 
     scenario = load_scenario(MODEL3_SCENARIO, verify_quotes=False).scenario.without_record()
     constants = load_constants()

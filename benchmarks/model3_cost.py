@@ -3,9 +3,9 @@
     python benchmarks/model3_cost.py            # every library scenario, 20,000 members each
     python benchmarks/model3_cost.py --quick    # 2,000 members, 10 on the agents
 
-For each scenario: the estimated units per member (sim.model3.cost), the compiled engine's
+For each scenario: the estimated units per member (sim.model.cost), the compiled engine's
 and the Mesa agents' time per member on one thread, and so nanoseconds per unit. The figures
-behind sim/model3/cost.py's note; measurements, not assertions.
+behind sim/model/cost.py's note; measurements, not assertions.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ def main() -> None:
     args = parser.parse_args()
     members, agents = (2000, 10) if args.quick else (20000, 30)
 
-    from sim.model3.constants import load_constants
-    from sim.model3.engine import Engine, run_agents
-    from sim.model3.scenario import load_scenario
+    from sim.model.constants import load_constants
+    from sim.model.engine import Engine, run_agents
+    from sim.model.scenario import load_scenario
     from sim.paths import library_scenarios
 
     constants = load_constants()

@@ -1,9 +1,10 @@
 """diplosim: an agent-based simulator of diplomatic decisions, on Mesa.
 
-Layers: ``model`` (scenario format, roles, compiled step rules, Mesa agents and model),
-``engine`` (ensemble drivers), ``experiments`` (validate, sweep, sensitivity, discovery,
-calibration, counterfactuals), ``outputs`` (tables, folders, traces, reports); ``cli`` and
-``app`` are thin layers over them.
+Layers, from the ground up: ``formats`` (what every file format shares), ``model`` (the
+scenario format, the compiled rules, the Mesa agents and model, the ensemble engine),
+``experiments`` (validate, sweep, sensitivity, discovery, calibration, counterfactuals),
+``outputs`` (tables, folders, reports), ``orchestrator`` (every experiment's one entry); the
+faces ``cli`` (with ``commands``), ``api`` and ``app`` only parse or draw and call it.
 
 The Python API (:mod:`sim.api`) is available from the package itself: ``sim.load``,
 ``sim.run``, ``sim.validate``, ``sim.counterfactual``, ``sim.sweep``, ``sim.sensitivity`` and

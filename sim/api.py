@@ -44,7 +44,7 @@ def load(scenario: ScenarioLike):
 
 
 def _scenario_arg(value: Any, name: str = "scenario") -> Any:
-    from sim.model3.scenario import LoadedScenario, Scenario
+    from sim.model.scenario import LoadedScenario, Scenario
 
     if isinstance(value, (Scenario, LoadedScenario)):
         return value
@@ -55,7 +55,7 @@ def _scenario_arg(value: Any, name: str = "scenario") -> Any:
 
 
 def _constants_arg(value: Any) -> Any:
-    from sim.model3.constants import Constants
+    from sim.model.constants import Constants
 
     if value is None or isinstance(value, Constants):
         return value
@@ -99,7 +99,7 @@ def runs_frame(scenario, rows: Sequence[Mapping[str, Any]], runs: int) -> pd.Dat
     """Tidy rows (one per run and decision) as one row per run, typed."""
     import pandas as pd
 
-    from sim.model.scenario import as_aware
+    from sim.formats.common import as_aware
 
     timezone = as_aware(scenario.clock.start).tzinfo
     by_decision: dict[str, list[Mapping[str, Any]]] = {d.id: [] for d in scenario.decisions}

@@ -14,7 +14,7 @@ it fixes the number; "back to as sourced" releases it. The numbers are
 :func:`sim.experiments.teaching.comparison`, the call ``diplosim counterfactual`` makes; the
 page shows the overlay that asks the same, to run from the command line.
 
-Mesa's model (:class:`sim.model3.agents.DiplomacyModel3`) carries the run, one moment per
+Mesa's model (:class:`sim.model.agents.DiplomacyModel`) carries the run, one moment per
 ``step()``; the controls are the page's own (Mesa 3.3's ModelController leaves ▶ greyed as
 '❚❚' once a run ends). Served by ``diplosim app`` (:mod:`sim.serve`: this machine only).
 """
@@ -35,7 +35,7 @@ with warnings.catch_warnings():
 from sim.experiments import teaching as T
 from sim.experiments.teaching import ReadyWhatIf, ShareRow, SliderSpec, TracedRun
 from sim.experiments.whatif import Change
-from sim.model3 import kernel as K
+from sim.model import kernel as K
 from sim.validation import InvalidArgument
 
 PLAY_INTERVAL_S = 0.35  # between moments while ▶ plays: slow enough to read

@@ -25,7 +25,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with control codes escaped in what its errors quote (an unknown argument)."""
 
     def error(self, message: str):
-        from sim.model.yamlmap import printable
+        from sim.formats.yamlmap import printable
 
         super().error(printable(message))
 
@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _guarded(action, signals) -> int:
-    from sim.model.scenario import ScenarioError
-    from sim.model.yamlmap import printable
+    from sim.formats.common import ScenarioError
+    from sim.formats.yamlmap import printable
     from sim.signals import Stopped, Terminated
     from sim.validation import InvalidArgument
 

@@ -10,7 +10,7 @@ MAX_SAMPLES = 1_000_000  # N of a sweep design or of Saltelli's scheme
 MAX_LEVELS = 1000  # grid points per axis, Morris levels
 MAX_POINTS = 1_000_000  # points of one sweep design (its memory), whatever the method
 MAX_POINTS_DISCOVER = 100_000  # points of one PRIM discovery (its table stays in memory)
-# Estimated work refused without --allow-large (sim.model3.cost: about 10 to 130 ns a unit on
+# Estimated work refused without --allow-large (sim.model.cost: about 10 to 130 ns a unit on
 # the compiled engine, so minutes to tens of minutes of one core).
 MAX_WORK = 10**10
 

@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from sim.defaults import DEFAULT_SEED, ENGINES
-from sim.model3.constants import Constants
-from sim.model3.loading import (  # noqa: F401 (naming and loading, as the faces call them)
+from sim.model.constants import Constants
+from sim.model.loading import (  # noqa: F401 (naming and loading, as the faces call them)
     MIGRATION, ScenarioLike, UnknownScenario, constants, episode_names, load, scenario_file)
-from sim.model3.scenario import Scenario
+from sim.model.scenario import Scenario
 from sim.outputs.results import RunResult
 from sim.paths import LIBRARY, library_scenarios
 from sim.validation import InvalidArgument
 
 if TYPE_CHECKING:
-    from sim.model3.engine import Ensemble
+    from sim.model.engine import Ensemble
 Progress = Callable[[int], None]
 
 
@@ -33,7 +33,7 @@ def ensemble(scenario: Scenario, consts: Constants, seed: int, runs: int,
              allow_large: bool = False) -> Ensemble:
     """The one place the engine is chosen: the compiled ensemble, or one Mesa model per run
     (``agents``; proven equal member by member by the test suite)."""
-    from sim.model3.engine import run_ensemble
+    from sim.model.engine import run_ensemble
 
     if engine not in ENGINES:
         raise InvalidArgument(f"engine must be one of {list(ENGINES)}, got {engine!r}")
@@ -65,7 +65,7 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = DEFAULT_SEED,
 def story(scenario: ScenarioLike, *, seed: int = DEFAULT_SEED, run_number: int = 0,
           consts: Constants | str | None = None, sources: str | None = None) -> list[str]:
     """One run told moment by moment (the Mesa agents)."""
-    from sim.model3.engine import story as tell
+    from sim.model.engine import story as tell
 
     return tell(load(scenario, sources).scenario.without_record(), constants(consts), seed,
                 run_number)
@@ -120,7 +120,7 @@ def validate(scenarios: Sequence[ScenarioLike] | None = None, *, runs: int = 200
     took and, for a decision that follows another, on the forced path where the earlier one
     went as recorded; beside the reference forecasters from the same inputs."""
     from sim.experiments.validate import check_validation, forced_paths, recorded_decisions, score
-    from sim.model3.forecasters import reference_forecasts
+    from sim.model.forecasters import reference_forecasts
 
     given = list(scenarios) if scenarios is not None else [str(p) for p in library_scenarios()]
     loaded_all = [load(s, sources) for s in given]  # every file is checked before any run
@@ -186,7 +186,7 @@ def whatif(scenario: ScenarioLike, *, set: dict[str, float] | None = None,  # no
     both ask."""
     from sim.experiments.whatif import Change, ChangeError, compare
 
-    from sim.model3.cost import check_cost
+    from sim.model.cost import check_cost
 
     sc, c = load(scenario, sources).scenario.without_record(), constants(consts)
     check_cost("this comparison", sc, c, 2 * runs, allow_large,
@@ -205,7 +205,7 @@ def counterfactual(overlay: Any, *, runs: int = 2000, seed: int = DEFAULT_SEED,
     common random numbers, with each decision's attribution by actor."""
     from sim.experiments.counterfactual import LoadedOverlay, counterfactual as compare_overlay
     from sim.experiments.counterfactual import load_overlay
-    from sim.model3.cost import check_cost
+    from sim.model.cost import check_cost
 
     loaded = overlay if isinstance(overlay, LoadedOverlay) else load_overlay(overlay, sources)
     c = constants(consts)

@@ -8,7 +8,7 @@ loaders locate it at the key and line, and the API raises it as :class:`InvalidA
 ``ValueError``; :class:`WrongType`, for an argument of the wrong type, is a ``TypeError``
 too). The pydantic types at the end run the same checks inside the file schemas.
 
-Cost is bounded before any work starts: :mod:`sim.model3.cost` refuses an estimate above
+Cost is bounded before any work starts: :mod:`sim.model.cost` refuses an estimate above
 :data:`MAX_WORK` (as :class:`TooLarge`) unless the caller allows large jobs
 (``--allow-large``, ``allow_large=True``).
 """

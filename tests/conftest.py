@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.model.scenario import find_sources_root
-from sim.model3.constants import load_constants
-from sim.model3.scenario import load_scenario
+from sim.formats.common import find_sources_root
+from sim.model.constants import load_constants
+from sim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "library"

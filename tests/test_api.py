@@ -14,10 +14,10 @@ import pytest
 import sim
 from sim import orchestrator
 from sim.experiments.validate import score
-from sim.model.scenario import as_aware
-from sim.model3.engine import run_ensemble
-from sim.model3.forecasters import reference_forecasts
-from sim.model3.scenario import ScenarioError
+from sim.formats.common import as_aware
+from sim.model.engine import run_ensemble
+from sim.model.forecasters import reference_forecasts
+from sim.model.scenario import ScenarioError
 from tests.conftest import SCENARIO_2012, SCENARIO_2019
 
 NOT_REACHED = "not_reached"

@@ -16,9 +16,9 @@ import yaml
 import sim.app as page
 from sim.experiments import teaching as T
 from sim.experiments.whatif import Change, compare
-from sim.model3.constants import load_constants
-from sim.model3.plan import drawn_quantities
-from sim.model3.scenario import load_scenario
+from sim.model.constants import load_constants
+from sim.model.plan import drawn_quantities
+from sim.model.scenario import load_scenario
 from sim.paths import LIBRARY, library_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,8 +14,8 @@ import pytest
 from sim.commands import counterfactual as command
 from sim.experiments.counterfactual import counterfactual, load_overlay, overlays
 from sim.experiments.whatif import Change
-from sim.model.scenario import ScenarioError, WrongKind
-from sim.model3.constants import load_constants
+from sim.formats.common import ScenarioError, WrongKind
+from sim.model.constants import load_constants
 from sim.paths import LIBRARY
 from sim.validation import InvalidArgument
 from tests.conftest import ROOT, needs_sources

@@ -12,8 +12,8 @@ from sim import orchestrator
 from sim.experiments.ema import ema_model, ema_name
 from sim.experiments.inputs import model_inputs
 from sim.experiments.whatif import Change, compare
-from sim.model3.constants import PRIORS
-from sim.model3.plan import drawn_quantities
+from sim.model.constants import PRIORS
+from sim.model.plan import drawn_quantities
 
 
 @pytest.fixture(scope="module")

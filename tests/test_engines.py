@@ -1,4 +1,4 @@
-"""Model 3's compiled ensemble is the same model as its Mesa agents (DiplomacyModel3): for every
+"""Model 3's compiled ensemble is the same model as its Mesa agents (DiplomacyModel): for every
 member fed the same seed and run number, the same drawn stakes, the same option, status,
 moment, default flag and window of every decision, on every library episode and on scenarios
 drawn around the diplosim/3 schema."""
@@ -15,9 +15,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model3.agents import DiplomacyModel3
-from sim.model3.engine import Engine
-from sim.model3.scenario import load_scenario
+from sim.model.agents import DiplomacyModel
+from sim.model.engine import Engine
+from sim.model.scenario import load_scenario
 from sim.paths import library_scenarios
 from tests.conftest import SCENARIO_2019
 
@@ -30,7 +30,7 @@ def _compare(scenario, constants, seed: int, members: int) -> None:
     values = engine.values(seed, runs)
     compiled = engine.run(seed, runs)
     for run in range(members):
-        model = DiplomacyModel3(scenario, constants, seed, run)
+        model = DiplomacyModel(scenario, constants, seed, run)
         np.testing.assert_array_equal(model.member.values, values[run])
         while model.running:
             model.step()

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
-from sim.model3.constants import load_constants
-from sim.model3.scenario import ScenarioError, load_scenario
+from sim.model.constants import load_constants
+from sim.model.scenario import ScenarioError, load_scenario
 from tests.conftest import SCENARIO_2019, SOURCES, needs_sources
 
 VALID = SCENARIO_2019.read_text(encoding="utf-8")

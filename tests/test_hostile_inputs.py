@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.model.yamlmap import load_with_lines
+from sim.formats.yamlmap import load_with_lines
 from tests.conftest import ROOT, SCENARIO_2019, SOURCES, needs_sources
 
 VALID = SCENARIO_2019.read_text(encoding="utf-8")

@@ -365,8 +365,8 @@ def test_a_port_in_use_is_one_error_line():
 
 def test_stepping_ten_steps_past_the_clock_is_a_no_op():
     script = (
-        "from sim.model3.agents import DiplomacyModel3\n"
-        "m = DiplomacyModel3('gsomia_2019', seed=1)\n"
+        "from sim.model.agents import DiplomacyModel\n"
+        "m = DiplomacyModel('gsomia_2019', seed=1)\n"
         "while m.running:\n"
         "    m.step()\n"
         "done = (m.outcomes(), m.member.status.tolist(), len(m.story))\n"

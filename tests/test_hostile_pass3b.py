@@ -22,7 +22,7 @@ import yaml
 
 import sim.api as sim
 from sim.cli import main
-from sim.model.scenario import ScenarioError
+from sim.formats.common import ScenarioError
 from tests.conftest import ROOT, SCENARIO_2016, SCENARIO_2019
 
 CONSTANTS = ROOT / "calibration" / "constants3.yaml"
@@ -204,13 +204,13 @@ def test_a_seed_of_one_and_a_half_is_refused():
 
 @pytest.mark.parametrize("build", ["run", "model"])
 def test_a_seed_of_2_64_is_refused(build):
-    from sim.model3.agents import DiplomacyModel3
+    from sim.model.agents import DiplomacyModel
 
     with pytest.raises(ValueError) as exc:
         if build == "run":
             sim.run("gsomia_2019", runs=2, seed=2**64)
         else:
-            DiplomacyModel3("gsomia_2019", seed=2**64)
+            DiplomacyModel("gsomia_2019", seed=2**64)
     _plain_sentence(exc, "seed", "2**63-1")
 
 
@@ -254,10 +254,10 @@ def test_sensitivity_refuses_zero_samples():
 
 
 def test_a_model_takes_its_constants_as_a_file(constants):
-    from sim.model3.agents import DiplomacyModel3
+    from sim.model.agents import DiplomacyModel
 
-    from_file = DiplomacyModel3("gsomia_2019", constants=str(CONSTANTS), seed=3)
-    from_object = DiplomacyModel3("gsomia_2019", constants=constants, seed=3)
+    from_file = DiplomacyModel("gsomia_2019", constants=str(CONSTANTS), seed=3)
+    from_object = DiplomacyModel("gsomia_2019", constants=constants, seed=3)
     assert from_file.constants == from_object.constants
     while from_file.running:
         from_file.step()

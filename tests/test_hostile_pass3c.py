@@ -23,10 +23,10 @@ import yaml
 
 from sim import validation
 from sim.experiments.validate import check_validation
-from sim.model3 import compiled, cost
-from sim.model3.constants import load_constants
-from sim.model3.engine import Engine, ensemble_chunks, run_agents, run_ensemble
-from sim.model3.scenario import Scenario, _cross_check, load_scenario
+from sim.model import compiled, cost
+from sim.model.constants import load_constants
+from sim.model.engine import Engine, ensemble_chunks, run_agents, run_ensemble
+from sim.model.scenario import Scenario, _cross_check, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 GSOMIA_2019 = ROOT / "library" / "gsomia_2019" / "scenario.yaml"
@@ -402,9 +402,9 @@ def check_engine_and_agents(scenario: Scenario, constants, seed: int, runs: int)
     """Every member ends resolved or not reached, with an option of its decision; shares over
     all runs sum to 1 per decision; the Mesa driver gives each member's very outcomes; a step
     after the end changes nothing."""
-    from sim.model3 import kernel as K
-    from sim.model3.agents import DiplomacyModel3
-    from sim.model3.engine import Ensemble
+    from sim.model import kernel as K
+    from sim.model.agents import DiplomacyModel
+    from sim.model.engine import Ensemble
 
     out = Engine(scenario, constants).run(seed, np.arange(runs))
     for i, d in enumerate(scenario.decisions):
@@ -417,7 +417,7 @@ def check_engine_and_agents(scenario: Scenario, constants, seed: int, runs: int)
         if summary.reached:
             assert sum(summary.shares.values()) == pytest.approx(1.0, abs=1e-12)
     for run in range(min(runs, AGENT_RUNS)):
-        model = DiplomacyModel3(scenario, constants, seed, run)
+        model = DiplomacyModel(scenario, constants, seed, run)
         for _ in range(MOST_STEPS):
             if not model.running:
                 break
@@ -468,7 +468,7 @@ def fuzz_main() -> None:
     from hypothesis import strategies as st
 
     from sim.experiments.whatif import allowed_bounds
-    from sim.model3.plan import drawn_quantities
+    from sim.model.plan import drawn_quantities
 
     constants = load_constants()
     scenarios = st.composite(lambda draw: validated(scenario_data(draw, st)))()
@@ -507,7 +507,7 @@ def fuzz_main() -> None:
     engine_and_agents()
     whatif()
     threads()
-    print(f"fuzz: {tried['engine']} scenarios through Engine.run and DiplomacyModel3, "
+    print(f"fuzz: {tried['engine']} scenarios through Engine.run and DiplomacyModel, "
           f"{tried['whatif']} through whatif.compare, {tried['threads']} split over two "
           f"threads, {time.perf_counter() - started:.1f} s")
 
@@ -577,7 +577,7 @@ def test_a_signal_during_the_first_compile_stops_at_once(tmp_path, command, sign
 
 def test_the_first_run_says_it_is_compiling(tmp_path, constants):
     """One line on stderr with a cold cache, none with --quiet, none once compiled."""
-    script = ("import sys; from sim.model3.compiled import compile_notice, is_cold; "
+    script = ("import sys; from sim.model.compiled import compile_notice, is_cold; "
               "print(is_cold()); compile_notice(quiet='quiet' in sys.argv)")
     for quiet, printed in ((False, True), (True, False)):
         done = subprocess.run([sys.executable, "-c", script, *(["quiet"] if quiet else [])],

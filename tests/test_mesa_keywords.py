@@ -1,4 +1,4 @@
-"""Mesa-style construction of Model 3's agents: ``DiplomacyModel3(scenario="gsomia_2019",
+"""Mesa-style construction of Model 3's agents: ``DiplomacyModel(scenario="gsomia_2019",
 seed=..., run=...)``, as ``mesa.batch_run`` and SolaraViz build models; the model so built is
 the ensemble's member of that seed and run."""
 
@@ -10,8 +10,8 @@ import mesa
 import numpy as np
 import pytest
 
-from sim.model3.agents import DiplomacyModel3
-from sim.model3.engine import Engine, story
+from sim.model.agents import DiplomacyModel
+from sim.model.engine import Engine, story
 from tests.conftest import ROOT, SCENARIO_2019
 
 DECISIONS = ("termination_notice", "japan_talks", "termination_takes_effect")
@@ -19,7 +19,7 @@ DECISIONS = ("termination_notice", "japan_talks", "termination_takes_effect")
 
 def test_batch_run_builds_the_model_and_collects_each_outcome(scenario_2019, constants):
     results = mesa.batch_run(
-        DiplomacyModel3,
+        DiplomacyModel,
         parameters={"scenario": "gsomia_2019", "seed": [1, 2], "run": range(6)},
         display_progress=False,
     )
@@ -44,9 +44,9 @@ def test_batch_run_builds_the_model_and_collects_each_outcome(scenario_2019, con
 
 def test_keywords_build_the_ensemble_member(scenario_2019, constants):
     """Same (seed, run) -> the engine's member: the same drawn values and the same outcome."""
-    positional = DiplomacyModel3(scenario_2019, constants, 5, 3)
+    positional = DiplomacyModel(scenario_2019, constants, 5, 3)
     for scenario in ("gsomia_2019", SCENARIO_2019, str(SCENARIO_2019), scenario_2019):
-        keyword = DiplomacyModel3(scenario=scenario, seed=5, run=3)
+        keyword = DiplomacyModel(scenario=scenario, seed=5, run=3)
         np.testing.assert_array_equal(keyword.member.values, positional.member.values)
         assert keyword.scenario.recorded_outcome == {}  # never the record
     while positional.running:
@@ -60,9 +60,9 @@ def test_keywords_build_the_ensemble_member(scenario_2019, constants):
 
 def test_the_constants_as_an_object_or_a_file(constants):
     as_set = ROOT / "calibration" / "constants3_as_set.yaml"
-    from_file = DiplomacyModel3("gsomia_2019", constants=str(as_set), seed=3)
-    fitted = DiplomacyModel3("gsomia_2019", constants=constants, seed=3)
-    default = DiplomacyModel3("gsomia_2019", seed=3)
+    from_file = DiplomacyModel("gsomia_2019", constants=str(as_set), seed=3)
+    fitted = DiplomacyModel("gsomia_2019", constants=constants, seed=3)
+    default = DiplomacyModel("gsomia_2019", seed=3)
     assert default.constants == fitted.constants == constants
     assert from_file.constants != constants
 
@@ -76,12 +76,12 @@ def test_the_constants_as_an_object_or_a_file(constants):
 ])
 def test_bad_keywords_are_one_plain_sentence(keywords, words):
     with pytest.raises(ValueError) as caught:
-        DiplomacyModel3(**{"scenario": "gsomia_2019", **keywords})
+        DiplomacyModel(**{"scenario": "gsomia_2019", **keywords})
     assert words in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_the_keyword_model_tells_the_story_of_its_run(scenario_2019, constants):
-    model = DiplomacyModel3(scenario="gsomia_2019", seed=8, run=2)
+    model = DiplomacyModel(scenario="gsomia_2019", seed=8, run=2)
     while model.running:
         model.step()
     told = story(scenario_2019, constants, 8, 2)
@@ -96,8 +96,8 @@ def test_solara_viz_accepts_the_keywords():
     from mesa.visualization.solara_viz import _check_model_params
 
     params = {"scenario": "gsomia_2019", "seed": 3, "run": 1}
-    _check_model_params(DiplomacyModel3.__init__, params)
-    model = DiplomacyModel3(**params)
+    _check_model_params(DiplomacyModel.__init__, params)
+    model = DiplomacyModel(**params)
     model.step()
     assert model.steps == 1 and model.running
     while model.running:

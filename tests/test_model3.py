@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.model.scenario import ScenarioError
-from sim.model3.agents import DiplomacyModel3
-from sim.model3.constants import load_constants
-from sim.model3.engine import Engine, run_ensemble
-from sim.model3.forecasters import reference_forecasts
-from sim.model3.scenario import load_scenario
+from sim.formats.common import ScenarioError
+from sim.model.agents import DiplomacyModel
+from sim.model.constants import load_constants
+from sim.model.engine import Engine, run_ensemble
+from sim.model.forecasters import reference_forecasts
+from sim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY_GSOMIA = [ROOT / "library" / f"gsomia_{year}" / "scenario.yaml" for year in (2012, 2016, 2019)]
@@ -169,7 +169,7 @@ def test_both_drivers_agree_member_by_member(path, constants):
     scenario = load_scenario(path, verify_quotes=False).scenario
     compiled = Engine(scenario, constants).run(20190822, np.arange(150))
     for run in range(150):
-        model = DiplomacyModel3(scenario, constants, 20190822, run)
+        model = DiplomacyModel(scenario, constants, 20190822, run)
         steps = 0
         while model.running:
             model.step()

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.model3.summary import wilson_interval
-from sim.model3.scenario import load_scenario
+from sim.model.summary import wilson_interval
+from sim.model.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019
 
 mpimg = pytest.importorskip("matplotlib.image")

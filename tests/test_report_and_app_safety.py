@@ -422,17 +422,17 @@ def test_sigterm_to_diplosim_app_leaves_nothing_listening():
 
 
 def test_an_agent_run_frees_its_model(scenario_2019, constants):
-    from sim.model3.agents import DiplomacyModel3
-    from sim.model3.engine import run_ensemble
+    from sim.model.agents import DiplomacyModel
+    from sim.model.engine import run_ensemble
 
-    model = DiplomacyModel3(scenario_2019, constants, 1, 0)
+    model = DiplomacyModel(scenario_2019, constants, 1, 0)
     while model.running:
         model.step()
     ref = weakref.ref(model)
     del model
     gc.collect()
     assert ref() is None, "something keeps a finished model alive"
-    before = sum(isinstance(o, DiplomacyModel3) for o in gc.get_objects())
+    before = sum(isinstance(o, DiplomacyModel) for o in gc.get_objects())
     run_ensemble(scenario_2019, constants, 1, 20, engine="agents")
     gc.collect()
-    assert sum(isinstance(o, DiplomacyModel3) for o in gc.get_objects()) == before
+    assert sum(isinstance(o, DiplomacyModel) for o in gc.get_objects()) == before

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.model3 import philox
-from sim.model3.engine import Engine, ensemble_chunks, run_agents, run_ensemble
-from sim.model3.scenario import load_scenario
+from sim.model import philox
+from sim.model.engine import Engine, ensemble_chunks, run_agents, run_ensemble
+from sim.model.scenario import load_scenario
 from tests.conftest import SCENARIO_2019
 
 
@@ -125,8 +125,8 @@ def test_seed_outside_the_key_space_is_refused():
 
 def test_calibration_is_reproducible_and_stays_in_the_prior(scenario_2012, scenario_2019):
     from sim.experiments.calibrate import calibrate, report
-    from sim.model3.constants import PRIORS
-    from sim.model3.constants import load_constants
+    from sim.model.constants import PRIORS
+    from sim.model.constants import load_constants
     from tests.conftest import ROOT
 
     as_set = load_constants(ROOT / "calibration" / "constants3_as_set.yaml")

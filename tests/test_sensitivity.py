@@ -12,7 +12,7 @@ import pytest
 from sim import orchestrator
 from sim.cli import main
 from sim.experiments.sensitivity import sensitivity, sobol_indices
-from sim.model.scenario import as_aware
+from sim.formats.common import as_aware
 from sim.validation import InvalidArgument, TooLarge
 
 

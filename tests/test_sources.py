@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.model.scenario import normalise_text, read_source_text
-from sim.model3.scenario import FIELDS, load_scenario
+from sim.formats.common import normalise_text, read_source_text
+from sim.model.scenario import FIELDS, load_scenario
 from sim.paths import library_scenarios
 from tests.conftest import SOURCES, needs_sources
 

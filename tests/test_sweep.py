@@ -21,7 +21,7 @@ from sim.cli import main  # noqa: E402
 from sim.experiments.sweep import (  # noqa: E402
     SweepRunner, design_points, load_spec, sweep,
 )
-from sim.model.scenario import ScenarioError  # noqa: E402
+from sim.formats.common import ScenarioError  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
 LIBRARY_2019 = ROOT / "library" / "gsomia_2019" / "scenario.yaml"

@@ -14,7 +14,7 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     from sim import orchestrator
 
-    from sim.model.yamlmap import printable
+    from sim.formats.yamlmap import printable
 
     for name in args.scenarios:
         shown = printable(name)
@@ -37,8 +37,8 @@ def main(args) -> int:
 
 def _is_overlay(path: str) -> bool:
     """Does the file declare an overlay format? (Anything unreadable is left to the loader.)"""
-    from sim.model.scenario import ScenarioError, read_text_file
-    from sim.model.yamlmap import YamlError, load_with_lines
+    from sim.formats.common import ScenarioError, read_text_file
+    from sim.formats.yamlmap import YamlError, load_with_lines
 
     try:
         data, _ = load_with_lines(read_text_file(path)[0])

@@ -33,7 +33,7 @@ def whole_number(low: int, high: int):
 
 def say(kind: str, message: str, file=None) -> None:
     """One line on stderr, ``diplosim: error: ...`` (or note, warning), control codes escaped."""
-    from sim.model.yamlmap import printable
+    from sim.formats.yamlmap import printable
 
     print(f"diplosim: {kind}: {printable(message)}", file=file or sys.stderr)
 
@@ -110,7 +110,7 @@ def compile_notice(args) -> None:
     if getattr(args, "quiet", False):
         return
     try:
-        from sim.model3.compiled import cache_is_cold
+        from sim.model.compiled import cache_is_cold
     except ImportError:
         return
     if cache_is_cold():

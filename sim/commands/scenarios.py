@@ -10,8 +10,8 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    from sim.model.scenario import ScenarioError
-    from sim.model3.scenario import load_scenario
+    from sim.formats.common import ScenarioError
+    from sim.model.scenario import load_scenario
     from sim.paths import IN_CHECKOUT, LIBRARY, library_scenarios
 
     rows = []

@@ -13,7 +13,7 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    from sim.model3.scenario import json_schema
+    from sim.model.scenario import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.out is not None:

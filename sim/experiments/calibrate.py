@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.experiments.validate import brier, log_score
-from sim.model3.constants import PRIORS, Constants
-from sim.model3.engine import Engine
-from sim.model3.forecasters import REFERENCE_FORECASTERS, reference_forecasts
-from sim.model3.scenario import Scenario
+from sim.model.constants import PRIORS, Constants
+from sim.model.engine import Engine
+from sim.model.forecasters import REFERENCE_FORECASTERS, reference_forecasts
+from sim.model.scenario import Scenario
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 An overlay names a ``diplosim/3`` base scenario (a library episode's folder name, or a path
 relative to the overlay), asks a question in words, and says how it becomes a change: drawn
-quantities fixed at values (the keys of :func:`sim.model3.plan.drawn_quantities`), events
+quantities fixed at values (the keys of :func:`sim.model.plan.drawn_quantities`), events
 removed. It carries no result: :func:`counterfactual` computes one with
 :func:`sim.experiments.whatif.compare` (common random numbers; an empty overlay gives exactly
 zero difference), the call the page and the API make. The shipped overlays live beside their
@@ -22,15 +22,15 @@ from typing import Any, Literal, NamedTuple
 from pydantic import Field, field_validator, model_validator
 
 from sim.experiments.whatif import Change, Comparison, allowed_bounds, compare
-from sim.model.scenario import (
+from sim.formats.common import (
     Identifier, ScenarioError, StrictModel, Text, normalise_text, parse_model, read_source_text,
     read_text_file, UnreadableFile,
 )
-from sim.model.yamlmap import line_for
-from sim.model3.constants import Constants
-from sim.model3.plan import drawn_quantities
-from sim.model3.scenario import FORMAT as SCENARIO_FORMAT
-from sim.model3.scenario import LoadedScenario, Scenario, file_format, load_scenario
+from sim.formats.yamlmap import line_for
+from sim.model.constants import Constants
+from sim.model.plan import drawn_quantities
+from sim.model.scenario import FORMAT as SCENARIO_FORMAT
+from sim.model.scenario import LoadedScenario, Scenario, file_format, load_scenario
 from sim.paths import LIBRARY
 from sim.validation import FileName, InvalidArgument, Number, Quote
 
@@ -323,7 +323,7 @@ def counterfactual(loaded: LoadedOverlay, constants: Constants | str | None, see
                    runs: int) -> CounterfactualResult:
     """The base beside its overlaid copy on common random numbers, with the attribution of
     each decision by actor (:func:`sim.experiments.whatif.compare`)."""
-    from sim.model3.loading import constants as resolve_constants
+    from sim.model.loading import constants as resolve_constants
 
     return CounterfactualResult(loaded, compare(loaded.base, loaded.change,
                                                 resolve_constants(constants), seed, runs,

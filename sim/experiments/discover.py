@@ -30,8 +30,8 @@ import numpy as np
 from sim import validation as check
 from sim.experiments.inputs import Input, PointRunner, check_cost, model_inputs, outputs_of
 from sim.experiments.inputs import unit_to_values
-from sim.model3.constants import Constants
-from sim.model3.scenario import Scenario
+from sim.model.constants import Constants
+from sim.model.scenario import Scenario
 from sim.validation import MAX_MEMBERS
 
 MIN_CUT = 0.1

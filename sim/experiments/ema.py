@@ -4,7 +4,7 @@
 :func:`sim.experiments.inputs.model_inputs`: every ranged drawn quantity of the scenario (each
 stake's position, salience and clout, each effect magnitude; a ``RealParameter`` bounded by its
 sourced range) and, with ``include_constants``, the six constants (a ``RealParameter`` on the
-calibration's prior box, :data:`sim.model3.constants.PRIORS`; EMA's samplers draw it uniformly
+calibration's prior box, :data:`sim.model.constants.PRIORS`; EMA's samplers draw it uniformly
 on that box, where ``sensitivity`` and ``discover`` draw it log-uniformly). Its outcomes, per
 experiment, are each decision's share of ``members`` runs ending in each option and in
 ``not_reached`` (the shares of a decision sum to 1), the runs being 0 .. members - 1 of the
@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.model3.summary import NOT_REACHED
+from sim.model.summary import NOT_REACHED
 from sim.experiments.inputs import PointRunner, model_inputs
-from sim.model3.constants import Constants
-from sim.model3.scenario import Scenario
+from sim.model.constants import Constants
+from sim.model.scenario import Scenario
 
 SEPARATOR = "__"
 

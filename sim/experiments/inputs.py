@@ -2,10 +2,10 @@
 vary, and how a point of those inputs is run.
 
 The inputs are every drawn quantity of a ``diplosim/3`` scenario that has a range
-(:func:`sim.model3.plan.drawn_quantities`: each stake's position, salience and clout, each
+(:func:`sim.model.plan.drawn_quantities`: each stake's position, salience and clout, each
 effect's magnitude, bounded by its sourced range; a quantity given as one value cannot vary and
-keeps it) and, when asked, the six constants of :mod:`sim.model3.constants`, each log-uniform
-on the prior box of the calibration (:data:`sim.model3.constants.PRIORS`, the box its Sobol
+keeps it) and, when asked, the six constants of :mod:`sim.model.constants`, each log-uniform
+on the prior box of the calibration (:data:`sim.model.constants.PRIORS`, the box its Sobol
 ``design`` covers).
 
 A point fixes those inputs for every member: the members are runs 0 .. members - 1 of the seed
@@ -27,15 +27,15 @@ from typing import Callable
 
 import numpy as np
 
-from sim.model3 import cost
-from sim.model3 import kernel as K
-from sim.model3.constants import PRIORS
-from sim.model3.constants import Constants
-from sim.model3.cost import block_members
-from sim.model3.engine import BLOCK_WORK, Engine
+from sim.model import cost
+from sim.model import kernel as K
+from sim.model.constants import PRIORS
+from sim.model.constants import Constants
+from sim.model.cost import block_members
+from sim.model.engine import BLOCK_WORK, Engine
 from sim.signals import raise_pending
-from sim.model3.plan import drawn_quantities
-from sim.model3.scenario import Scenario
+from sim.model.plan import drawn_quantities
+from sim.model.scenario import Scenario
 
 CONSTANT = "constant."
 BATCH_RUNS = 20_000  # member runs per engine call at most (the engine stops within a member
@@ -207,7 +207,7 @@ class PointRunner:
 
 def check_cost(what: str, scenario: Scenario, constants: Constants, runs: int,
                include_constants: bool, allow_large: bool, how: str, runs_text: str) -> float:
-    """Refuse ``runs`` member runs above the cost limit (:mod:`sim.model3.cost`) unless
+    """Refuse ``runs`` member runs above the cost limit (:mod:`sim.model.cost`) unless
     ``allow_large``. With the constants varied the estimate takes the prior box's most looks
     (the highest attention rate, the lowest floor), an upper bound over every point."""
     if include_constants:

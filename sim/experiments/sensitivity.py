@@ -3,7 +3,7 @@ decision's outcome shares with respect to every drawn quantity (and, if asked, t
 
 The inputs are :func:`sim.experiments.inputs.model_inputs`: each ranged stake field and effect
 magnitude, uniform on its sourced range, and optionally the six constants, log-uniform on the
-calibration's prior box (:data:`sim.model3.constants.PRIORS`). Saltelli's scheme (SALib's
+calibration's prior box (:data:`sim.model.constants.PRIORS`). Saltelli's scheme (SALib's
 scrambled Sobol sample, no second order) gives N x (inputs + 2) points; each point fixes the
 inputs for all ``members`` members, run on common random numbers (runs 0 .. members - 1), so
 the output is a deterministic function of the inputs and an input the decision cannot see gets
@@ -26,8 +26,8 @@ from sim import validation as check
 from sim.experiments.inputs import (
     Input, PointRunner, check_cost, model_inputs, outputs_of, unit_to_values,
 )
-from sim.model3.constants import Constants
-from sim.model3.scenario import Scenario
+from sim.model.constants import Constants
+from sim.model.scenario import Scenario
 from sim.validation import MAX_MEMBERS, MAX_SAMPLES
 
 TOP = 15

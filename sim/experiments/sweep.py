@@ -3,9 +3,9 @@
 A sweep spec (``format: diplosim-sweep/3``) names a scenario (a library episode, or a
 ``diplosim/3`` file beside the spec), the quantities to vary with their bounds, a design, the
 members per point and a seed. A swept key is either one of Model 3's drawn quantities
-(:func:`sim.model3.plan.drawn_quantities`: ``decision.actor.position|salience|clout``,
+(:func:`sim.model.plan.drawn_quantities`: ``decision.actor.position|salience|clout``,
 ``event.<id>.<n>``, ``option.<decision>.<option>.<n>``) or one of its six constants
-(:mod:`sim.model3.constants`). At each point the constants take the point's values, the swept
+(:mod:`sim.model.constants`). At each point the constants take the point's values, the swept
 quantities are fixed at the point's values in every member, and every other quantity is drawn
 from its sourced range as in ``diplosim run``. Every point runs the same members (run ids
 0..members-1 with the same seed: common random numbers), so two points differ by their values
@@ -48,12 +48,12 @@ from sim.experiments.sweep_spec import (  # noqa: F401  (the spec's names, re-ex
     check_work, checked_design, design_points, load_spec, load_sweep_scenario, output_columns,
     sample_design, spec_from, sweep_parameters, work_per_member,
 )
-from sim.model.scenario import ScenarioError
-from sim.model.yamlmap import line_for
-from sim.model3 import kernel as K
-from sim.model3.constants import Constants, load_constants
-from sim.model3.engine import Engine, Outcomes
-from sim.model3.scenario import Scenario
+from sim.formats.common import ScenarioError
+from sim.formats.yamlmap import line_for
+from sim.model import kernel as K
+from sim.model.constants import Constants, load_constants
+from sim.model.engine import Engine, Outcomes
+from sim.model.scenario import Scenario
 from sim.signals import Terminated
 
 CONNECT_TIMEOUT_S = 10.0  # default wait for a --scheduler to answer

@@ -23,12 +23,12 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from sim import validation as check
-from sim.model.scenario import ScenarioError, StrictModel, parse_model, read_text_file
-from sim.model.yamlmap import line_for
-from sim.model3.constants import Constants
-from sim.model3.plan import drawn_quantities
-from sim.model3.scenario import FORMAT as SCENARIO_FORMAT
-from sim.model3.scenario import LoadedScenario, Scenario, file_format, load_scenario
+from sim.formats.common import ScenarioError, StrictModel, parse_model, read_text_file
+from sim.formats.yamlmap import line_for
+from sim.model.constants import Constants
+from sim.model.plan import drawn_quantities
+from sim.model.scenario import FORMAT as SCENARIO_FORMAT
+from sim.model.scenario import LoadedScenario, Scenario, file_format, load_scenario
 from sim.paths import LIBRARY, library_scenarios
 from sim.validation import (
     MAX_LEVELS, MAX_MEMBERS, MAX_POINTS, MAX_SAMPLES, FileName, Flag, InvalidArgument, Number,
@@ -127,7 +127,7 @@ def spec_from(given: SweepSpec | Mapping[str, Any] | str | os.PathLike[str]) -> 
         try:
             given = SweepSpec.model_validate(data)
         except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError, one line
-            from sim.model.scenario import located_validation_error
+            from sim.formats.common import located_validation_error
 
             raise located_validation_error("(sweep spec)", exc, data, {}) from None
     else:

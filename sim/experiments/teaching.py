@@ -24,15 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from sim.model3.summary import NOT_REACHED
+from sim.model.summary import NOT_REACHED
 from sim.experiments.whatif import Change, Comparison, changed_scenario, paired_values
-from sim.model.scenario import ScenarioError, as_aware
-from sim.model3 import kernel as K
-from sim.model3.agents import DiplomacyModel3
-from sim.model3.constants import Constants
-from sim.model3.engine import Engine
-from sim.model3.plan import drawn_quantities
-from sim.model3.scenario import LoadedScenario, Scenario
+from sim.formats.common import ScenarioError, as_aware
+from sim.model import kernel as K
+from sim.model.agents import DiplomacyModel
+from sim.model.constants import Constants
+from sim.model.engine import Engine
+from sim.model.plan import drawn_quantities
+from sim.model.scenario import LoadedScenario, Scenario
 
 DEFAULT_EPISODE = "gsomia_2019"
 DEFAULT_SEED = 20190822
@@ -104,7 +104,7 @@ def page_constants() -> Constants:
 class SliderSpec:
     """One drawn quantity: its key, whose it is, its sourced range and the words behind it."""
 
-    key: str  # a key of sim.model3.plan.drawn_quantities: what Change(set=...) takes
+    key: str  # a key of sim.model.plan.drawn_quantities: what Change(set=...) takes
     group: str  # the decision (or "events") it belongs to: the page's first grouping
     heading: str  # what that group is about (the decision's question)
     who: str  # the actor (name and role), or the event or option that brings the effect
@@ -337,7 +337,7 @@ class Look:
     taken: int  # the option taken at this look, or -1
 
 
-class TracedRun(DiplomacyModel3):
+class TracedRun(DiplomacyModel):
     """Run ``run`` of the what-if, one moment per ``step()``: the same member the ensemble
     runs (same draws, the change's values fixed), keeping each look for the page's chart."""
 

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from sim.model.scenario import as_aware
-from sim.model3.constants import Constants
-from sim.model3.cost import HOW, check_cost
-from sim.model3.engine import Ensemble
-from sim.model3.scenario import Scenario
+from sim.formats.common import as_aware
+from sim.model.constants import Constants
+from sim.model.cost import HOW, check_cost
+from sim.model.engine import Ensemble
+from sim.model.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def forced_paths(scenario: Scenario) -> list[tuple[str, Scenario]]:
     """For every recorded decision that follows earlier recorded ones, the scenario with those
     earlier decisions imposed as recorded (option and time): the decision is then reached in
     every run that the record's path allows, and scored on all of them."""
-    from sim.model.scenario import Imposed
+    from sim.formats.common import Imposed
 
     out = []
     recorded = scenario.recorded_outcome

@@ -2,7 +2,7 @@
 
 A change fixes drawn quantities at values (``decision.actor.field`` stakes, ``event.<id>.<n>``
 and ``option.<decision>.<option>.<n>`` effect magnitudes: the keys of
-:func:`sim.model3.plan.drawn_quantities`) and may remove events. Both sides run the same
+:func:`sim.model.plan.drawn_quantities`) and may remove events. Both sides run the same
 members (the same seed and run numbers); every quantity the change leaves alone takes the
 baseline's drawn value in each run, so a difference between the two sides is the change's
 doing, not sampling noise. Shares, differences and reached fractions are all over the same
@@ -26,13 +26,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from sim.model3.summary import NOT_REACHED, wilson_interval
-from sim.model3.jit import njit
-from sim.model3 import kernel as K
-from sim.model3.constants import Constants
-from sim.model3.engine import Engine, Outcomes
-from sim.model3.plan import drawn_quantities
-from sim.model3.scenario import Scenario
+from sim.model.summary import NOT_REACHED, wilson_interval
+from sim.model.jit import njit
+from sim.model import kernel as K
+from sim.model.constants import Constants
+from sim.model.engine import Engine, Outcomes
+from sim.model.plan import drawn_quantities
+from sim.model.scenario import Scenario
 
 Z95 = 1.959963984540054
 
@@ -281,7 +281,7 @@ def _pulls(engine: Engine, seed: int, values: np.ndarray, runs: np.ndarray, hour
            compared: tuple[int, int, int]) -> np.ndarray:
     """(runs, stakes of decision i): each stake's term in U(most) - U(least) at each run's
     hour, the run replayed with the kernel's rules up to the moment decision i is weighed."""
-    from sim.model3 import philox
+    from sim.model import philox
 
     i, most, least = compared
     plan = engine.plan

@@ -1,174 +1,241 @@
-"""What every file format shares: located errors, the strict base model, sourced numbers,
-sources, effects, recorded outcomes, and bounded reading with the quote check.
+"""The ``diplosim/3`` scenario format: actors, and for each decision every actor's stake.
 
-A file is data. It is read with the safe YAML loader (``sim.model.yamlmap``) from at most
-:data:`MAX_FILE_BYTES`, validated by a pydantic model, and any problem becomes one
-:class:`ScenarioError` naming the file, the key path and the line. The scenario format itself
-(``diplosim/3``) is :mod:`sim.model3.scenario`; overlays, sweep specs and constants use the
-same parts.
+The file's shared parts (sources, parameters with source, quote and note, the recorded outcome,
+located errors, the quote check) are Model 2's (:mod:`sim.formats.common`); what is new is the
+stake table (docs/model3.md, M3.1), consent and bodies (M3.4), events that address decisions
+and events conditional on choices (M3.3, M3.5).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-import stat
-import unicodedata
 from datetime import date as Date
-from datetime import datetime, time, timezone
+from datetime import datetime
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Callable, Literal, TypeVar, get_args
+from typing import Any, Literal, Union
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+
+from sim.formats.common import Effect as Effect2
+from sim.formats.common import LoadedScenario as LoadedScenario2
+from sim.formats.common import (
+    DecisionLookups, Identifier, Parameter, Precondition, Imposed, RecordedOutcome, ScenarioError, Source,
+    StrictModel, Text, as_aware, find_sources_root, normalise_text, parse_model,
+    read_source_text, read_text_file, UnreadableFile,
 )
+from sim.formats.yamlmap import Path, line_for
+from sim.validation import Flag, NumberWithin, Quote, WholeNumber
 
-from sim.model.yamlmap import Path, YamlError, format_path, line_for, load_with_lines, printable
-from sim.validation import FileName, Number, Quote
-
-# a file in an earlier scenario format is still recognised as a scenario (and told to migrate)
-EARLIER_FORMATS = {"diplosim/3": ("diplosim/1", "diplosim/2")}
-SOURCES_ENV = "DIPLOSIM_SOURCES"
-_ROLE_TAGS = ("decider", "counterpart", "patron", "rival", "domestic", "public", "other")
-M = TypeVar("M", bound=BaseModel)
-MAX_FILE_BYTES = 1 << 20  # scenario, overlay, spec, constants, targets; the largest ships at 16 KB
-MAX_SOURCE_BYTES = 16 << 20  # a cited source text; the shared ones are at most 31 KB
-
-
-class ScenarioError(Exception):
-    """A located problem in a scenario file: file, key path, line and what was expected."""
-
-    def __init__(self, file: str, path: Path, line: int | None, message: str):
-        self.file, self.path, self.line, self.message = file, path, line, message
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: {format_path(path)}: {message}")
-
-    def __str__(self) -> str:
-        """The one line shown for every located error (and its subclasses'), with control
-        codes in the file name, keys and quoted values escaped."""
-        return printable(super().__str__())
+FORMAT = "diplosim/3"
+FIELDS: tuple[str, ...] = ("position", "salience", "clout")
+ADDRESSING_KINDS: tuple[str, ...] = ("demand", "offer", "concession", "vote", "announcement")
+EVENT_KINDS: tuple[str, ...] = ADDRESSING_KINDS + (
+    "measure", "statement", "visit", "poll", "election", "other")
+ROLES: tuple[str, ...] = ("decider", "counterpart", "patron", "rival", "domestic", "public",
+                          "other")
+RULES: dict[str, float] = {"majority": 0.5, "three_fifths": 0.6, "two_thirds": 2.0 / 3.0}
+EPISODE_KINDS: tuple[str, ...] = (
+    "intelligence pact", "alliance", "basing", "arms purchase", "ratification", "withdrawal",
+    "accession", "agreement", "other")
 
 
-# ---------------------------------------------------------------------------------------------
-# Schema
-# ---------------------------------------------------------------------------------------------
+class Actor(StrictModel):
+    """Anyone whose stake matters: a government, a public, a party, a ministry, a body's bloc."""
 
-Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-Text = Annotated[str, Field(min_length=1)]
-
-
-class StrictModel(BaseModel):
-    """Base of every file model: unknown keys, non-finite numbers and mutation are refused."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    name: Text
+    role: Literal[ROLES] = Field(description="decider: the government under study; the rest "  # type: ignore[valid-type]
+                                 "name what the actor is to it")
 
 
-class _Magnitude(StrictModel):
-    """A number that is either fixed (``value``) or drawn uniformly from ``range``."""
+class Stake(StrictModel):
+    """One actor's stake in one decision, on the scale every actor shares (docs/model3.md)."""
 
-    value: Number | None = None
-    range: tuple[Number, Number] | None = None
+    position: Parameter = Field(description="where on the decision's axis (0..1) it wants it")
+    salience: Parameter = Field(description="how much it cares now, 0..1")
+    clout: Parameter | None = Field(
+        default=None, description="what it can make the deciding actor pay or gain, 0..1 "
+        "(not given for the deciding actor itself, nor for a body's members)")
+    consent: Flag = Field(default=False, description="its consent is needed to move from the "
+                          "standing situation")
 
-    @field_validator("range")
-    @classmethod
-    def _ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
-        if value is not None and value[0] > value[1]:
-            raise ValueError(f"range must be [lo, hi] with lo <= hi, got {list(value)}")
-        return value
+
+class Member(StrictModel):
+    """A bloc of a body that votes: its seats and whether it votes as one."""
+
+    actor: Identifier
+    seats: WholeNumber(1, 100_000)
+    discipline: Literal["party", "free"] = "party"
+
+
+class Body(StrictModel):
+    """A body that decides by vote: its blocs, and the share of all seats a motion needs."""
+
+    members: list[Member] = Field(min_length=1)
+    rule: Literal[tuple(RULES)] = "majority"  # type: ignore[valid-type]
+    source: Identifier
+    quote: Quote = Field(description="the words giving the seats or the rule")
+
+
+class Effect(Effect2):
+    """A change to stakes: ``actor.field`` (in every decision where the actor has a stake) or
+    ``decision.actor.field``; values stay within 0..1 (magnitudes within [-1, 1], as Model 2's)."""
+
+    target: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,2}$")
 
     @model_validator(mode="after")
-    def _one_of_value_or_range(self) -> _Magnitude:
-        if (self.value is None) == (self.range is None):
-            raise ValueError("give exactly one of `value` or `range`")
+    def _field(self) -> Effect:
+        if self.target.rsplit(".", 1)[1] not in FIELDS:
+            raise ValueError(f"the target's last part must be one of {list(FIELDS)}")
         return self
+
+
+class Option(StrictModel):
+    id: Identifier
+    label: Text
+    position: NumberWithin(ge=0, le=1) = Field(description="on the decision's axis: 0 the least "
+                            "cooperative choice, 1 the fullest commitment")
+    requires: Precondition | None = Field(
+        default=None, description="available only once an earlier decision took this option")
+    effects: list[Effect] = Field(default_factory=list)
+    source: Identifier | None = Field(default=None, description="where a position between "
+                                      "the ends of the axis comes from (required for one)")
+    quote: Quote | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _position_sourced(self) -> Option:
+        if 0.0 < self.position < 1.0 and None in (self.source, self.quote, self.note):
+            raise ValueError("an option between the ends of the axis needs `source`, `quote` "
+                             "and `note` saying why it stands there")
+        return self
+
+
+class Decision(StrictModel):
+    id: Identifier
+    decided_by: Union[Identifier, Body]
+    question: Text
+    opens: AwareDatetime
+    deadline: AwareDatetime
+    default: Identifier = Field(description="what happens by inaction at the deadline")
+    standing: Identifier | None = Field(
+        default=None, description="the standing situation, which consent protects; default: "
+        "the default option")
+    after: Precondition | None = None
+    runs_for: NumberWithin(gt=0) | None = None
+    options: list[Option] = Field(min_length=2)
+    stakes: dict[Identifier, Stake] = Field(min_length=1)
+    imposed: Imposed | None = None
+
+    resumes: None = None  # Model 2's; kept so the shared scoring reads both formats
 
     @property
-    def bounds(self) -> tuple[float, float]:
-        """(lo, hi); equal for a fixed value."""
-        if self.range is not None:
-            return self.range
-        return (self.value, self.value)  # type: ignore[return-value]
+    def standing_option(self) -> str:
+        return self.standing or self.default
 
+    @property
+    def body(self) -> Body | None:
+        return self.decided_by if isinstance(self.decided_by, Body) else None
 
-class Parameter(_Magnitude):
-    """A sourced number: either a ``value`` the document gives or a ``range`` its words imply."""
-
-    source: Identifier = Field(description="id of an entry in the scenario's `sources`")
-    quote: Quote = Field(description="exact words in that source the number rests on")
-    note: Text = Field(description="how the words became this value or range")
-
-
-class Source(StrictModel):
-    """A document a scenario cites: a file under the sources folder, with its bibliography."""
-
-    id: Identifier
-    file: FileName = Field(description="path relative to the sources folder (the shared folder)")
-    title: Text
-    publisher: Text
-    date: Date | None = Field(default=None, description="publication date; omit if the text gives none")
-
-
-class Effect(_Magnitude):
-    """A change an event makes to one actor's state variable or parameter
-    (``actor.variable``); a parameter keeps within its role's bounds."""
-
-    target: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
-    op: Literal["add", "set"]
-    note: Text = Field(description="how the event's words became this magnitude")
+    @property
+    def decider(self) -> str | None:
+        return self.decided_by if isinstance(self.decided_by, str) else None
 
     @model_validator(mode="after")
-    def _within_unit(self) -> Effect:
-        lo, hi = self.bounds
-        if lo < -1 or hi > 1:
-            raise ValueError(f"effect magnitude must lie within [-1, 1], got [{lo}, {hi}]")
+    def _ordered(self) -> Decision:
+        if self.opens >= self.deadline:
+            raise ValueError("opens must be before deadline")
+        if self.runs_for is not None and self.after is None:
+            raise ValueError("`runs_for` counts the window from the earlier decision, so it "
+                             "needs `after`")
         return self
 
 
-class Precondition(StrictModel):
-    """A decision that is only reached if an earlier decision took a given option."""
+class Event(StrictModel):
+    id: Identifier
+    kind: Literal[EVENT_KINDS]  # type: ignore[valid-type]
+    time: AwareDatetime | None = None
+    if_: Precondition | None = Field(default=None, alias="if")
+    after_hours: NumberWithin(ge=0) | None = None
+    addresses: list[Identifier] = Field(default_factory=list)
+    description: Text
+    source: Identifier
+    quote: Quote
+    effects: list[Effect] = Field(default_factory=list)
 
-    decision: Identifier
-    option: Identifier
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _when(self) -> Event:
+        if (self.time is None) == (self.if_ is None):
+            raise ValueError("give exactly one of `time` (a dated event) or `if` with "
+                             "`after_hours` (an event that follows a choice)")
+        if self.if_ is not None and self.after_hours is None:
+            raise ValueError("an event with `if` needs `after_hours`")
+        if self.addresses and self.kind not in ADDRESSING_KINDS:
+            raise ValueError(f"an event of kind '{self.kind}' brings no look; only "
+                             f"{list(ADDRESSING_KINDS)} may address a decision")
+        return self
 
 
-class Imposed(StrictModel):
-    """A decision taken by the scenario, not the model: this option at this time (to run
-    along a recorded path, or to ask what follows from a choice)."""
-
-    option: Identifier
-    time: AwareDatetime
-
-
-class RecordedOutcome(StrictModel):
-    """What actually happened for one decision. Read only by validation, never by the model."""
-
-    option: Identifier
-    time: AwareDatetime
-    time_note: Text = Field(description="how precise the recorded time is and why")
+class Election(StrictModel):
+    actor: Identifier
+    date: Date
+    description: Text
     source: Identifier
     quote: Quote
 
 
-class DecisionLookups:
-    """What both scenario formats offer the engines and the scoring: a decision by id, and
-    the scenario as the model may see it."""
+class Info(StrictModel):
+    """What a student reads beside the scenario."""
 
-    def decision(self, decision_id: str):
-        for decision in self.decisions:
-            if decision.id == decision_id:
-                return decision
-        raise KeyError(decision_id)
+    what_happened: Text
+    question: Text
+    what_to_try: Text
+    what_to_look_for: Text
 
-    def without_record(self):
-        """The same scenario with the recorded outcomes removed (what the model may see)."""
-        return self.model_copy(update={"recorded_outcome": {}})
+
+class LocalSource(Source):
+    """A source: under the shared sources folder, or (``in: episode``) beside the scenario."""
+
+    in_: Literal["shared", "episode"] = Field(default="shared", alias="in")
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              populate_by_name=True)
+
+
+class Clock(StrictModel):
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Clock:
+        if self.start >= self.end:
+            raise ValueError("clock.start must be before clock.end")
+        return self
+
+
+class Scenario(DecisionLookups, StrictModel):
+    format: Literal["diplosim/3"]
+    id: Identifier
+    title: Text
+    summary: Text
+    country: Text
+    year: WholeNumber(1800, 2100)
+    kind: Literal[EPISODE_KINDS]  # type: ignore[valid-type]
+    info: Info | None = None
+    sources: list[LocalSource] = Field(min_length=1)
+    clock: Clock
+    actors: dict[Identifier, Actor] = Field(min_length=1)
+    elections: list[Election] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    decisions: list[Decision] = Field(min_length=1)
+    recorded_outcome: dict[Identifier, RecordedOutcome] = Field(default_factory=dict)
+
+
+class LoadedScenario(LoadedScenario2):
+    """A validated ``diplosim/3`` scenario with where it came from."""
+
+    scenario: Scenario
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,266 +243,221 @@ class DecisionLookups:
 # ---------------------------------------------------------------------------------------------
 
 
-class LoadedScenario(BaseModel):
-    """A validated scenario with where it came from."""
+def load_scenario(file: str | os.PathLike[str], sources_root: str | None = None,
+                  verify_quotes: bool = True) -> LoadedScenario:
+    """Read, validate and cross-check a ``diplosim/3`` file. Raises :class:`ScenarioError`."""
+    text, sha256 = read_text_file(file)
+    name = str(file)
+    scenario, data, lines = parse_model(text, name, Scenario)
+    for path, message in _cross_check(scenario):
+        raise ScenarioError(name, path, line_for(lines, path), message)
+    root = find_sources_root(file, sources_root)
+    episode = str(FilePath(file).resolve().parent)
+    verified = False
+    needs_shared = any(s.in_ == "shared" for s in scenario.sources)
+    if verify_quotes and (root is not None or not needs_shared):
+        for path, message in _check_sources(scenario, root, episode):
+            raise ScenarioError(name, path, line_for(lines, path), message)
+        verified = True
+    return LoadedScenario(scenario=scenario, file=name, sha256=sha256, sources_root=root,
+                          quotes_verified=verified)
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    scenario: Any
-    file: str
-    sha256: str
-    sources_root: str | None
-    quotes_verified: bool
+def _cross_check(s: Scenario) -> Any:
+    sources = {src.id for src in s.sources}
+    start, end = as_aware(s.clock.start), as_aware(s.clock.end)
+
+    def source(where: Path, source_id: str) -> Any:
+        if source_id not in sources:
+            yield where, f"unknown source '{source_id}'; expected one of {sorted(sources)}"
+
+    def within(where: Path, moment: datetime, what: str) -> Any:
+        if not start <= as_aware(moment) <= end:
+            yield where, f"{what} outside the clock [{start.isoformat()}, {end.isoformat()}]"
+
+    ids = [src.id for src in s.sources]
+    for index, source_id in enumerate(ids):
+        if ids.index(source_id) != index:
+            yield ("sources", index, "id"), f"duplicate source id '{source_id}'"
+    seen: dict[str, Decision] = {}
+    for index, decision in enumerate(s.decisions):
+        where = ("decisions", index)
+        if decision.id in seen:
+            yield where + ("id",), f"duplicate decision id '{decision.id}'"
+        yield from _check_decision(s, where, decision, seen, source)
+        yield from within(where + ("opens",), decision.opens, "opens")
+        yield from within(where + ("deadline",), decision.deadline, "deadline")
+        seen[decision.id] = decision
+    event_ids = [event.id for event in s.events]
+    for index, event in enumerate(s.events):
+        where = ("events", index)
+        if event_ids.index(event.id) != index:
+            yield where + ("id",), f"duplicate event id '{event.id}'"
+        yield from source(where + ("source",), event.source)
+        if event.time is not None:
+            if not start <= as_aware(event.time) < end:
+                yield where + ("time",), "event dated outside the clock (an event at the very " \
+                    "end would never apply)"
+        else:
+            yield from _check_precondition(where + ("if",), event.if_, seen, "event")
+        for d in event.addresses:
+            if d not in seen:
+                yield where + ("addresses",), f"unknown decision '{d}'; expected one of {list(seen)}"
+        for e_index, effect in enumerate(event.effects):
+            yield from _check_target(s, effect, where + ("effects", e_index, "target"))
+    for index, election in enumerate(s.elections):
+        if election.actor not in s.actors:
+            yield ("elections", index, "actor"), f"unknown actor '{election.actor}'"
+        yield from source(("elections", index, "source"), election.source)
+    for decision_id, record in s.recorded_outcome.items():
+        where = ("recorded_outcome", decision_id)
+        if decision_id not in seen:
+            yield where, f"unknown decision '{decision_id}'; expected one of {list(seen)}"
+            continue
+        options = [o.id for o in seen[decision_id].options]
+        if record.option not in options:
+            yield where + ("option",), f"unknown option '{record.option}'; expected one of {options}"
+        yield from source(where + ("source",), record.source)
+        yield from within(where + ("time",), record.time, "recorded time")
 
 
-def as_aware(value: datetime | Date) -> datetime:
-    """A timezone-aware datetime (dates are midnight UTC; naive times are taken as UTC)."""
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, time(0, 0))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value
+def _check_decision(s: Scenario, where: Path, d: Decision, seen: dict[str, Decision],
+                    source) -> Any:
+    options = [o.id for o in d.options]
+    for key in ("default", "standing"):
+        value = getattr(d, key)
+        if value is not None and value not in options:
+            yield where + (key,), f"unknown option '{value}'; expected one of {options}"
+    for o_index, option in enumerate(d.options):
+        at = where + ("options", o_index)
+        if options.index(option.id) != o_index:
+            yield at + ("id",), f"duplicate option id '{option.id}'"
+        if option.source is not None:
+            yield from source(at + ("source",), option.source)
+        if option.requires is not None:
+            yield from _check_precondition(at + ("requires",), option.requires, seen, "option")
+            if option.id in (d.default, d.standing_option):
+                yield at + ("requires",), "the default and standing options cannot wait for " \
+                    "another decision"
+        for e_index, effect in enumerate(option.effects):
+            yield from _check_target(s, effect, at + ("effects", e_index, "target"))
+    if d.after is not None:
+        yield from _check_precondition(where + ("after",), d.after, seen, "decision")
+    if d.imposed is not None and d.imposed.option not in options:
+        yield where + ("imposed", "option"), f"unknown option '{d.imposed.option}'"
+    body = d.body
+    deciders = [m.actor for m in body.members] if body else [d.decider]
+    if body is not None:
+        if len(d.options) != 2:
+            yield where + ("options",), "a body votes on a motion: give exactly two options, " \
+                "the motion and the default"
+        yield from source(where + ("decided_by", "source"), body.source)
+    for index, actor in enumerate(deciders):
+        at = where + (("decided_by", "members", index, "actor") if body else ("decided_by",))
+        if actor not in s.actors:
+            yield at, f"unknown actor '{actor}'; expected one of {sorted(s.actors)}"
+        elif actor not in d.stakes:
+            yield at, f"'{actor}' decides, so it needs a stake (its position and salience)"
+    for actor, stake in d.stakes.items():
+        at = where + ("stakes", actor)
+        if actor not in s.actors:
+            yield at, f"unknown actor '{actor}'; expected one of {sorted(s.actors)}"
+        deciding = actor in deciders
+        if deciding and stake.clout is not None:
+            yield at + ("clout",), "a deciding actor's clout over itself is 1 by definition " \
+                "(docs/model3.md, M3.1); leave it out"
+        if not deciding and stake.clout is None:
+            yield at, "missing required key 'clout' (what it can make the decider pay or gain)"
+        for name in FIELDS:
+            param = getattr(stake, name)
+            if param is None:
+                continue
+            lo, hi = param.bounds
+            if lo < 0 or hi > 1:
+                given = "range" if param.range is not None else "value"
+                yield at + (name, given), f"must lie within [0, 1], got {[lo, hi]}"
+            yield from source(at + (name, "source"), param.source)
 
 
-def find_sources_root(scenario_file: str | os.PathLike[str], explicit: str | None = None) -> str | None:
-    """Where cited files live: ``explicit``, else $DIPLOSIM_SOURCES, else a ``shared`` folder
-    beside an ancestor of the scenario file (the project's checkout sits next to it), else
-    beside the working directory or one of its ancestors (for an installed package, whose
-    scenarios sit elsewhere)."""
-    if explicit:
-        return explicit
-    env = os.environ.get(SOURCES_ENV)
-    if env:
-        return env
-    here = FilePath(scenario_file).resolve().parent
-    cwd = FilePath.cwd().resolve()
-    for folder in dict.fromkeys((here, *here.parents, cwd, *cwd.parents)):
-        candidate = folder / "shared"
-        if (candidate / "seeds").is_dir() or (candidate / "facts").is_dir():
-            return str(candidate)
+def _check_precondition(where: Path, p: Precondition, seen: dict[str, Decision], what: str) -> Any:
+    if p.decision not in seen:
+        yield where + ("decision",), (f"unknown earlier decision '{p.decision}'; an {what} can "
+                                      f"follow only a decision listed before it: {list(seen)}")
+    elif p.option not in [o.id for o in seen[p.decision].options]:
+        yield where + ("option",), f"unknown option '{p.option}' of decision '{p.decision}'"
+
+
+def _check_target(s: Scenario, effect: Effect, where: Path) -> Any:
+    parts = effect.target.split(".")
+    if len(parts) == 3:
+        decision_id, actor = parts[0], parts[1]
+        decisions = [d for d in s.decisions if d.id == decision_id]
+        if not decisions:
+            yield where, f"unknown decision '{decision_id}'"
+        elif actor not in decisions[0].stakes:
+            yield where, f"'{actor}' has no stake in decision '{decision_id}'"
+        return
+    actor = parts[0]
+    if not any(actor in d.stakes for d in s.decisions):
+        yield where, f"'{actor}' has no stake in any decision; expected one of " \
+            f"{sorted({a for d in s.decisions for a in d.stakes})}"
+
+
+def _check_sources(s: Scenario, root: str | None, episode: str) -> Any:
+    texts: dict[str, str] = {}
+    for index, src in enumerate(s.sources):
+        base = episode if src.in_ == "episode" else root
+        try:
+            text = read_source_text(base, src.file) if base else None
+        except UnreadableFile as exc:
+            yield ("sources", index, "file"), f"source file '{src.file}': {exc.reason}"
+            return
+        if text is None:
+            yield ("sources", index, "file"), f"source file '{src.file}' does not exist"
+            return
+        texts[src.id] = normalise_text(text)
+
+    def check(path: Path, source_id: str, quote: str) -> Any:
+        if normalise_text(quote) not in texts[source_id]:
+            shown = quote if len(quote) <= 80 else quote[:77] + "..."
+            yield path + ("quote",), f"quote not found in source '{source_id}': \"{shown}\""
+
+    for index, d in enumerate(s.decisions):
+        for actor, stake in d.stakes.items():
+            for name in FIELDS:
+                param = getattr(stake, name)
+                if param is not None:
+                    yield from check(("decisions", index, "stakes", actor, name), param.source,
+                                     param.quote)
+        if d.body is not None:
+            yield from check(("decisions", index, "decided_by"), d.body.source, d.body.quote)
+        for o_index, option in enumerate(d.options):
+            if option.source is not None and option.quote is not None:
+                yield from check(("decisions", index, "options", o_index), option.source,
+                                 option.quote)
+    for index, event in enumerate(s.events):
+        yield from check(("events", index), event.source, event.quote)
+    for index, election in enumerate(s.elections):
+        yield from check(("elections", index), election.source, election.quote)
+    for decision_id, record in s.recorded_outcome.items():
+        yield from check(("recorded_outcome", decision_id), record.source, record.quote)
+
+
+def file_format(file: str | os.PathLike[str]) -> str | None:
+    """The ``format:`` a scenario file declares (read cheaply; None if it names none)."""
+    try:
+        text, _ = read_text_file(file)
+    except ScenarioError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("format:"):
+            return line.split(":", 1)[1].strip().strip("'\"")
     return None
 
 
-_QUOTE_TRANSLATION = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-     "\u00a0": " "}
-)
-
-
-def normalise_text(text: str) -> str:
-    """Fold typographic quotes, dashes and runs of whitespace so a quote matches its source."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_TRANSLATION)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-class UnreadableFile(Exception):
-    """A file refused before or while reading it; ``reason`` says why, in the user's terms."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def source_file_path(root: str, relative: str) -> FilePath:
-    """Where a cited file lies: a relative path that resolves (links followed) inside ``root``.
-    Anything else is refused, so a scenario cannot make the tool read a file elsewhere."""
-    base = FilePath(root).resolve()
-    given = FilePath(relative)
-    if given.is_absolute():
-        raise UnreadableFile("an absolute path; expected a path relative to the sources folder")
-    path = (base / given).resolve()
-    if not path.is_relative_to(base):
-        raise UnreadableFile("leads outside the sources folder; expected a file inside it")
-    return path
-
-
-def read_source_text(root: str, relative: str) -> str | None:
-    """Text of a cited file under ``root``, or None if it does not exist. Raises
-    :class:`UnreadableFile` for a path leading outside ``root``, or a file that is not a regular
-    file of at most MAX_SOURCE_BYTES."""
-    path = source_file_path(root, relative)
-    if not path.exists():
-        return None
-    return read_bounded(path, MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
-
-
-def read_bounded(file: str | os.PathLike[str], limit: int) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes. A folder, pipe, device or socket
-    is refused before it is opened for reading (a pipe would wait forever, ``/dev/zero`` never
-    ends), and so is a larger file; raises :class:`UnreadableFile`."""
-    try:
-        _check_regular(os.stat(file), limit)
-        # non-blocking: a pipe swapped in after the check must not hang the open
-        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        with os.fdopen(fd, "rb") as handle:
-            _check_regular(os.fstat(handle.fileno()), limit)
-            raw = handle.read(limit + 1)
-    except OSError as exc:
-        raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}") from None
-    except ValueError:  # a NUL byte in the name
-        raise UnreadableFile("cannot read the file: its name holds a NUL byte") from None
-    if len(raw) > limit:
-        raise UnreadableFile(f"the file is larger than {limit:,} bytes, the most this tool reads")
-    return raw
-
-
-def _check_regular(info: os.stat_result, limit: int) -> None:
-    if not stat.S_ISREG(info.st_mode):
-        kind = (
-            "a folder" if stat.S_ISDIR(info.st_mode)
-            else "a named pipe" if stat.S_ISFIFO(info.st_mode)
-            else "a socket" if stat.S_ISSOCK(info.st_mode)
-            else "a device"
-        )
-        raise UnreadableFile(f"not a regular file ({kind}); expected a text file")
-    if info.st_size > limit:
-        raise UnreadableFile(
-            f"the file is {info.st_size:,} bytes; at most {limit:,} are read (expected a text file "
-            "of scenario size)"
-        )
-
-
-def read_text_file(file: str | os.PathLike[str]) -> tuple[str, str]:
-    """(text, SHA-256 of the bytes) of a UTF-8 file of at most MAX_FILE_BYTES, or a
-    ScenarioError naming it. Every YAML file kind the tool reads comes through here."""
-    name = str(file)
-    try:
-        raw = read_bounded(file, MAX_FILE_BYTES)
-    except UnreadableFile as exc:
-        raise ScenarioError(name, (), None, exc.reason) from None
-    try:
-        return raw.decode("utf-8"), hashlib.sha256(raw).hexdigest()
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(name, (), None, f"not UTF-8 text ({exc.reason})") from None
-
-
-class WrongKind(ScenarioError):
-    """A file that is not the kind of diplosim file expected where it was named. It may be any
-    readable file (``/etc/shadow`` named as a base scenario), so nothing of its content is
-    quoted: the message names the path and what was expected."""
-
-
-def parse_model(text: str, name: str, model: type[M],
-                before: Callable[[dict[str, Any], dict[Path, int], str], None] | None = None,
-                kind: str | None = None) -> tuple[M, Any, dict[Path, int]]:
-    """Parse YAML ``text`` (from file ``name``) into ``model``: (parsed, raw data, line map).
-    Every problem becomes one located ScenarioError; ``before`` may refuse the raw data first
-    (with a message more useful than the schema's). Before any of its content is quoted, the
-    file must declare the model's kind: its ``format`` key (one of the model's formats), or for
-    a model without one (``kind`` names it, e.g. constants) at least one of its keys; any other
-    file is refused with a :class:`WrongKind`."""
-    try:
-        data, lines = load_with_lines(text)
-    except YamlError as exc:
-        if _text_declares(model, text):
-            raise ScenarioError(name, exc.path, exc.line, exc.message) from None
-        if exc.quotes:
-            raise _wrong_kind(name, model, kind) from None
-        raise ScenarioError(name, (), exc.line, exc.message) from None  # keys are content too
-    if not isinstance(data, dict):
-        raise ScenarioError(name, (), 1, f"expected a mapping of keys, got {_kind(data)}")
-    if before is not None:
-        before(data, lines, name)
-    if not _data_declares(model, data):
-        raise _wrong_kind(name, model, kind)
-    try:
-        return model.model_validate(data), data, lines
-    except ValidationError as exc:
-        raise located_validation_error(name, exc, data, lines) from None
-
-
-def _formats(model: type[BaseModel]) -> tuple[str, ...]:
-    """The ``format`` values a model accepts (and earlier ones it explains), or () for a model
-    without a ``format`` key."""
-    field = model.model_fields.get("format")
-    formats = get_args(field.annotation) if field is not None else ()
-    return (*formats, *(old for current in formats for old in EARLIER_FORMATS.get(current, ())))
-
-
-def _data_declares(model: type[BaseModel], data: dict[str, Any]) -> bool:
-    formats = _formats(model)
-    if formats:
-        return isinstance(data.get("format"), str) and data["format"] in formats
-    return any(key in model.model_fields for key in data)
-
-
-def _text_declares(model: type[BaseModel], text: str) -> bool:
-    """Whether text that is not valid YAML still declares the model's kind on a top-level line
-    (its YAML error may then be shown, quoting the file)."""
-    formats = _formats(model)
-    if formats:
-        values = "|".join(re.escape(f) for f in formats)
-        pattern = rf"^format:[ \t]*([\"']?)({values})\1[ \t]*(#.*)?$"
-    else:
-        pattern = rf"^({'|'.join(re.escape(k) for k in model.model_fields)})[ \t]*:"
-    return re.search(pattern, text, re.MULTILINE) is not None
-
-
-def _wrong_kind(name: str, model: type[BaseModel], kind: str | None) -> WrongKind:
-    formats = _formats(model)
-    if formats:
-        label = re.match(r"diplosim-?([a-z]*)/", formats[0])[1] or "scenario"
-        what, wanted = f"a diplosim {label} file", f"a YAML mapping with `format: {formats[0]}`"
-    else:
-        keys = ", ".join(list(model.model_fields)[:3])
-        what, wanted = f"a {kind or 'diplosim'} file", f"a YAML mapping of {keys}, ..."
-    return WrongKind(name, (), None, f"not {what}; expected {wanted} (nothing of this file is "
-                     "shown)")
-
-
-def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "text", type(None): "nothing"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _data_path(data: Any, loc: tuple[Any, ...]) -> Path:
-    """Keep the parts of a pydantic error location that index into the data itself (pydantic
-    adds names of union members and validators that the file does not contain)."""
-    path: list[str | int] = []
-    node = data
-    for part in loc:
-        if isinstance(node, dict) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and part.isidentifier() and not (
-            part.startswith("function-") or "[" in part
-        ) and part not in _ROLE_TAGS:
-            path.append(part)  # a missing key: name it, then stop
-            break
-    return tuple(path)
-
-
-def located_validation_error(
-    name: str, exc: ValidationError, data: Any, lines: dict[Path, int]
-) -> ScenarioError:
-    """One pydantic error as a ScenarioError located at its key path and line. An unknown key
-    is reported before anything else: a misspelt key also makes the real one "missing", and
-    the misspelling is the useful message."""
-    errors = exc.errors()
-    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    path = _data_path(data, tuple(error["loc"]))
-    message = _explain(error)
-    return ScenarioError(name, path, line_for(lines, path), message)
-
-
-def _explain(error: dict[str, Any]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return f"unknown key '{error['loc'][-1]}'"
-    if kind == "missing":
-        return f"missing required key '{error['loc'][-1]}'"
-    if kind == "too_short":
-        least = (error.get("ctx") or {}).get("min_length", 1)
-        return f"needs at least {least} {'entry' if least == 1 else 'entries'}, got none" \
-            if not error.get("input") else f"needs at least {least} entries"
-    message = error["msg"]
-    message = message.removeprefix("Value error, ")
-    given = error.get("input")
-    if kind not in ("value_error",) and not isinstance(given, (dict, list)):
-        shown = repr(given)
-        message += f" (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
-    return message
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the ``diplosim/3`` format (for editor completion and validation)."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "diplosim scenario"
+    return schema

@@ -41,7 +41,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, NoReturn
 
-from sim.model.scenario import ScenarioError
+from sim.formats.common import ScenarioError
 from sim.signals import signals_deferred
 
 KINDS = ("run", "sweep", "validation", "counterfactual", "sensitivity", "calibration")

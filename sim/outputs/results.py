@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from sim.model3.constants import Constants
+from sim.model.constants import Constants
 from sim.outputs.output_folder import (  # noqa: F401 - package_version, _swap_into_place: used elsewhere
     Staging,
     _swap_into_place,
@@ -30,12 +30,12 @@ from sim.outputs.output_folder import (  # noqa: F401 - package_version, _swap_i
     write_error,
     write_manifest,
 )
-from sim.model3.scenario import Scenario
-from sim.model3.summary import RUN_COLUMNS
+from sim.model.scenario import Scenario
+from sim.model.summary import RUN_COLUMNS
 from sim.validation import InvalidArgument
 
 if TYPE_CHECKING:
-    from sim.model3.engine import Ensemble
+    from sim.model.engine import Ensemble
 
 
 
@@ -239,9 +239,9 @@ def write_run(loaded, constants, *, seed: int, runs: int, engine: str, out: str,
     Ctrl-C or SIGTERM leaves the earlier result or nothing (:class:`Stopped` says which)."""
     import time
 
-    from sim.model3.summary import Tally
-    from sim.model3.engine import ensemble_chunks
-    from sim.model3.plan import drawn_quantities
+    from sim.model.summary import Tally
+    from sim.model.engine import ensemble_chunks
+    from sim.model.plan import drawn_quantities
     from sim.signals import Stopped, Terminated
 
     scenario = loaded.scenario.without_record()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from sim.model.scenario import ScenarioError
+from sim.formats.common import ScenarioError
 
 KINDS_EXPECTED = (
     "a results folder written by `diplosim run --out`, `diplosim sweep`, "

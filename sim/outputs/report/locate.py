@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.model.scenario import ScenarioError, WrongKind
-from sim.model.yamlmap import printable
-from sim.model3.scenario import LoadedScenario, Scenario, load_scenario
+from sim.formats.common import ScenarioError, WrongKind
+from sim.formats.yamlmap import printable
+from sim.model.scenario import LoadedScenario, Scenario, load_scenario
 from sim.outputs.report.errors import ReportError
 from sim.outputs.report.folders import file_sha256, inside
 from sim.paths import LIBRARY, library_scenarios

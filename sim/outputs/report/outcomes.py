@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from sim.model3.summary import NOT_REACHED, DecisionSummary
-from sim.model3.scenario import Scenario
+from sim.model.summary import NOT_REACHED, DecisionSummary
+from sim.model.scenario import Scenario
 from sim.outputs.report.document import Table
 from sim.outputs.report.numbers import f1, f3, interval1, interval3
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.model3.summary import DecisionSummary
+from sim.model.summary import DecisionSummary
 from sim.outputs.report.heatmap import Heatmap
 from sim.outputs.report.numbers import f1, f3
 from sim.outputs.report.reliability import Reliability

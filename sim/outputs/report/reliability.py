@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.model3.summary import wilson_interval
+from sim.model.summary import wilson_interval
 from sim.outputs.report.document import Table
 from sim.outputs.report.numbers import f3, interval3, missing
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import numpy as np
 
-from sim.model.scenario import as_aware
+from sim.formats.common import as_aware
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def trace_run(scenario, constants_values: dict[str, float], seed: int) -> Traced
     """Replay run 0 of ``seed`` with the agents (the page's traced run, nothing changed)."""
     from sim.experiments.teaching import TracedRun as Traced
     from sim.experiments.whatif import Change
-    from sim.model3.constants import Constants
+    from sim.model.constants import Constants
 
     model = Traced(scenario.without_record(), Change(), Constants(**constants_values), seed, 0)
     while model.running:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from sim.model.scenario import LoadedScenario
+from sim.formats.common import LoadedScenario
 
 
 def json_safe(value: Any) -> Any:
@@ -117,7 +117,7 @@ def write_validation_report(out: str | os.PathLike[str], scores: list[dict[str, 
 
 def _counterfactual_manifest(loaded: Any, constants: Any, seed: int, runs: int) -> dict[str, Any]:
     """What a counterfactual folder's manifest says of the overlay, its base and the runs."""
-    from sim.model.scenario import read_text_file
+    from sim.formats.common import read_text_file
 
     _, overlay_sha = read_text_file(loaded.file)
     _, base_sha = read_text_file(loaded.base_file)

@@ -13,7 +13,7 @@ from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator,
 )
 
-from sim.model.yamlmap import YamlError, line_for, load_with_lines
+from sim.formats.yamlmap import YamlError, line_for, load_with_lines
 from sim.outputs.report.errors import ReportError
 
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,63}")  # scenario, decision and option ids

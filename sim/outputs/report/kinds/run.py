@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sim.model.scenario import as_aware
-from sim.model3.scenario import Scenario
+from sim.formats.common import as_aware
+from sim.model.scenario import Scenario
 from sim.outputs.report.document import Block, Document, Plot, Section, Table
 from sim.outputs.report.folders import inside
 from sim.outputs.report.locate import Located, locate_scenario

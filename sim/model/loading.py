@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 from typing import Union
 
-from sim.model.scenario import ScenarioError, read_text_file
-from sim.model3.constants import Constants, load_constants
-from sim.model3.scenario import FORMAT, LoadedScenario, Scenario, file_format, load_scenario
+from sim.formats.common import ScenarioError, read_text_file
+from sim.model.constants import Constants, load_constants
+from sim.model.scenario import FORMAT, LoadedScenario, Scenario, file_format, load_scenario
 from sim.paths import LIBRARY, library_scenarios
 from sim.validation import InvalidArgument
 

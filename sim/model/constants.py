@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from sim.model.scenario import parse_model, read_text_file
+from sim.formats.common import parse_model, read_text_file
 from sim.paths import CALIBRATION
 from sim.validation import Number
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model3 import kernel as K
-from sim.model3.constants import Constants, kernel_constants
-from sim.model3.plan import build_plan, drawn_quantities
-from sim.model3.scenario import Scenario
+from sim.model import kernel as K
+from sim.model.constants import Constants, kernel_constants
+from sim.model.plan import build_plan, drawn_quantities
+from sim.model.scenario import Scenario
 
 REFERENCE_FORECASTERS: tuple[str, ...] = ("veto_players", "weighted_median", "weighted_mean")
 

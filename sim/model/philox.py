@@ -20,7 +20,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-from sim.model3.jit import njit
+from sim.model.jit import njit
 
 PARAMETERS, SHOCKS, COUNTERFACTUAL = 0, 1, 2
 MAX_SEED = 2**128 - 1

@@ -6,13 +6,13 @@ threads (the compiled run releases the GIL); a member's numbers depend on (seed,
 the split changes nothing.
 
 Cost is bounded before any work starts: :func:`run_ensemble`, :func:`ensemble_chunks` and
-:func:`run_agents` refuse an ensemble whose estimate (:mod:`sim.model3.cost`) exceeds the
+:func:`run_agents` refuse an ensemble whose estimate (:mod:`sim.model.cost`) exceeds the
 validation layer's limit unless ``allow_large=True``, so every command, the API and the page
 inherit the bound. Ctrl-C and SIGTERM take effect at once: the compiled blocks run on the
 engine's own threads while the calling thread waits in tenths of a second (Model 2's
-:func:`sim.model3.threads.run_interruptibly`), and a stop flag ends each block before its next
+:func:`sim.model.threads.run_interruptibly`), and a stop flag ends each block before its next
 member; a cold first compile runs in a child process that a signal ends at once
-(:mod:`sim.model3.compiled`).
+(:mod:`sim.model.compiled`).
 """
 
 from __future__ import annotations
@@ -24,18 +24,18 @@ from typing import Callable
 import numpy as np
 
 from sim import validation
-from sim.model3.threads import default_threads, run_interruptibly
-from sim.model3.summary import NOT_REACHED, DecisionSummary
-from sim.model3 import philox
-from sim.model3 import kernel as K
-from sim.model3.compiled import ensure_compiled
-from sim.model3.constants import Constants, kernel_constants
-from sim.model3.cost import block_members, check_cost, member_work
-from sim.model3.plan import build_plan, drawn_quantities
-from sim.model3.scenario import Scenario
+from sim.model.threads import default_threads, run_interruptibly
+from sim.model.summary import NOT_REACHED, DecisionSummary
+from sim.model import philox
+from sim.model import kernel as K
+from sim.model.compiled import ensure_compiled
+from sim.model.constants import Constants, kernel_constants
+from sim.model.cost import block_members, check_cost, member_work
+from sim.model.plan import build_plan, drawn_quantities
+from sim.model.scenario import Scenario
 
 MIN_MEMBERS_PER_THREAD = 5000
-BLOCK_WORK = 10**8  # units of work (sim.model3.cost) per block of an ensemble: about a second
+BLOCK_WORK = 10**8  # units of work (sim.model.cost) per block of an ensemble: about a second
 # the draws of stream 0 do not depend on the constants: any will do to recompute them
 _NO_CONSTANTS = Constants(1.0, 1.0, 1.0, 1.0, 1.0, 365.0)
 
@@ -103,7 +103,7 @@ class Engine:
         return out
 
     def member_work(self, engine: str = "vector") -> float:
-        """One member's units of work on ``engine`` (:mod:`sim.model3.cost`)."""
+        """One member's units of work on ``engine`` (:mod:`sim.model.cost`)."""
         return member_work(self.plan, self.constants, engine)
 
 
@@ -137,9 +137,9 @@ class Ensemble:
     @property
     def rows(self) -> list[dict[str, object]]:
         """Tidy rows, one per run and decision (as Model 2's runners give them)."""
-        from sim.model3.plan import hours  # noqa: F401  (the clock's origin)
+        from sim.model.plan import hours  # noqa: F401  (the clock's origin)
         from datetime import timedelta
-        from sim.model.scenario import as_aware
+        from sim.formats.common import as_aware
 
         start = as_aware(self.scenario.clock.start)
         o, rows = self.outcomes, []
@@ -193,12 +193,12 @@ def run_agents(scenario: Scenario, constants: Constants, seed: int, runs: int,
                allow_large: bool = False) -> Outcomes:
     """The same members, each as one Mesa model stepped moment by moment (refused, as
     :func:`run_ensemble`, above the cost limit unless ``allow_large``)."""
-    from sim.model3.agents import DiplomacyModel3
+    from sim.model.agents import DiplomacyModel
 
     _check(scenario, constants, seed, runs, "agents", allow_large)
     out = Outcomes.empty(np.arange(first, first + runs), len(scenario.decisions))
     for run in range(runs):
-        model = DiplomacyModel3(scenario, constants, seed, first + run)
+        model = DiplomacyModel(scenario, constants, seed, first + run)
         while model.running:
             model.step()
         m = model.member
@@ -236,9 +236,9 @@ def _chunks(scenario: Scenario, constants: Constants, seed: int, runs: int, engi
 
 def story(scenario: Scenario, constants: Constants, seed: int, run: int = 0) -> list[str]:
     """One run told moment by moment (the Mesa agents' story)."""
-    from sim.model3.agents import DiplomacyModel3
+    from sim.model.agents import DiplomacyModel
 
-    model = DiplomacyModel3(scenario, constants, seed, run)
+    model = DiplomacyModel(scenario, constants, seed, run)
     while model.running:
         model.step()
     outcomes = [f"{d}: {o}{' (by default)' if by_default else ''}"

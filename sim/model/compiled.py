@@ -1,7 +1,7 @@
 """Model 3's compiled code on its first use: is it compiled yet, say so, and compile it whole.
 
-Numba compiles :mod:`sim.model3.kernel` the first time it runs on a machine (about half a
-minute) and caches the machine code on disk (:mod:`sim.model3.jit`); later processes load
+Numba compiles :mod:`sim.model.kernel` the first time it runs on a machine (about half a
+minute) and caches the machine code on disk (:mod:`sim.model.jit`); later processes load
 it in about a second. :func:`is_cold` (:func:`cache_is_cold`) tells which,
 :func:`compile_notice` prints the one line a command shows before that wait, and
 :func:`ensure_compiled` compiles (or loads) every entry point the engine and the Mesa agents
@@ -29,7 +29,7 @@ from typing import TextIO
 
 import numpy as np
 
-from sim.model3 import kernel as K
+from sim.model import kernel as K
 
 NOTICE = ("compiling Model 3's engine for this machine (once; about half a minute, later runs "
           "load it in a second)")
@@ -102,7 +102,7 @@ def compile_in_child(plan, c, n_quantities: int, agents: bool) -> int:
     whatever interrupts the wait (Ctrl-C, SIGTERM) ends the child first. Returns the child's
     exit status (any failure is left to the in-process compile that follows to report)."""
     try:
-        child = subprocess.Popen([sys.executable, "-c", "from sim.model3.compiled import "
+        child = subprocess.Popen([sys.executable, "-c", "from sim.model.compiled import "
                                   "_child_compiles; _child_compiles()"], stdin=subprocess.PIPE,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError:  # no interpreter to start (an embedded Python): compile in-process

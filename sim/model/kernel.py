@@ -4,7 +4,7 @@ A run is a sequence of moments, not of clock steps: a decision's deadline, its o
 imposed choice, a dated event (or one that follows a choice), the look an event brings to the
 decisions it addresses, and the deciding actor's background looks, drawn from the deadline
 hazard. :func:`next_moment` says which comes next; one function per kind of moment carries it
-out. The Mesa model (:mod:`sim.model3.agents`) hands each moment to the agent whose it is, and
+out. The Mesa model (:mod:`sim.model.agents`) hands each moment to the agent whose it is, and
 the ensemble engine runs :func:`run_member`; both call these same functions.
 
 Random numbers are addressed by (seed, run, stream, index) (docs/model3.md, M3.8) and drawn
@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model3.jit import njit
-from sim.model3.philox import philox_block
+from sim.model.jit import njit
+from sim.model.philox import philox_block
 
 WAITING, OPEN, RESOLVED, NOT_REACHED = 0, 1, 2, 3
 NONE, EXPIRE, OPENING, IMPOSE, EVENT, ADDRESSED, LOOK = -1, 0, 1, 2, 3, 4, 5

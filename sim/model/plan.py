@@ -10,9 +10,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model.scenario import as_aware
-from sim.model3.constants import Constants
-from sim.model3.scenario import FIELDS, RULES, Scenario
+from sim.formats.common import as_aware
+from sim.model.constants import Constants
+from sim.model.scenario import FIELDS, RULES, Scenario
 
 POSITION, SALIENCE, CLOUT = range(3)
 

@@ -1,9 +1,9 @@
 """Model 3 driven by Mesa agents: the readable reference, moment by moment.
 
 One :class:`ActorAgent` per actor of the scenario and one :class:`BodyAgent` per body. Each
-``DiplomacyModel3.step()`` carries out one moment (docs/model3.md): the model fires events,
+``DiplomacyModel.step()`` carries out one moment (docs/model3.md): the model fires events,
 opens decisions and lets deadlines pass; the agent whose moment it is looks at its decision, or
-the body votes. Every rule is the compiled kernel's (:mod:`sim.model3.kernel`), so the agents
+the body votes. Every rule is the compiled kernel's (:mod:`sim.model.kernel`), so the agents
 and the ensemble engine cannot drift; the story of the run is kept in words.
 """
 
@@ -16,15 +16,15 @@ import numpy as np
 
 from sim import validation
 from sim.defaults import DEFAULT_SEED
-from sim.model.scenario import as_aware
-from sim.model3 import kernel as K
-from sim.model3 import philox
-from sim.model3.compiled import ensure_compiled
-from sim.model3.constants import Constants, kernel_constants
-from sim.model3.loading import ScenarioLike, load
-from sim.model3.loading import constants as resolve_constants
-from sim.model3.plan import build_plan, drawn_quantities
-from sim.model3.scenario import Scenario
+from sim.formats.common import as_aware
+from sim.model import kernel as K
+from sim.model import philox
+from sim.model.compiled import ensure_compiled
+from sim.model.constants import Constants, kernel_constants
+from sim.model.loading import ScenarioLike, load
+from sim.model.loading import constants as resolve_constants
+from sim.model.plan import build_plan, drawn_quantities
+from sim.model.scenario import Scenario
 
 
 
@@ -35,7 +35,7 @@ def mesa_seed(seed: int, run: int) -> np.random.SeedSequence:
 class ActorAgent(mésa_agent := mesa.Agent):  # noqa: N801  (mesa.Agent, named for the reader)
     """An actor: it holds stakes; where it decides, it looks at its decisions."""
 
-    def __init__(self, model: DiplomacyModel3, actor_id: str):
+    def __init__(self, model: DiplomacyModel, actor_id: str):
         super().__init__(model)
         self.actor_id = actor_id
         self.name = model.scenario.actors[actor_id].name
@@ -62,7 +62,7 @@ class ActorAgent(mésa_agent := mesa.Agent):  # noqa: N801  (mesa.Agent, named f
 class BodyAgent(mesa.Agent):
     """A body that votes on a decision's motion at its deadline."""
 
-    def __init__(self, model: DiplomacyModel3, decision: int):
+    def __init__(self, model: DiplomacyModel, decision: int):
         super().__init__(model)
         self.decision = decision
 
@@ -72,11 +72,11 @@ class BodyAgent(mesa.Agent):
         model.tell("the body", self.decision, t, "votes")
 
 
-class DiplomacyModel3(mesa.Model):
+class DiplomacyModel(mesa.Model):
     """One run of a ``diplosim/3`` scenario; ``step()`` carries out one moment.
 
     Built by keywords as Mesa's tools build models (``mesa.batch_run``, SolaraViz):
-    ``DiplomacyModel3(scenario="gsomia_2019", seed=7, run=0)`` is run 0 of seed 7's ensemble,
+    ``DiplomacyModel(scenario="gsomia_2019", seed=7, run=0)`` is run 0 of seed 7's ensemble,
     the scenario a library episode's name, a file or a loaded scenario, the constants an object,
     a file or (by default) the fitted ones. Its data collector keeps each decision's outcome."""
 

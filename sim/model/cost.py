@@ -35,9 +35,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim import validation
-from sim.model3.constants import Constants
-from sim.model3.plan import Plan, build_plan
-from sim.model3.scenario import Scenario
+from sim.model.constants import Constants
+from sim.model.plan import Plan, build_plan
+from sim.model.scenario import Scenario
 
 HOW = "--allow-large (allow_large=True in Python)"
 AGENTS_FACTOR = 40  # a unit on the Mesa agents costs about 40 on the compiled engine (measured)

@@ -1,6 +1,6 @@
 """The one place the compiler is chosen and configured: Numba's ``njit`` and ``structref``.
 
-The model's rules (:mod:`sim.model3.kernel`, and the what-if's replay in
+The model's rules (:mod:`sim.model.kernel`, and the what-if's replay in
 :mod:`sim.experiments.whatif`) are compiled with this ``njit``, so the Mesa agents
 and the ensemble engine call the same machine code. Compiled code is cached on disk
 (``cache=True``). Numba checks a cached function only against its own file, not against the
@@ -23,7 +23,7 @@ from numba.experimental import structref
 __all__ = ["Record", "njit", "structref", "types"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
-COMPILED_SOURCES = ("model3/kernel.py", "model3/philox.py", "model3/jit.py",
+COMPILED_SOURCES = ("model/kernel.py", "model/philox.py", "model/jit.py",
                     "experiments/whatif.py")
 
 
