@@ -7,7 +7,8 @@ scenario format, the compiled rules, the Mesa agents and model, the ensemble eng
 faces ``cli`` (with ``commands``), ``api`` and ``app`` only parse or draw and call it.
 
 The Python API (:mod:`sim.api`) is available from the package itself: ``sim.load``,
-``sim.run``, ``sim.validate``, ``sim.counterfactual``, ``sim.sweep``, ``sim.sensitivity`` and
+``sim.run``, ``sim.story``, ``sim.validate``, ``sim.calibrate``, ``sim.whatif``,
+``sim.counterfactual``, ``sim.sweep``, ``sim.sensitivity``, ``sim.discover`` and
 ``sim.ema_model``. They are imported on first use, so ``import sim`` (and the command line)
 stays fast.
 """
@@ -16,9 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-API = ("load", "run", "story", "validate", "whatif", "counterfactual", "sweep", "sensitivity",
-       "discover",
-       "ema_model", "Validation")
+API = ("load", "run", "story", "validate", "calibrate", "whatif", "counterfactual", "sweep",
+       "sensitivity", "discover", "ema_model", "Validation", "Calibration")
 __all__ = list(API)
 
 

@@ -142,6 +142,39 @@ def validate(scenarios: Sequence[ScenarioLike] | None = None, runs: int = 2000,
     return Validation(*result.frames())
 
 
+class Calibration(NamedTuple):
+    """``calibrate``'s tables, as ``diplosim calibrate --json`` prints them: the posterior per
+    constant, its correlations (log scale), the scoreboards (as set, fitted on all episodes,
+    held out) of the model and every reference forecaster, and every decision held out."""
+
+    posterior: pd.DataFrame
+    correlations: pd.DataFrame
+    scoreboard: pd.DataFrame
+    held_out: pd.DataFrame
+
+
+def calibrate(runs: int = 400, seed: int = DEFAULT_SEED, *, design_log2: int = 8,
+              constants: Any = None) -> Calibration:
+    """Fit the model's constants on every library episode with leave-one-episode-out, as
+    ``diplosim calibrate`` does (``constants``: the constants as set, the design's first point;
+    by default calibration/constants3_as_set.yaml)."""
+    import pandas as pd
+
+    from sim.experiments.calibrate import as_json
+
+    from sim.defaults import CALIBRATION_DESIGN_LOG2, CALIBRATION_RUNS
+
+    runs = check.whole_number("runs", runs, *CALIBRATION_RUNS)
+    seed = check.seed(seed)
+    design_log2 = check.whole_number("design_log2", design_log2, *CALIBRATION_DESIGN_LOG2)
+    fit = orchestrator.calibrate(design_log2=design_log2, runs=runs, seed=seed,
+                                 consts=_constants_arg(constants))
+    table = as_json(fit)
+    return Calibration(pd.DataFrame(table["posterior"]),
+                       pd.DataFrame(table["correlations"]).set_index("constant"),
+                       pd.DataFrame(table["scoreboard"]), pd.DataFrame(table["held_out"]))
+
+
 def _scenario_list(value: Any) -> list[Any] | None:
     if value is None:
         return None

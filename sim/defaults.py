@@ -9,6 +9,8 @@ MAX_MEMBERS = 1_000_000  # members per sweep point or Saltelli point
 MAX_SAMPLES = 1_000_000  # N of a sweep design or of Saltelli's scheme
 MAX_LEVELS = 1000  # grid points per axis, Morris levels
 MAX_POINTS = 1_000_000  # points of one sweep design (its memory), whatever the method
+CALIBRATION_RUNS = (20, 20_000)  # runs per episode and design point of calibrate
+CALIBRATION_DESIGN_LOG2 = (2, 12)  # calibrate's design: 2**N points
 MAX_POINTS_DISCOVER = 100_000  # points of one PRIM discovery (its table stays in memory)
 # Estimated work refused without --allow-large (sim.model.cost: about 10 to 130 ns a unit on
 # the compiled engine, so minutes to tens of minutes of one core).

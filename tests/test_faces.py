@@ -94,3 +94,28 @@ def test_discover_the_command_s_json_is_the_api_s_box():
     frame = sim.discover("gsomia_2019", "termination_notice", "terminate", points=200,
                          members=10, seed=SEED)
     assert [b["input"] for b in printed["box"]] == frame["input"].tolist()
+
+
+def test_calibrate_the_command_s_json_is_the_api_s_tables():
+    argv = ["calibrate", "--design-log2", "2", "--runs", "20", "--seed", str(SEED), "--json",
+            "--quiet"]
+    printed = json.loads(_printed(argv))
+    tables = sim.calibrate(runs=20, seed=SEED, design_log2=2)
+    assert printed["design_points"] == 5 and printed["decisions"] == len(tables.held_out)
+    cli = pd.DataFrame(printed["scoreboard"]).set_index(["scored", "forecaster"])["mean_brier"]
+    api = tables.scoreboard.set_index(["scored", "forecaster"])["mean_brier"]
+    assert cli.round(12).to_dict() == api.round(12).to_dict()
+    assert set(cli.index.get_level_values("forecaster")) == {
+        "model", "status quo", "uniform", "veto players", "weighted median", "weighted mean"}
+    held = pd.DataFrame(printed["held_out"]).set_index(["episode", "decision"])["p_recorded"]
+    assert held.round(12).to_dict() == \
+        tables.held_out.set_index(["episode", "decision"])["p_recorded"].round(12).to_dict()
+    assert [p["mean"] for p in printed["posterior"]] == pytest.approx(
+        tables.posterior["mean"].tolist(), rel=1e-12)
+
+
+def test_calibrate_misuse_is_one_sentence():
+    with pytest.raises(ValueError, match=r"^runs must be a whole number from 20 to 20,000, got 5$"):
+        sim.calibrate(runs=5)
+    with pytest.raises(ValueError, match=r"^design_log2 must be a whole number from 2 to 12"):
+        sim.calibrate(design_log2=20)

@@ -36,6 +36,7 @@ class Decision:
     decision: str
     recorded: str
     options: tuple[str, ...]
+    default: str  # the option that happens by inaction (the status-quo forecaster's)
     shares: np.ndarray  # (points, options) among the runs that reached it (NaN if none did)
     reached: np.ndarray  # (points,)
     references: dict[str, dict[str, float]]
@@ -115,7 +116,9 @@ class Calibration:
             row = {"episode": d.episode, "decision": d.decision, "recorded": d.recorded,
                    "p_recorded": shares[d.recorded], "brier": brier(shares, d.recorded),
                    "log_score": log_score(shares, d.recorded),
-                   "brier_uniform": brier({o: 1 / len(d.options) for o in d.options}, d.recorded)}
+                   "brier_uniform": brier({o: 1 / len(d.options) for o in d.options}, d.recorded),
+                   "brier_status_quo": brier({o: float(o == d.default) for o in d.options},
+                                             d.recorded)}
             for name, forecast in d.references.items():
                 row[f"brier_{name}"] = brier(forecast, d.recorded)
             rows.append(row)
@@ -157,17 +160,23 @@ def calibrate(episodes: list[Scenario], as_set: Constants, log2_points: int = 8,
                 if len(chosen):
                     shares[d][j] = np.bincount(chosen, minlength=shares[d].shape[1]) / len(chosen)
         for d, record in recorded.items():
+            decision = scenario.decision(d)
             decisions.append(Decision(scenario.id, d, record.option,
-                                      tuple(o.id for o in scenario.decision(d).options),
+                                      tuple(o.id for o in decision.options), decision.default,
                                       shares[d], reached[d], refs[d]))
         if progress is not None:
             progress(1)
     return Calibration(names, grid, decisions, runs, seed)
 
 
+SCORED = {"as set": "as set", "fitted": "fitted (all)", "loeo": "held out (LOEO)"}
+FORECASTERS = ("model", "status quo", "uniform", "veto players", "w. median", "w. mean")
+
+
 def scoreboard_lines(rows: list[dict[str, float]]) -> list[tuple[str, float, float]]:
-    """(forecaster, mean Brier, decisions) over the rows."""
+    """(forecaster, mean Brier, decisions) over the rows, in the order of FORECASTERS."""
     out = [("model", float(np.mean([r["brier"] for r in rows])), len(rows)),
+           ("status quo", float(np.mean([r["brier_status_quo"] for r in rows])), len(rows)),
            ("uniform", float(np.mean([r["brier_uniform"] for r in rows])), len(rows))]
     for name in REFERENCE_FORECASTERS:
         out.append((name.replace("_", " "), float(np.mean([r[f"brier_{name}"] for r in rows])),
@@ -195,13 +204,10 @@ def report(cal: Calibration) -> str:
               " " * 24 + " ".join(f"{n[:10]:>10}" for n in cal.names)]
     for i, name in enumerate(cal.names):
         lines.append(f"{name:<24}" + " ".join(f"{corr[i, j]:>10.2f}" for j in range(len(cal.names))))
-    lines += ["", f"{'mean Brier':<18} {'model':>8} {'uniform':>8} {'veto pl.':>8} "
-              f"{'w. median':>9} {'w. mean':>8}"]
-    for how in ("as set", "fitted", "loeo"):
+    lines += ["", f"{'mean Brier':<18} " + " ".join(f"{n:>12}" for n in FORECASTERS)]
+    for how, label in SCORED.items():
         values = scoreboard_lines(cal.scores(how))
-        label = {"as set": "as set", "fitted": "fitted (all)", "loeo": "held out (LOEO)"}[how]
-        lines.append(f"{label:<18} " + " ".join(f"{v:>8.3f}" if i != 3 else f"{v:>9.3f}"
-                                                for i, (_, v, _) in enumerate(values)))
+        lines.append(f"{label:<18} " + " ".join(f"{v:>12.3f}" for _, v, _ in values))
     lines += ["", "held out, by episode (mean Brier over its decisions; model vs the best "
               "reference rule)"]
     rows = cal.scores("loeo")
@@ -212,3 +218,25 @@ def report(cal: Calibration) -> str:
         lines.append(f"  {episode:<36} {len(mine):>2} decisions  model {model:.3f}  "
                      f"{best[1].replace('_', ' ')} {best[0]:.3f}  ESS {cal.effective_points(episode):.1f}")
     return "\n".join(lines)
+
+
+def as_json(cal: Calibration) -> dict:
+    """The calibration as ``diplosim calibrate --json`` prints it and the API's tables hold it:
+    the posterior per constant, the correlations, the three scoreboards (every forecaster) and
+    the held-out forecast of every decision (with its episode's effective points)."""
+    held_out = cal.scores("loeo")
+    for row in held_out:
+        row["effective_points"] = cal.effective_points(row["episode"])
+    corr = cal.correlations()
+    return {
+        "design_points": len(cal.points), "runs": cal.runs, "seed": cal.seed,
+        "episodes": len({d.episode for d in cal.decisions}), "decisions": len(cal.decisions),
+        "effective_points": cal.effective_points(), "posterior": cal.posterior(),
+        "correlations": [{"constant": a, **{b: float(corr[i, j]) for j, b in enumerate(cal.names)}}
+                         for i, a in enumerate(cal.names)],
+        "scoreboard": [{"scored": label, "forecaster": name, "mean_brier": value,
+                        "decisions": n}
+                       for how, label in SCORED.items()
+                       for name, value, n in scoreboard_lines(cal.scores(how))],
+        "held_out": held_out,
+    }
