@@ -11,7 +11,7 @@ the paired differences with their intervals, the recorded outcome marked).
 A slider starts "as sourced": its number is drawn across the sourced range in every run, so
 before anything is touched the two sides are the same runs and every difference is zero. Moving
 it fixes the number; "back to as sourced" releases it. The numbers are
-:func:`sim.experiments.teaching.comparison`, the call ``diplosim counterfactual`` makes; the
+:func:`sim.teaching.comparison`, the call ``diplosim counterfactual`` makes; the
 page shows the overlay that asks the same, to run from the command line.
 
 Mesa's model (:class:`sim.model.agents.DiplomacyModel`) carries the run, one moment per
@@ -32,8 +32,8 @@ with warnings.catch_warnings():
     import solara.lab
     from solara.alias import rv
 
-from sim.experiments import teaching as T
-from sim.experiments.teaching import ReadyWhatIf, ShareRow, SliderSpec, TracedRun
+from sim import teaching as T
+from sim.teaching import ReadyWhatIf, ShareRow, SliderSpec, TracedRun
 from sim.experiments.whatif import Change
 from sim.model import kernel as K
 from sim.validation import InvalidArgument

@@ -48,7 +48,7 @@ def test_validate_the_command_s_json_is_the_api_s_table():
 
 
 def test_counterfactual_the_command_the_api_and_the_page_agree():
-    from sim.experiments import teaching
+    from sim import teaching
     from sim.experiments.counterfactual import load_overlay
 
     printed = json.loads(_printed(["counterfactual", "no_us_pressure_2019", "--runs", "300",

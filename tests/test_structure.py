@@ -57,14 +57,38 @@ def test_no_face_runs_an_engine_of_its_own():
 
 def test_the_faces_call_the_orchestrator_not_the_experiments():
     """Commands, API and page reach experiments through sim.orchestrator (the page's own
-    computations live in sim.experiments.teaching, which calls the orchestrator)."""
+    computations live in sim.teaching, which calls the orchestrator)."""
     allowed = {"sim.experiments.counterfactual", "sim.experiments.sensitivity",
-               "sim.experiments.discover", "sim.experiments.teaching", "sim.experiments.whatif",
+               "sim.experiments.discover", "sim.experiments.trace", "sim.experiments.whatif",
                "sim.experiments.ema"}  # their result types, checks and writers, not their runs
-    for path in [SIM / "api.py", SIM / "app.py", *(SIM / "commands").glob("*.py")]:
+    for path in [SIM / "api.py", SIM / "app.py", SIM / "teaching.py",
+                 *(SIM / "commands").glob("*.py")]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module in allowed:
                 names = {a.name for a in node.names}
                 assert not names & {"counterfactual", "sensitivity", "discover", "sweep",
                                     "compare"}, (path.name, node.module, names)
+
+
+def test_data_flows_one_way_nothing_below_the_orchestrator_calls_up_into_it():
+    """The model, the file formats, the experiments and the outputs never import the
+    orchestrator or a face (CLI, API, page, commands), not even inside a function."""
+    above = ("sim.orchestrator", "sim.cli", "sim.api", "sim.app", "sim.teaching", "sim.serve",
+             "sim.commands")
+    upward = []
+    for layer in ("model", "formats", "experiments", "outputs"):
+        for path in sorted((SIM / layer).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module == "sim":
+                    names = [f"sim.{a.name}" for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module]
+                elif isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                else:
+                    continue
+                upward += [f"{path.relative_to(ROOT)}:{node.lineno} {n}" for n in names
+                           if n.startswith(above)]
+    assert upward == []

@@ -36,7 +36,7 @@ class TracedRun:
 
 def trace_run(scenario, constants_values: dict[str, float], seed: int) -> TracedRun:
     """Replay run 0 of ``seed`` with the agents (the page's traced run, nothing changed)."""
-    from sim.experiments.teaching import TracedRun as Traced
+    from sim.experiments.trace import TracedRun as Traced
     from sim.experiments.whatif import Change
     from sim.model.constants import Constants
 
