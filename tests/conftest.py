@@ -24,6 +24,19 @@ needs_sources = pytest.mark.skipif(
 )
 
 
+def with_episode_sources(folder: Path, scenario: Path = SCENARIO_2019) -> Path:
+    """``folder`` with the episode's own sources beside a copy of its scenario (record.md and
+    sources/, which the episode's scenario cites ``in: episode``); returns ``folder``."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "record.md").exists():
+        shutil.copyfile(scenario.parent / "record.md", folder / "record.md")
+    if (scenario.parent / "sources").is_dir() and not (folder / "sources").exists():
+        shutil.copytree(scenario.parent / "sources", folder / "sources")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def constants():
     return load_constants()

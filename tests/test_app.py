@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 import sim.app as page
+from tests.conftest import with_episode_sources
 from sim import teaching as T
 from sim.experiments.whatif import Change, compare
 from sim.model.constants import load_constants
@@ -169,7 +170,8 @@ LIBRARY_2019 = Path(__file__).resolve().parent.parent / "library" / "gsomia_2019
 def test_ready_made_what_ifs_beside_an_episode_are_offered(tmp_path, monkeypatch):
     folder = tmp_path / "gsomia_2019" / "counterfactuals"
     folder.mkdir(parents=True)
-    shutil.copy(LIBRARY_2019, tmp_path / "gsomia_2019" / "scenario.yaml")  # the overlay's base
+    shutil.copy(LIBRARY_2019, with_episode_sources(tmp_path / "gsomia_2019", LIBRARY_2019)
+                / "scenario.yaml")  # the overlay's base
     (folder / "quiet_us.yaml").write_text(
         "format: diplosim-overlay/3\nid: quiet_us\nbase: ../scenario.yaml\n"
         "question: What if Washington had stayed quiet in November?\n"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sim.cli import main
 from sim.model.constants import load_constants
 from sim.model.scenario import ScenarioError, load_scenario
-from tests.conftest import SCENARIO_2019, SOURCES, needs_sources
+from tests.conftest import SCENARIO_2019, SOURCES, needs_sources, with_episode_sources
 
 VALID = SCENARIO_2019.read_text(encoding="utf-8")
 US_POSITION = "          quote: \"Both Tokyo and Washington have strongly demanded that Seoul maintains the pact.\"\n"
@@ -31,6 +31,7 @@ def _line_of(text: str, needle: str) -> int:
 def _run_cli(tmp_path: Path, text: str, capsys, sources: str | None = None):
     bad = tmp_path / "bad.yaml"
     bad.write_text(text, encoding="utf-8")
+    with_episode_sources(tmp_path)  # the episode's own sources, beside the file
     out = tmp_path / "out"
     argv = ["run", str(bad), "--runs", "2", "--out", str(out), "--quiet"]
     argv += ["--sources", sources or str(tmp_path / "no-sources-here")]
@@ -102,10 +103,10 @@ def test_located_error(tmp_path, capsys, name, old, new, path, anchor, words):
 
 @needs_sources
 def test_source_file_that_does_not_exist(tmp_path, capsys):
-    text = VALID.replace("file: seeds/002_5765abbc6426c041.txt", "file: seeds/999_missing.txt")
+    text = VALID.replace("file: sources/mainichi_2019.txt", "file: sources/999_missing.txt")
     code, err, bad = _run_cli(tmp_path, text, capsys, sources=SOURCES)
     assert code == 2 and "Traceback" not in err
-    assert f"{bad}:{_line_of(text, 'seeds/999_missing.txt')}: sources[1].file:" in err
+    assert f"{bad}:{_line_of(text, 'sources/999_missing.txt')}: sources[1].file:" in err
     assert "does not exist" in err
 
 

@@ -26,7 +26,7 @@ from typing import Callable
 import pytest
 
 from sim.cli import main
-from tests.conftest import ROOT, SCENARIO_2019, SOURCES
+from tests.conftest import ROOT, SCENARIO_2019, SOURCES, with_episode_sources
 
 ERROR_LINE = re.compile(r"^diplosim(?: [a-z-]+)?: error: ")
 SECONDS = 10  # a case that has not answered by then has failed
@@ -115,7 +115,7 @@ def _spec_for(scenario: Path, work: Path) -> Path:
 
 
 def _copy_scenario(work: Path) -> Path:
-    return Path(shutil.copy(SCENARIO_2019, work / "base.yaml"))
+    return Path(shutil.copy(SCENARIO_2019, with_episode_sources(work) / "base.yaml"))
 
 
 KINDS = [

@@ -27,7 +27,7 @@ import pytest
 
 from sim.cli import main
 from sim.formats.yamlmap import load_with_lines
-from tests.conftest import ROOT, SCENARIO_2019, SOURCES, needs_sources
+from tests.conftest import ROOT, SCENARIO_2019
 
 VALID = SCENARIO_2019.read_text(encoding="utf-8")
 CONSTANTS = ROOT / "calibration" / "constants3.yaml"
@@ -293,34 +293,33 @@ def test_a_missing_base_names_the_overlay_and_its_line(tmp_path, capsys):
 
 
 def _sources_copy(tmp: Path) -> tuple[Path, Path]:
-    """A copy of the shared sources folder, and a copy of the first cited file outside it
-    (so that every quote would be found there)."""
-    sources = tmp / "sources"
-    shutil.copytree(SOURCES, sources)
+    """The episode's folder (its scenario's sources beside it, cited ``in: episode``), and a
+    copy of the first cited file outside it (so that every quote would be found there)."""
+    episode = tmp / "episode"
+    shutil.copytree(SCENARIO_2019.parent, episode)
     first = re.search(r"    file: (\S+)", VALID).group(1)
     outside = tmp / "outside.txt"
-    shutil.copy(sources / first, outside)
-    return sources, outside
+    shutil.copy(episode / first, outside)
+    return episode, outside
 
 
 ESCAPES = {
-    "parent folders": lambda sources, outside: "../outside.txt",
-    "absolute path": lambda sources, outside: str(outside),
-    "link leading out": lambda sources, outside: (
-        (sources / "seeds" / "link.txt").symlink_to(outside), "seeds/link.txt")[1],
+    "parent folders": lambda episode, outside: "../outside.txt",
+    "absolute path": lambda episode, outside: str(outside),
+    "link leading out": lambda episode, outside: (
+        (episode / "sources" / "link.txt").symlink_to(outside), "sources/link.txt")[1],
 }
 
 
-@needs_sources
 @pytest.mark.parametrize("escape", ESCAPES, ids=list(ESCAPES))
 def test_a_source_file_outside_the_sources_folder_is_refused(tmp_path, capsys, escape):
-    sources, outside = _sources_copy(tmp_path)
-    cited = ESCAPES[escape](sources, outside)
+    episode, outside = _sources_copy(tmp_path)
+    cited = ESCAPES[escape](episode, outside)
     first = re.search(r"    file: (\S+)", VALID).group(1)
     text = VALID.replace(f"    file: {first}\n", f"    file: {cited}\n", 1)
-    scenario = tmp_path / "scenario.yaml"
+    scenario = episode / "scenario.yaml"
     scenario.write_text(text, encoding="utf-8")
-    assert main(["check", str(scenario), "--sources", str(sources)]) == 2
+    assert main(["check", str(scenario)]) == 2
     line = _assert_one_located_line(capsys.readouterr().err, [])
     assert f"{scenario}:{_line_of(text, f'file: {cited}')}: sources[0].file: source file" in line
     assert "outside the sources folder" in line or "absolute path" in line

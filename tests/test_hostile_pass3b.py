@@ -23,7 +23,7 @@ import yaml
 import sim.api as sim
 from sim.cli import main
 from sim.formats.common import ScenarioError
-from tests.conftest import ROOT, SCENARIO_2016, SCENARIO_2019
+from tests.conftest import ROOT, SCENARIO_2016, SCENARIO_2019, with_episode_sources
 
 CONSTANTS = ROOT / "calibration" / "constants3.yaml"
 OVERLAY = ROOT / "library" / "gsomia_2019" / "counterfactuals" / "china_stays_silent_2019.yaml"
@@ -53,6 +53,8 @@ def _refused(capsys, argv: list[str], *words: str) -> str:
 def _edited(tmp_path: Path, source: Path, old: str, new: str, name: str = "edited.yaml") -> Path:
     text = source.read_text(encoding="utf-8")
     assert old in text, old
+    if (source.parent / "record.md").is_file():  # an episode's scenario: its sources beside
+        with_episode_sources(tmp_path, source)
     path = tmp_path / name
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     return path
@@ -286,7 +288,7 @@ def _heavy(tmp_path: Path, copies: int = 150, name: str = "heavy.yaml") -> Path:
     for event in data["events"]:
         if first["id"] in event.get("addresses", []):
             event["addresses"] = [*event["addresses"], *(d["id"] for d in copied)]
-    path = tmp_path / name
+    path = with_episode_sources(tmp_path) / name
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
 
@@ -417,8 +419,8 @@ def test_a_signal_takes_effect_within_two_seconds(tmp_path, command):
 
 
 def test_a_nul_byte_in_a_source_file_is_one_error_line(tmp_path, capsys):
-    path = _edited(tmp_path, SCENARIO_2019, "file: facts/gsomia_record.md",
-                   'file: "facts/gsomia\\0record.md"')
+    path = _edited(tmp_path, SCENARIO_2019, "file: record.md",
+                   'file: "rec\\0ord.md"')
     _refused(capsys, ["check", str(path)], "sources[3].file", "NUL")
 
 

@@ -21,7 +21,7 @@ import pytest
 from sim.cli import main
 from sim.model.summary import wilson_interval
 from sim.model.scenario import load_scenario
-from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019
+from tests.conftest import ROOT, SCENARIO_2012, SCENARIO_2019, with_episode_sources
 
 mpimg = pytest.importorskip("matplotlib.image")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -209,7 +209,7 @@ def test_run_report_traces_run_zero_with_events(run_folder):
 
 
 def test_report_without_the_scenario_file_says_so(tmp_path, capsys):
-    moved = tmp_path / "moved.yaml"
+    moved = with_episode_sources(tmp_path, SCENARIO_2012) / "moved.yaml"
     moved.write_text(SCENARIO_2012.read_text().replace("id: gsomia_2012", "id: moved_away", 1))
     out = tmp_path / "run"
     assert main(["run", str(moved), "--runs", "50", "--out", str(out), "--quiet"]) == 0

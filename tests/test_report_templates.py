@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from sim.cli import main
-from tests.conftest import ROOT, SCENARIO_2012
+from tests.conftest import ROOT, SCENARIO_2012, with_episode_sources
 
 HOSTILE = "<script>alert('q')</script> Sign & \"postpone\"?"
 PACKAGE = ROOT / "sim" / "outputs" / "report"
@@ -44,7 +44,7 @@ def _hostile_scenario(folder: Path) -> Path:
     text, found = re.subn(r"(?m)^(    question:).*$", lambda m: f"{m.group(1)} {quoted}", text,
                           count=1)  # the decision's question (the report shows it)
     assert found == 1
-    path = folder / "hostile.yaml"
+    path = with_episode_sources(folder, SCENARIO_2012) / "hostile.yaml"
     path.write_text(text, encoding="utf-8")
     return path
 

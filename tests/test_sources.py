@@ -71,3 +71,49 @@ def test_every_stake_has_source_quote_and_note(path):
     for event in scenario.events:
         for effect in event.effects:
             assert effect.note.strip()
+
+
+GSOMIA = [p for p in EPISODES if p.parent.name.startswith("gsomia_")]
+
+
+@pytest.mark.parametrize("path", GSOMIA, ids=[p.parent.name for p in GSOMIA])
+def test_a_gsomia_episode_carries_its_sources_and_verifies_without_the_shared_folder(
+        path, tmp_path, monkeypatch):
+    """Copied out of the project (no ../shared anywhere above it), the episode's quotes are
+    still checked: every source it cites is in its own folder."""
+    import shutil
+
+    copy = tmp_path / path.parent.name
+    shutil.copytree(path.parent, copy)
+    monkeypatch.delenv("DIPLOSIM_SOURCES", raising=False)
+    monkeypatch.chdir(tmp_path)
+    loaded = load_scenario(copy / "scenario.yaml")
+    assert loaded.sources_root is None
+    assert loaded.quotes_verified
+    assert all(s.in_ == "episode" for s in loaded.scenario.sources)
+
+
+@needs_sources
+@pytest.mark.parametrize("path", GSOMIA, ids=[p.parent.name for p in GSOMIA])
+def test_a_gsomia_episode_s_sources_are_the_shared_material_s_words(path):
+    """Each sentence in sources/<id>.txt is in the shared article, and the record reproduces
+    each cited fact sheet whole (scripts/gsomia_sources.py wrote them; nothing was retyped)."""
+    import sys
+
+    sys.path.insert(0, str(Path(path).parents[2] / "scripts"))
+    from gsomia_sources import SHARED_FILES
+
+    scenario = load_scenario(path, verify_quotes=False).scenario
+    record = normalise_text((path.parent / "record.md").read_text(encoding="utf-8"))
+    for source in scenario.sources:
+        original = read_source_text(SOURCES, SHARED_FILES[source.id])
+        if source.file == "record.md":
+            missing = [line for line in original.splitlines() if line.strip()
+                       and normalise_text(line.lstrip("#")) not in record]
+            assert missing == [], source.id
+            continue
+        shared = normalise_text(original)
+        paragraphs = (path.parent / source.file).read_text(encoding="utf-8").split("\n\n")[1:]
+        assert paragraphs, source.id
+        for sentence in paragraphs:
+            assert normalise_text(sentence) in shared, (source.id, sentence[:60])

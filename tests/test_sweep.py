@@ -22,7 +22,7 @@ from sim.experiments.sweep import (  # noqa: E402
     SweepRunner, design_points, load_spec, sweep,
 )
 from sim.formats.common import ScenarioError  # noqa: E402
-from tests.conftest import ROOT  # noqa: E402
+from tests.conftest import ROOT, with_episode_sources  # noqa: E402
 
 LIBRARY_2019 = ROOT / "library" / "gsomia_2019" / "scenario.yaml"
 PATRON_LATE = "termination_takes_effect.united_states.salience"  # the patron, before expiry
@@ -208,8 +208,7 @@ def test_the_entry_function_returns_the_dataset_and_where_it_is(tmp_path):
 
 
 def test_a_scenario_file_beside_the_spec_is_read(tmp_path, capsys):
-    folder = tmp_path / "episode"
-    folder.mkdir()
+    folder = with_episode_sources(tmp_path / "episode", LIBRARY_2019)
     (folder / "scenario.yaml").write_bytes(LIBRARY_2019.read_bytes())
     a = _spec(tmp_path, "by-name")
     b = _spec(tmp_path, "by-path", scenario="episode/scenario.yaml")

@@ -38,8 +38,9 @@ def _copy_episode(source: Path, episode: Path) -> None:
     for name in ("scenario.yaml", "record.md"):
         if (source / name).is_file():
             shutil.copyfile(source / name, episode / name)
-    overlays = sorted((source / "counterfactuals").glob("*.yaml"))
-    if overlays:
-        (episode / "counterfactuals").mkdir()
-        for path in overlays:
-            shutil.copyfile(path, episode / "counterfactuals" / path.name)
+    for folder, pattern in (("counterfactuals", "*.yaml"), ("sources", "*.txt")):
+        files = sorted((source / folder).glob(pattern))  # overlays; the sources quoted
+        if files:
+            (episode / folder).mkdir()
+            for path in files:
+                shutil.copyfile(path, episode / folder / path.name)
