@@ -160,9 +160,8 @@ def calibrate(runs: int = 400, seed: int = DEFAULT_SEED, *, design_log2: int = 8
     by default calibration/constants3_as_set.yaml)."""
     import pandas as pd
 
-    from sim.experiments.calibrate import as_json
-
     from sim.defaults import CALIBRATION_DESIGN_LOG2, CALIBRATION_RUNS
+    from sim.experiments.calibrate import as_json
 
     runs = check.whole_number("runs", runs, *CALIBRATION_RUNS)
     seed = check.seed(seed)

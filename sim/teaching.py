@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sim import orchestrator
 from sim.experiments.trace import (  # noqa: F401 (the page's traced run, as the page calls it)
-    Look, TracedRun, decision_states, run_values)
+    Look, TracedRun, decision_states, one_line, run_values)
 from sim.experiments.whatif import Change, Comparison
 from sim.model.summary import NOT_REACHED
 from sim.formats.common import ScenarioError
@@ -132,13 +132,9 @@ class SliderSpec:
         return round(min(self.low + position * self.step, self.high), 6)
 
 
-def _words(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
 def _source_label(scenario: Scenario, source_id: str | None) -> str:
     source = next((s for s in scenario.sources if s.id == source_id), None)
-    return f"{source.publisher}, \u201c{_words(source.title)}\u201d" if source else "(no source)"
+    return f"{source.publisher}, \u201c{one_line(source.title)}\u201d" if source else "(no source)"
 
 
 def _stake_specs(scenario: Scenario) -> list[SliderSpec]:
@@ -152,10 +148,10 @@ def _stake_specs(scenario: Scenario) -> list[SliderSpec]:
                     continue
                 low, high = param.bounds
                 specs.append(SliderSpec(
-                    f"{d.id}.{actor_id}.{name}", d.id, _words(d.question),
-                    f"{_words(actor.name)} ({actor.role})", name, FIELD_MEANING[name],
-                    low, high, _source_label(scenario, param.source), _words(param.quote),
-                    _words(param.note)))
+                    f"{d.id}.{actor_id}.{name}", d.id, one_line(d.question),
+                    f"{one_line(actor.name)} ({actor.role})", name, FIELD_MEANING[name],
+                    low, high, _source_label(scenario, param.source), one_line(param.quote),
+                    one_line(param.note)))
     return specs
 
 
@@ -171,17 +167,17 @@ def _effect_specs(scenario: Scenario) -> list[SliderSpec]:
             low, high = effect.bounds
             specs.append(SliderSpec(
                 f"event.{e.id}.{n}", "events", "Events: how much each one moves the stakes",
-                f"{e.id}: {_words(e.description)}", effect.target, _effect_meaning(effect),
-                low, high, _source_label(scenario, e.source), _words(e.quote), _words(effect.note)))
+                f"{e.id}: {one_line(e.description)}", effect.target, _effect_meaning(effect),
+                low, high, _source_label(scenario, e.source), one_line(e.quote), one_line(effect.note)))
     for d in scenario.decisions:
         for o in d.options:
             for n, effect in enumerate(o.effects):
                 low, high = effect.bounds
                 specs.append(SliderSpec(
-                    f"option.{d.id}.{o.id}.{n}", d.id, _words(d.question),
+                    f"option.{d.id}.{o.id}.{n}", d.id, one_line(d.question),
                     f"when '{o.id}' is chosen", effect.target, _effect_meaning(effect),
-                    low, high, _source_label(scenario, o.source), _words(o.quote),
-                    _words(effect.note)))
+                    low, high, _source_label(scenario, o.source), one_line(o.quote),
+                    one_line(effect.note)))
     return specs
 
 
@@ -243,8 +239,8 @@ def _read_overlay(path: Path, episode: str) -> ReadyWhatIf | None:
     if loaded.episode != episode:
         return None
     o, change = loaded.overlay, loaded.change
-    return ReadyWhatIf(o.id, _words(o.question), _words(o.what_to_look_for), dict(change.set),
-                       {k: _words(v.note) for k, v in o.set.items()},
+    return ReadyWhatIf(o.id, one_line(o.question), one_line(o.what_to_look_for), dict(change.set),
+                       {k: one_line(v.note) for k, v in o.set.items()},
                        tuple(change.remove_events), tuple(change.remove_elections))
 
 
@@ -297,7 +293,7 @@ def share_rows(scenario: Scenario, comparison_: Comparison) -> dict[str, list[Sh
     out = {}
     for c in comparison_.decisions:
         d = scenario.decision(c.decision)
-        labels = {o.id: _words(o.label) for o in d.options}
+        labels = {o.id: one_line(o.label) for o in d.options}
         labels[NOT_REACHED] = "not reached (the run never got to this decision)"
         record = scenario.recorded_outcome.get(c.decision)
         out[c.decision] = [ShareRow(o, labels[o], record is not None and record.option == o,

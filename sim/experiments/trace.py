@@ -19,7 +19,8 @@ from sim.model.engine import Engine
 from sim.model.scenario import Scenario
 
 
-def _words(text: str | None) -> str:
+def one_line(text: str | None) -> str:
+    """``text`` on one line, its runs of whitespace made single spaces (as the page shows it)."""
     return " ".join((text or "").split())
 
 
@@ -108,7 +109,7 @@ def decision_states(model: TracedRun, recorded: dict[str, Any]) -> list[dict[str
             state = f"open until {model.when(m.window_deadline[i])}"
         else:
             state = names[status]
-        out.append({"id": d.id, "question": _words(d.question), "state": state,
+        out.append({"id": d.id, "question": one_line(d.question), "state": state,
                     "resolved": str(status == K.RESOLVED),
                     "recorded": (f"{record.option} on {as_aware(record.time):%Y-%m-%d %H:%M}"
                                  if record is not None else "nothing recorded")})
